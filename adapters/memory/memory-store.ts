@@ -1,0 +1,133 @@
+/**
+ * @module memory-store
+ * The Store in memory: for tests and for embedding without a database. Behaves as the SQL stores do; the store
+ * contract suite holds it to that.
+ */
+import {
+  isAccessTokenUsable, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
+  type IdentityProvider, type KeyStatus, type Organisation, type Unit, type User,
+} from '../../core/index.js'
+import type { AttemptCount, Store, StoredAuditEvent, StoredKey } from '../store.js'
+
+const k2 = (a: string, b: string) => `${a}\u0000${b}`
+const k3 = (a: string, b: string, c: string) => `${a}\u0000${b}\u0000${c}`
+const inOrganisation = <T extends { organisation: string }>(organisation?: string) => (x: T) =>
+  organisation === undefined || x.organisation === organisation
+
+interface Tables {
+  organisations: Map<string, Organisation>
+  units: Map<string, Unit>
+  users: Map<string, User>
+  keys: Map<string, StoredKey>
+  consumers: Map<string, Consumer>
+  accessTokens: Map<string, AccessToken>
+  providers: Map<string, IdentityProvider>
+  links: Map<string, IdentityLink>
+  attempts: Map<string, AttemptCount>
+  audit: StoredAuditEvent[]
+}
+
+const emptyTables = (): Tables => ({
+  organisations: new Map(), units: new Map(), users: new Map(), keys: new Map(), consumers: new Map(),
+  accessTokens: new Map(), providers: new Map(), links: new Map(), attempts: new Map(), audit: [],
+})
+
+const copyTables = (t: Tables): Tables => ({
+  organisations: new Map(t.organisations), units: new Map(t.units), users: new Map(t.users), keys: new Map(t.keys),
+  consumers: new Map(t.consumers), accessTokens: new Map(t.accessTokens), providers: new Map(t.providers),
+  links: new Map(t.links), attempts: new Map(t.attempts), audit: [...t.audit],
+})
+
+export class MemoryStore implements Store {
+  private t: Tables = emptyTables()
+  /** Set to make every operation fail, as a store that is down would. */
+  unavailable = false
+
+  private async op<T>(f: () => T): Promise<T> {
+    if (this.unavailable) throw new Error('memory store is unavailable')
+    return f()
+  }
+
+  findOrganisation = (id: string) => this.op(() => this.t.organisations.get(id))
+  findUser = (organisation: string, username: string) => this.op(() => this.t.users.get(k2(organisation, username)))
+  findKeyByDigest = (digest: string) => this.op(() => this.t.keys.get(digest))
+  findByAuthenticationCode = (codeDigest: string, organisation?: string) =>
+    this.op(() => [...this.t.accessTokens.values()].filter((a) => a.authenticationCodeDigest === codeDigest && inOrganisation(organisation)(a)))
+  findByIdentifier = (organisation: string, identifier: string) =>
+    this.op(() => [...this.t.accessTokens.values()].find((a) => a.organisation === organisation && a.identifier === identifier))
+  findConsumer = (issuer: string, subject: string, organisation: string) =>
+    this.op(() => {
+      const link = this.t.links.get(k3(issuer, subject, organisation))
+      return link && this.t.consumers.get(k2(organisation, link.accountsReceivableId))
+    })
+
+  record = (event: AuditEvent) => this.op(() => void this.t.audit.push({ id: this.t.audit.length + 1, event }))
+  listAuditEvents = (sinceId = 0) => this.op(() => this.t.audit.filter((e) => e.id > sinceId))
+
+  isRevoked = (sessionId: string, nowSeconds: number) =>
+    this.op(() => {
+      const issued = this.t.audit.find((e) => e.event.type === 'issued' && e.event.sessionId === sessionId)?.event
+      if (!issued || issued.type !== 'issued') return true
+      const key = issued.keyDigest === undefined ? undefined : this.t.keys.get(issued.keyDigest)
+      if (issued.keyDigest !== undefined && key?.status !== 'ACTIVE') return true
+      const token = issued.accessTokenId === undefined ? undefined : this.t.accessTokens.get(issued.accessTokenId)
+      return issued.accessTokenId !== undefined && !(token && isAccessTokenUsable(token, nowSeconds))
+    })
+
+  upsertOrganisation = (o: Organisation) => this.op(() => void this.t.organisations.set(o.id, o))
+  upsertUnit = (u: Unit) => this.op(() => void this.t.units.set(k2(u.organisation, u.id), u))
+  upsertUser = (u: User) => this.op(() => void this.t.users.set(k2(u.organisation, u.username), u))
+  upsertKey = (k: StoredKey) => this.op(() => void this.t.keys.set(k.digest, k))
+  setKeyStatus = (digest: string, status: KeyStatus) =>
+    this.op(() => {
+      const k = this.t.keys.get(digest)
+      if (k) this.t.keys.set(digest, { ...k, status })
+      return k !== undefined
+    })
+  upsertConsumer = (c: Consumer) => this.op(() => void this.t.consumers.set(k2(c.organisation, c.accountsReceivableId), c))
+  upsertAccessToken = (a: AccessToken) => this.op(() => void this.t.accessTokens.set(a.id, a))
+  setAccessTokenState = (id: string, state: AccessTokenState) =>
+    this.op(() => {
+      const a = this.t.accessTokens.get(id)
+      if (a) this.t.accessTokens.set(id, { ...a, state })
+      return a !== undefined
+    })
+  upsertIdentityProvider = (p: IdentityProvider) => this.op(() => void this.t.providers.set(p.issuer, p))
+  upsertIdentityLink = (l: IdentityLink) => this.op(() => void this.t.links.set(k3(l.issuer, l.subject, l.organisation), l))
+
+  listOrganisations = () => this.op(() => [...this.t.organisations.values()])
+  listUnits = (organisation?: string) => this.op(() => [...this.t.units.values()].filter(inOrganisation(organisation)))
+  listUsers = (organisation?: string) => this.op(() => [...this.t.users.values()].filter(inOrganisation(organisation)))
+  listKeys = (organisation?: string) => this.op(() => [...this.t.keys.values()].filter(inOrganisation(organisation)))
+  listConsumers = (organisation?: string) => this.op(() => [...this.t.consumers.values()].filter(inOrganisation(organisation)))
+  listAccessTokens = (organisation?: string) => this.op(() => [...this.t.accessTokens.values()].filter(inOrganisation(organisation)))
+  listIdentityProviders = () => this.op(() => [...this.t.providers.values()])
+  listIdentityLinks = (organisation?: string) => this.op(() => [...this.t.links.values()].filter(inOrganisation(organisation)))
+  findConsumerByAccountsReceivable = (organisation: string, accountsReceivableId: string) =>
+    this.op(() => this.t.consumers.get(k2(organisation, accountsReceivableId)))
+  findAccessToken = (id: string) => this.op(() => this.t.accessTokens.get(id))
+
+  getAttempts = (subject: string) => this.op(() => this.t.attempts.get(subject))
+  incrementAttempts = (subject: string, now: number, windowSeconds: number) =>
+    this.op(() => {
+      const c = this.t.attempts.get(subject)
+      const next = c && c.windowStart > now - windowSeconds ? { ...c, failures: c.failures + 1 } : { subject, failures: 1, windowStart: now }
+      this.t.attempts.set(subject, next)
+      return next
+    })
+  clearAttempts = (subject: string) => this.op(() => void this.t.attempts.delete(subject))
+
+  /** All or nothing: work runs against the live tables, which are put back as they were if it fails. */
+  async transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    const before = copyTables(this.t)
+    try {
+      return await work(this)
+    } catch (e) {
+      this.t = before
+      throw e
+    }
+  }
+
+  ping = () => this.op(() => undefined)
+  close = async () => undefined
+}

@@ -1,0 +1,75 @@
+/**
+ * @module store
+ * The one store interface every storage adapter implements (memory, SQLite, PostgreSQL): the core's read ports,
+ * the audit log, the attempt counters, and the provisioning operations that the CLI and import use. One contract
+ * test suite (test/adapters/store-contract.ts) runs against every implementation.
+ */
+import type {
+  AccessToken, AccessTokenState, AccessTokenStore, AuditEvent, AuditLog, Consumer, Directory, IdentityLink, IdentityLinks,
+  IdentityProvider, KeyStatus, KeyStore, Organisation, RevocationCheck, Unit, User, WebApiKey,
+} from '../core/index.js'
+
+export interface StoredKey extends WebApiKey {
+  readonly createdAt: number
+  readonly lastUsedAt?: number
+}
+
+/** One attempt-counter row: failures of a subject inside its current window. */
+export interface AttemptCount {
+  readonly subject: string
+  readonly failures: number
+  readonly windowStart: number
+}
+
+export interface StoredAuditEvent {
+  readonly id: number
+  readonly event: AuditEvent
+}
+
+export interface Provisioning {
+  upsertOrganisation(o: Organisation): Promise<void>
+  upsertUnit(u: Unit): Promise<void>
+  upsertUser(u: User): Promise<void>
+  upsertKey(k: StoredKey): Promise<void>
+  /** Answers false when no key has that digest. */
+  setKeyStatus(digest: string, status: KeyStatus): Promise<boolean>
+  upsertConsumer(c: Consumer): Promise<void>
+  /** Upsert by id (ids are derived from natural keys, see provisioning/ids.ts). */
+  upsertAccessToken(t: AccessToken): Promise<void>
+  setAccessTokenState(id: string, state: AccessTokenState): Promise<boolean>
+  upsertIdentityProvider(p: IdentityProvider): Promise<void>
+  upsertIdentityLink(l: IdentityLink): Promise<void>
+
+  listOrganisations(): Promise<ReadonlyArray<Organisation>>
+  listUnits(organisation?: string): Promise<ReadonlyArray<Unit>>
+  listUsers(organisation?: string): Promise<ReadonlyArray<User>>
+  listKeys(organisation?: string): Promise<ReadonlyArray<StoredKey>>
+  listConsumers(organisation?: string): Promise<ReadonlyArray<Consumer>>
+  listAccessTokens(organisation?: string): Promise<ReadonlyArray<AccessToken>>
+  listIdentityProviders(): Promise<ReadonlyArray<IdentityProvider>>
+  listIdentityLinks(organisation?: string): Promise<ReadonlyArray<IdentityLink>>
+  findConsumerByAccountsReceivable(organisation: string, accountsReceivableId: string): Promise<Consumer | undefined>
+  findAccessToken(id: string): Promise<AccessToken | undefined>
+}
+
+/** Attempt counters, kept in the store so they survive restarts and are shared by instances (SPEC 4). */
+export interface AttemptCounters {
+  /** The subject's count, or undefined when it has none. */
+  getAttempts(subject: string): Promise<AttemptCount | undefined>
+  /**
+   * Adds one failure: starts a new window at `now` when the subject has none or its window began at or before
+   * `now - windowSeconds`; atomic across instances. Answers the count after the increment.
+   */
+  incrementAttempts(subject: string, now: number, windowSeconds: number): Promise<AttemptCount>
+  clearAttempts(subject: string): Promise<void>
+}
+
+export interface Store
+  extends Directory, KeyStore, AccessTokenStore, IdentityLinks, AuditLog, RevocationCheck, Provisioning, AttemptCounters {
+  listAuditEvents(sinceId?: number): Promise<ReadonlyArray<StoredAuditEvent>>
+  /** Runs `work` so that either all of its writes happen or none do. */
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T>
+  /** Is the store reachable and migrated? */
+  ping(): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,112 @@
+/**
+ * @module config
+ * The service's configuration (SPEC 10), decoded eagerly with io-ts from command-line flags over environment
+ * variables over defaults. A bad value names its setting; the CLI turns that into exit code 2.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as t from 'io-ts'
+import { parseRelease, type Release } from '../core/index.js'
+
+/** One setting: its flag, its environment variable, its default, and the codec its text is decoded with. */
+interface Setting<A> {
+  readonly flag: string
+  readonly env: string
+  readonly default: string | undefined
+  readonly codec: t.Decoder<unknown, A>
+  readonly help: string
+}
+
+const fromText = <A>(name: string, parse: (s: string) => E.Either<string, A>): t.Type<A, unknown, unknown> =>
+  new t.Type<A, unknown, unknown>(
+    name,
+    (_u): _u is A => false,
+    (u, c) => {
+      if (typeof u !== 'string') return t.failure(u, c, 'must be text')
+      const r = parse(u.trim())
+      return E.isLeft(r) ? t.failure(u, c, r.left) : t.success(r.right)
+    },
+    (a) => a,
+  )
+
+const integer = (min: number, max: number) =>
+  fromText(`Integer[${min},${max}]`, (s) =>
+    /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max ? E.right(Number(s)) : E.left(`must be a whole number from ${min} to ${max}`))
+
+const oneOf = <L extends string>(...values: L[]) =>
+  fromText(values.join('|'), (s) => (values.includes(s as L) ? E.right(s as L) : E.left(`must be one of ${values.join(', ')}`)))
+
+const ReleaseText = fromText<Release>('Release', parseRelease)
+
+export type DatabaseUrl = { readonly engine: 'sqlite'; readonly path: string; readonly url: string } | { readonly engine: 'postgres'; readonly url: string }
+
+const DatabaseUrlText = fromText<DatabaseUrl>('DatabaseUrl', (s) => {
+  if (s.startsWith('sqlite:')) {
+    const path = s.slice('sqlite:'.length)
+    return path === '' ? E.left('sqlite: needs a file path, e.g. sqlite:./data/consumer-auth.db') : E.right({ engine: 'sqlite', path, url: s })
+  }
+  if (/^postgres(ql)?:\/\//.test(s)) {
+    try {
+      new URL(s)
+      return E.right({ engine: 'postgres', url: s })
+    } catch {
+      return E.left('is not a valid postgres:// URL')
+    }
+  }
+  return E.left('must be sqlite:PATH or a postgres:// URL')
+})
+
+const BasePath = fromText('BasePath', (s) =>
+  s === '' || /^(\/[A-Za-z0-9._~-]+)+$/.test(s) ? E.right(s) : E.left('must be empty or a path such as /crmapi/rest/v2 (no trailing slash)'))
+
+const Text = fromText('Text', (s) => (s === '' ? E.left('must not be empty') : E.right(s)))
+const Flag = fromText('Boolean', (s) =>
+  ['1', 'true', 'yes', 'on'].includes(s.toLowerCase()) ? E.right(true) : ['0', 'false', 'no', 'off'].includes(s.toLowerCase()) ? E.right(false) : E.left('must be true or false'))
+
+export const settings = {
+  port: { flag: 'port', env: 'PORT', default: '3000', codec: integer(0, 65535), help: 'TCP port to listen on (0 picks a free one)' },
+  host: { flag: 'host', env: 'HOST', default: '::', codec: Text, help: 'address to listen on' },
+  db: { flag: 'db', env: 'DATABASE_URL', default: 'sqlite:./data/consumer-auth.db', codec: DatabaseUrlText, help: 'sqlite:PATH or a postgres:// URL' },
+  release: { flag: 'release', env: 'CRM_RELEASE', default: 'R16.2.0', codec: ReleaseText, help: 'the CRM.COM release implemented (R<major>.<minor>.<patch>)' },
+  basePath: { flag: 'base-path', env: 'BASE_PATH', default: '/crmapi/rest/v2', codec: BasePath, help: 'path prefix of the Web API routes' },
+  claimTimes: { flag: 'claim-times', env: 'CLAIM_TIMES', default: 'number', codec: oneOf('number', 'string'), help: 'iat/exp as JSON numbers (RFC 7519) or strings (as the documented example)' },
+  httpStatus: { flag: 'http-status', env: 'HTTP_STATUS', default: 'standard', codec: oneOf('standard', 'envelope'), help: '"envelope" answers every failure with HTTP 200 and the error envelope' },
+  lockoutWindowSeconds: { flag: 'lockout-window', env: 'LOCKOUT_WINDOW_SECONDS', default: '900', codec: integer(1, 86400), help: 'window in which failed authentications are counted' },
+  lockoutIdentifierThreshold: { flag: 'lockout-identifier', env: 'LOCKOUT_IDENTIFIER_THRESHOLD', default: '5', codec: integer(1, 1_000_000), help: 'failures per identifier before lock-out' },
+  lockoutKeyThreshold: { flag: 'lockout-key', env: 'LOCKOUT_KEY_THRESHOLD', default: '100', codec: integer(1, 1_000_000), help: 'failures per key before lock-out' },
+  lockoutAddressThreshold: { flag: 'lockout-address', env: 'LOCKOUT_ADDRESS_THRESHOLD', default: '20', codec: integer(1, 1_000_000), help: 'failures per client address (keyless modes) before lock-out' },
+  secretsFile: { flag: 'secrets-file', env: 'SECRETS_FILE', default: undefined, codec: Text, help: 'JSON file with the signing key ring and the digest pepper' },
+  secrets: { flag: 'secrets', env: 'CONSUMER_AUTH_SECRETS', default: undefined, codec: Text, help: 'the secrets JSON itself (instead of a file)' },
+  demo: { flag: 'demo', env: 'DEMO_SEED', default: 'true', codec: Flag, help: 'seed the documented example on first start (off with --no-demo or NODE_ENV=production)' },
+  trustProxy: { flag: 'trust-proxy', env: 'TRUST_PROXY', default: 'false', codec: Flag, help: 'take the client address from X-Forwarded-For' },
+  revocationCheck: { flag: 'revocation-check', env: 'REVOCATION_CHECK', default: 'false', codec: Flag, help: 'refuse sessions whose key or access token was revoked since' },
+  revocationCacheSeconds: { flag: 'revocation-cache', env: 'REVOCATION_CACHE_SECONDS', default: '30', codec: integer(0, 86400), help: 'how long a revocation answer is cached (0: ask the store every time)' },
+  logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', codec: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), help: 'pino log level' },
+  shutdownGraceSeconds: { flag: 'shutdown-grace', env: 'SHUTDOWN_GRACE_SECONDS', default: '10', codec: integer(0, 3600), help: 'how long in-flight requests may take to finish on SIGTERM' },
+} satisfies Record<string, Setting<any>>
+
+type Settings = typeof settings
+export type Config = { readonly [K in keyof Settings]: Settings[K]["default"] extends string ? t.TypeOf<Settings[K]["codec"]> : t.TypeOf<Settings[K]["codec"]> | undefined } & {
+  readonly production: boolean
+}
+
+/** Flags as parsed from the command line: `--no-demo` arrives as { demo: 'false' }. */
+export type Flags = Readonly<Record<string, string | undefined>>
+
+/** Decodes every setting; the first bad one is reported by flag and variable name, with the rule it broke. */
+export const decodeConfig = (env: NodeJS.ProcessEnv, flags: Flags = {}): E.Either<string, Config> => {
+  const out: Record<string, unknown> = {}
+  for (const [name, s] of Object.entries(settings) as [keyof Settings, Setting<unknown>][]) {
+    const fromFlag = flags[s.flag]
+    const raw = fromFlag ?? env[s.env] ?? s.default
+    if (raw === undefined) continue
+    const r = s.codec.decode(raw)
+    if (E.isLeft(r)) {
+      const source = fromFlag !== undefined ? `--${s.flag}` : env[s.env] !== undefined ? s.env : `the default of ${s.env}`
+      return E.left(`Invalid ${source} (${s.env}, --${s.flag}): ${JSON.stringify(raw)} ${r.left[0]?.message ?? 'is not valid'}`)
+    }
+    out[name] = r.right
+  }
+  const production = env['NODE_ENV'] === 'production'
+  if (production && flags['demo'] === undefined && env['DEMO_SEED'] === undefined) out['demo'] = false
+  return E.right({ ...(out as Omit<Config, 'production'>), production })
+}

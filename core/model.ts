@@ -1,0 +1,84 @@
+/**
+ * @module model
+ * The entities of SPEC 8 as the core sees them. Secrets appear only as digests or hashes: a key and an
+ * authentication code as keyed digests (hex), a pass code as a self-describing scrypt hash string.
+ */
+
+export interface Organisation {
+  readonly id: string
+  readonly name: string
+  /** The user that keyless and identity-JWT sessions run as. */
+  readonly consumerUser: string
+}
+
+export interface Unit {
+  readonly organisation: string
+  readonly id: string
+  readonly name: string
+}
+
+export interface User {
+  readonly organisation: string
+  readonly username: string
+  readonly defaultUnit?: string
+  readonly units: ReadonlyArray<string>
+}
+
+export const keyClassifications = ['CONSUMER_APPLICATION_KEY', 'SYSTEMIC_KEY'] as const
+export type KeyClassification = (typeof keyClassifications)[number]
+export const keyStatuses = ['ACTIVE', 'REVOKED'] as const
+export type KeyStatus = (typeof keyStatuses)[number]
+
+export interface WebApiKey {
+  /** Keyed digest of the key: the only form in which a key is stored. */
+  readonly digest: string
+  /** The first characters of the key, to recognise it in lists and logs. */
+  readonly prefix: string
+  readonly organisation: string
+  readonly user: string
+  readonly classification: KeyClassification
+  readonly status: KeyStatus
+}
+
+export interface Consumer {
+  readonly organisation: string
+  readonly contactInformationId: string
+  readonly accountsReceivableId: string
+}
+
+export const accessTokenStates = ['EFFECTIVE', 'SUSPENDED', 'CANCELLED'] as const
+export type AccessTokenState = (typeof accessTokenStates)[number]
+
+export interface AccessToken {
+  /** Stable id of the access token (recorded with the sessions it produced). */
+  readonly id: string
+  readonly organisation: string
+  readonly consumer: Consumer
+  readonly authenticationCodeDigest?: string
+  readonly identifier?: string
+  readonly passCodeHash?: string
+  readonly state: AccessTokenState
+  /** Validity window in seconds since the epoch; either bound may be open. */
+  readonly validFrom?: number
+  readonly validTo?: number
+}
+
+export interface IdentityProvider {
+  readonly issuer: string
+  readonly audience: string
+  /** A JWKS document (`{"keys": [...]}`). */
+  readonly jwks: { readonly keys: ReadonlyArray<Record<string, unknown>> }
+}
+
+export interface IdentityLink {
+  readonly issuer: string
+  readonly subject: string
+  readonly organisation: string
+  readonly accountsReceivableId: string
+}
+
+/** Is the access token one that may log in now (SPEC 4)? */
+export const isAccessTokenUsable = (t: AccessToken, nowSeconds: number): boolean =>
+  t.state === 'EFFECTIVE' &&
+  (t.validFrom === undefined || nowSeconds >= t.validFrom) &&
+  (t.validTo === undefined || nowSeconds < t.validTo)

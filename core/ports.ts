@@ -1,0 +1,132 @@
+/**
+ * @module ports
+ * The capabilities the core asks of the world (DESIGN.md). Each is a small interface; the use cases take them as
+ * one `deps` record, adapters implement them, tests pass plain objects. Ports answer with Promises; the use cases
+ * lift them into TaskEither, and a rejected Promise means the store is unavailable (SERVICEUNAVAILABLE).
+ */
+import type { CredentialMode } from './credentials.js'
+import type { ErrorName } from './errors.js'
+import type { AccessToken, Consumer, Organisation, User, WebApiKey } from './model.js'
+import type { SessionClaims } from './session.js'
+
+export interface Clock {
+  /** Now, in whole seconds since the epoch. */
+  nowSeconds(): number
+}
+
+export interface IdSource {
+  /** A new session id: 32 upper-case hexadecimal characters from a secure random source. */
+  newSessionId(): string
+}
+
+/** Keyed digest (HMAC with the deployment's pepper) of keys and authentication codes, so they can be looked up. */
+export interface SecretDigest {
+  digest(secret: string): string
+}
+
+/** Salted, memory-hard hashing of pass codes; verification runs off the event loop. */
+export interface PassCodeHasher {
+  hash(passCode: string): Promise<string>
+  verify(passCode: string, hash: string): Promise<boolean>
+  /** Costs what `verify` costs and answers false: for unknown identifiers, so both take the same time. */
+  verifyDummy(passCode: string): Promise<false>
+}
+
+export interface Directory {
+  findOrganisation(id: string): Promise<Organisation | undefined>
+  findUser(organisation: string, username: string): Promise<User | undefined>
+}
+
+export interface KeyStore {
+  findKeyByDigest(digest: string): Promise<WebApiKey | undefined>
+}
+
+export interface AccessTokenStore {
+  /** Access tokens whose authentication code has this digest: in one organisation, or in all when none is given. */
+  findByAuthenticationCode(codeDigest: string, organisation?: string): Promise<ReadonlyArray<AccessToken>>
+  findByIdentifier(organisation: string, identifier: string): Promise<AccessToken | undefined>
+}
+
+export interface IdentityClaims {
+  readonly issuer: string
+  readonly subject: string
+}
+
+export type IdentityVerification = { readonly ok: true; readonly identity: IdentityClaims } | { readonly ok: false; readonly reason: string }
+
+/** Verifies an identity-provider JWT against the providers configured for the deployment. */
+export interface IdentityVerifier {
+  verify(jwt: string): Promise<IdentityVerification>
+}
+
+export interface IdentityLinks {
+  findConsumer(issuer: string, subject: string, organisation: string): Promise<Consumer | undefined>
+}
+
+/** Who failed attempts are counted against (SPEC 4). */
+export interface AttemptSubject {
+  readonly kind: 'identifier' | 'key' | 'address'
+  /** Not a secret: an organisation-qualified identifier, a key digest, or a client address. */
+  readonly id: string
+}
+
+export interface AttemptLimiter {
+  /** Seconds until the first locked-out subject of these may try again, or undefined when none is locked out. */
+  lockedFor(subjects: ReadonlyArray<AttemptSubject>, nowSeconds: number): Promise<number | undefined>
+  /** Counts one failure against each subject; answers the subjects this failure locked out. */
+  recordFailure(subjects: ReadonlyArray<AttemptSubject>, nowSeconds: number): Promise<ReadonlyArray<AttemptSubject>>
+  reset(subject: AttemptSubject): Promise<void>
+}
+
+export interface SessionSigner {
+  sign(claims: SessionClaims): Promise<string>
+}
+
+export type SessionVerification = { readonly ok: true; readonly payload: unknown } | { readonly ok: false; readonly reason: string }
+
+/** Checks a session token's signature with the key ring (algorithm pinned) and answers its payload. */
+export interface SessionVerifier {
+  verify(token: string): Promise<SessionVerification>
+}
+
+export type AuditEvent =
+  | {
+      readonly type: 'issued'
+      readonly at: number
+      readonly mode: CredentialMode
+      readonly sessionId: string
+      readonly organisation: string
+      readonly contactInformationId: string
+      readonly accountsReceivableId: string
+      readonly keyPrefix?: string
+      /** What produced the session, so that it can be revoked with them (SPEC 6). */
+      readonly keyDigest?: string
+      readonly accessTokenId?: string
+      readonly expiresAt: number
+      readonly clientAddress: string
+    }
+  | {
+      readonly type: 'failed'
+      readonly at: number
+      readonly mode: CredentialMode
+      readonly code: ErrorName
+      readonly keyPrefix?: string
+      readonly organisation?: string
+      readonly clientAddress: string
+    }
+  | {
+      readonly type: 'locked_out'
+      readonly at: number
+      readonly subject: AttemptSubject
+      readonly clientAddress: string
+    }
+
+/** Never given a secret or a token. */
+export interface AuditLog {
+  record(event: AuditEvent): Promise<void>
+}
+
+/** Is a session still backed by an active key and an effective access token (SPEC 6)? */
+export interface RevocationCheck {
+  isRevoked(sessionId: string, nowSeconds: number): Promise<boolean>
+}
