@@ -1,0 +1,43 @@
+/**
+ * @module request-log
+ * A request id per request (X-Request-Id accepted when sane, else generated; echoed back) and one log line per
+ * response: method, path, status, duration, the failure's name. Never the query string, headers or body, where
+ * keys, codes, pass codes and tokens travel.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Middleware } from 'koa'
+import type { FailureState } from './respond.js'
+
+export interface RequestLogger {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+}
+
+export interface RequestIdState {
+  requestId?: string
+}
+
+const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export const requestLog = (log: RequestLogger): Middleware => async (ctx, next) => {
+  const started = process.hrtime.bigint()
+  const given = ctx.get('x-request-id')
+  const requestId = SANE_ID.test(given) ? given : randomUUID()
+  ;(ctx.state as RequestIdState).requestId = requestId
+  ctx.set('X-Request-Id', requestId)
+  try {
+    await next()
+  } finally {
+    const failure = (ctx.state as FailureState).failure
+    const line = {
+      reqId: requestId,
+      method: ctx.method,
+      path: ctx.path,
+      status: ctx.status,
+      ms: Number(process.hrtime.bigint() - started) / 1e6,
+      ...(failure ? { error: failure.name } : {}),
+    }
+    if (ctx.status >= 500) log.warn(line, 'request failed')
+    else log.info(line, 'request')
+  }
+}

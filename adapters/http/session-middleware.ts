@@ -1,0 +1,59 @@
+/**
+ * @module session-middleware
+ * For the services that accept session tokens (SPEC 6): takes the token from the `token` query parameter, the
+ * `token` field of a JSON body, or `Authorization: Bearer`; puts the verified ConsumerSession on
+ * `ctx.state.session`, or answers 401 INVALIDTOKEN in the envelope.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
+import type { Context, Middleware } from 'koa'
+import { authError, type AuthError, type ConsumerSession } from '../../core/index.js'
+import type { HttpStatusMode } from './envelope.js'
+import { isJsonContentType, readJsonBody } from './json-body.js'
+import { sendFailure } from './respond.js'
+
+export interface SessionState {
+  session?: ConsumerSession
+}
+
+export interface SessionMiddlewareOptions {
+  /** The verify use case: `verifySessionToken(deps)` from the core. */
+  readonly verify: (token: unknown) => TaskEither<AuthError, ConsumerSession>
+  readonly httpStatus?: HttpStatusMode
+}
+
+const bearer = (header: string | undefined): string | undefined => {
+  const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return m ? m[1] : undefined
+}
+
+/** A JSON body's `token`: from a body parser that ran before us, or read here and left for those after us. */
+const bodyToken = async (ctx: Context): Promise<E.Either<AuthError, unknown>> => {
+  const request = ctx.request as typeof ctx.request & { body?: unknown }
+  if (request.body === undefined && ctx.method !== 'GET' && ctx.method !== 'HEAD' && isJsonContentType(ctx.get('content-type'))) {
+    const read = await readJsonBody(ctx.req)
+    if (E.isLeft(read)) return read
+    request.body = read.right
+  }
+  const body = request.body
+  return E.right(typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['token'] : undefined)
+}
+
+export const consumerSession = (options: SessionMiddlewareOptions): Middleware => {
+  const mode = options.httpStatus ?? 'standard'
+  return async (ctx, next) => {
+    let token: unknown = ctx.query['token']
+    if (token === undefined) {
+      const fromBody = await bodyToken(ctx)
+      if (E.isLeft(fromBody)) return sendFailure(ctx, fromBody.left, mode)
+      token = fromBody.right ?? bearer(ctx.get('authorization') || undefined)
+    }
+    if (token === undefined) {
+      return sendFailure(ctx, authError('INVALIDTOKEN', 'No session token: give token (query or JSON body) or Authorization: Bearer', ['token']), mode)
+    }
+    const session = await options.verify(token)()
+    if (E.isLeft(session)) return sendFailure(ctx, session.left, mode)
+    ;(ctx.state as SessionState).session = session.right
+    await next()
+  }
+}
