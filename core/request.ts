@@ -126,7 +126,7 @@ const decodeKey = (input: KeyInput): E.Either<AuthError, string | undefined> => 
     case 'NoKey':
       return E.right(undefined)
     case 'MalformedAuthorization':
-      return E.left(authError('MALFORMEDREQUEST', `The Authorization header is malformed: ${input.reason}`, ['key']))
+      return E.left(authError('MALFORMEDREQUEST', `The Authorization header is malformed: ${input.reason}; send key as the Basic auth username with an empty password`, ['key']))
     case 'Key':
       return E.isRight(ParameterString.decode(input.key))
         ? E.right(input.key)
