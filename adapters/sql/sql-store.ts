@@ -1,0 +1,480 @@
+/**
+ * @module sql-store
+ * The Store over Kysely: one query layer for SQLite and PostgreSQL, with the semantics of MemoryStore (the store
+ * contract suite holds both to them). The queries of the request path are compiled once per store and only bound to
+ * new values per call; on SQLite their prepared statements are cached too (see connect.ts).
+ */
+import { CompiledQuery, sql, type Compilable, type Kysely, type Selectable } from 'kysely'
+import {
+  isAccessTokenUsable, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
+  type IdentityProvider, type KeyClassification, type KeyStatus, type Organisation, type Unit, type User,
+} from '../../core/index.js'
+import type { AttemptCount, Store, StoredAuditEvent, StoredKey } from '../store.js'
+import { latestMigration } from './migrations.js'
+import type {
+  AccessTokensTable, AttemptCountersTable, AuditEventsTable, ConsumersTable, Database, Engine, IdentityProvidersTable,
+  OrganisationsTable, UnitsTable, WebApiKeysTable,
+} from './schema.js'
+
+type Param = string | number | null
+
+/** Stands for the i-th argument while a query is compiled once. */
+const arg = <T = string>(i: number): T => `\u0000arg${i}\u0000` as unknown as T
+const argPattern = /^\u0000arg(\d+)\u0000$/
+
+/** A query compiled once; each execution binds new argument values (constants of the query stay as compiled). */
+class Prepared<R> {
+  private readonly sql: string
+  private readonly slots: ReadonlyArray<{ readonly arg: number } | { readonly value: unknown }>
+
+  constructor(query: Compilable<R>) {
+    const compiled = query.compile()
+    this.sql = compiled.sql
+    this.slots = compiled.parameters.map((p) => {
+      const m = typeof p === 'string' ? argPattern.exec(p) : null
+      return m ? { arg: Number(m[1]) } : { value: p }
+    })
+  }
+
+  async run(db: Kysely<Database>, args: ReadonlyArray<Param>): Promise<R[]> {
+    const parameters = this.slots.map((s) => ('arg' in s ? args[s.arg] : s.value))
+    return (await db.executeQuery<R>(CompiledQuery.raw(this.sql, parameters) as CompiledQuery<R>)).rows
+  }
+}
+
+type AccessTokenRow = Selectable<AccessTokensTable> & Pick<ConsumersTable, 'contact_information_id'>
+type UserRow = { organisation: string; username: string; default_unit: string | null; unit: string | null }
+
+const compileQueries = (db: Kysely<Database>) => {
+  const tokens = () =>
+    db
+      .selectFrom('access_tokens as t')
+      .innerJoin('consumers as c', (j) =>
+        j.onRef('c.organisation', '=', 't.organisation').onRef('c.accounts_receivable_id', '=', 't.accounts_receivable_id'))
+      .selectAll('t')
+      .select('c.contact_information_id')
+  return {
+    organisation: new Prepared<Selectable<OrganisationsTable>>(db.selectFrom('organisations').selectAll().where('id', '=', arg(0))),
+    user: new Prepared<UserRow>(
+      db
+        .selectFrom('users as u')
+        .leftJoin('user_units as uu', (j) => j.onRef('uu.organisation', '=', 'u.organisation').onRef('uu.username', '=', 'u.username'))
+        .select(['u.organisation', 'u.username', 'u.default_unit', 'uu.unit'])
+        .where('u.organisation', '=', arg(0))
+        .where('u.username', '=', arg(1))
+        .orderBy('uu.position'),
+    ),
+    key: new Prepared<Selectable<WebApiKeysTable>>(db.selectFrom('web_api_keys').selectAll().where('digest', '=', arg(0))),
+    tokensByCode: new Prepared<AccessTokenRow>(tokens().where('t.authentication_code_digest', '=', arg(0)).orderBy('t.id')),
+    tokensByCodeIn: new Prepared<AccessTokenRow>(
+      tokens().where('t.authentication_code_digest', '=', arg(0)).where('t.organisation', '=', arg(1)).orderBy('t.id'),
+    ),
+    tokenByIdentifier: new Prepared<AccessTokenRow>(
+      tokens().where('t.organisation', '=', arg(0)).where('t.identifier', '=', arg(1)).limit(1),
+    ),
+    tokenById: new Prepared<AccessTokenRow>(tokens().where('t.id', '=', arg(0))),
+    linkedConsumer: new Prepared<Selectable<ConsumersTable>>(
+      db
+        .selectFrom('identity_links as l')
+        .innerJoin('consumers as c', (j) =>
+          j.onRef('c.organisation', '=', 'l.organisation').onRef('c.accounts_receivable_id', '=', 'l.accounts_receivable_id'))
+        .selectAll('c')
+        .where('l.issuer', '=', arg(0))
+        .where('l.subject', '=', arg(1))
+        .where('l.organisation', '=', arg(2)),
+    ),
+    attempts: new Prepared<Selectable<AttemptCountersTable>>(db.selectFrom('attempt_counters').selectAll().where('subject', '=', arg(0))),
+    // One statement, so that concurrent failures from several instances all count. Both CASEs read the row as it
+    // was before this update.
+    incrementAttempts: new Prepared<Selectable<AttemptCountersTable>>(
+      db
+        .insertInto('attempt_counters')
+        .values({ subject: arg(0), failures: 1, window_start: arg<number>(1) })
+        .onConflict((oc) =>
+          oc.column('subject').doUpdateSet({
+            failures: sql<number>`case when attempt_counters.window_start > ${arg<number>(2)} then attempt_counters.failures + 1 else 1 end`,
+            window_start: sql<number>`case when attempt_counters.window_start > ${arg<number>(2)} then attempt_counters.window_start else ${arg<number>(1)} end`,
+          }))
+        .returningAll(),
+    ),
+    record: new Prepared<never>(
+      db.insertInto('audit_events').values({ type: arg(0), at: arg<number>(1), session_id: arg(2), payload: arg(3) }),
+    ),
+    issued: new Prepared<Pick<Selectable<AuditEventsTable>, 'payload'>>(
+      db.selectFrom('audit_events').select('payload').where('session_id', '=', arg(0)).where('type', '=', 'issued').orderBy('id').limit(1),
+    ),
+  }
+}
+
+type Queries = ReturnType<typeof compileQueries>
+
+const toOrganisation = (r: Selectable<OrganisationsTable>): Organisation => ({ id: r.id, name: r.name, consumerUser: r.consumer_user })
+const toUnit = (r: Selectable<UnitsTable>): Unit => ({ organisation: r.organisation, id: r.id, name: r.name })
+const toKey = (r: Selectable<WebApiKeysTable>): StoredKey => ({
+  digest: r.digest,
+  prefix: r.prefix,
+  organisation: r.organisation,
+  user: r.username,
+  classification: r.classification as KeyClassification,
+  status: r.status as KeyStatus,
+  createdAt: r.created_at,
+  ...(r.last_used_at !== null && { lastUsedAt: r.last_used_at }),
+})
+const toConsumer = (r: Selectable<ConsumersTable>): Consumer => ({
+  organisation: r.organisation,
+  contactInformationId: r.contact_information_id,
+  accountsReceivableId: r.accounts_receivable_id,
+})
+const toAccessToken = (r: AccessTokenRow): AccessToken => ({
+  id: r.id,
+  organisation: r.organisation,
+  consumer: { organisation: r.organisation, contactInformationId: r.contact_information_id, accountsReceivableId: r.accounts_receivable_id },
+  ...(r.authentication_code_digest !== null && { authenticationCodeDigest: r.authentication_code_digest }),
+  ...(r.identifier !== null && { identifier: r.identifier }),
+  ...(r.pass_code_hash !== null && { passCodeHash: r.pass_code_hash }),
+  state: r.state as AccessTokenState,
+  ...(r.valid_from !== null && { validFrom: r.valid_from }),
+  ...(r.valid_to !== null && { validTo: r.valid_to }),
+})
+const toProvider = (r: Selectable<IdentityProvidersTable>): IdentityProvider => ({
+  issuer: r.issuer,
+  audience: r.audience,
+  jwks: JSON.parse(r.jwks) as IdentityProvider['jwks'],
+})
+const toAttempts = (r: Selectable<AttemptCountersTable>): AttemptCount => ({ subject: r.subject, failures: r.failures, windowStart: r.window_start })
+
+/** Users from rows ordered by (organisation, username, position), with their units. */
+const groupUsers = (rows: ReadonlyArray<UserRow>): User[] => {
+  const users: User[] = []
+  let current: { organisation: string; username: string; defaultUnit?: string; units: string[] } | undefined
+  for (const r of rows) {
+    if (!current || current.organisation !== r.organisation || current.username !== r.username) {
+      current = { organisation: r.organisation, username: r.username, ...(r.default_unit !== null && { defaultUnit: r.default_unit }), units: [] }
+      users.push(current)
+    }
+    if (r.unit !== null) current.units.push(r.unit)
+  }
+  return users
+}
+
+export class SqlStore implements Store {
+  private readonly q: Queries
+
+  /**
+   * @param db the database, or the connection of a transaction (then `inTransaction` is true)
+   * @param queries the compiled queries of the parent store (a transaction's store shares them)
+   */
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly engine: Engine,
+    queries?: Queries,
+    private readonly inTransaction = false,
+  ) {
+    this.q = queries ?? compileQueries(db)
+  }
+
+  // -- the request path -----------------------------------------------------------------------------------------
+
+  async findOrganisation(id: string): Promise<Organisation | undefined> {
+    const [r] = await this.q.organisation.run(this.db, [id])
+    return r && toOrganisation(r)
+  }
+
+  async findUser(organisation: string, username: string): Promise<User | undefined> {
+    return groupUsers(await this.q.user.run(this.db, [organisation, username]))[0]
+  }
+
+  async findKeyByDigest(digest: string): Promise<StoredKey | undefined> {
+    const [r] = await this.q.key.run(this.db, [digest])
+    return r && toKey(r)
+  }
+
+  async findByAuthenticationCode(codeDigest: string, organisation?: string): Promise<ReadonlyArray<AccessToken>> {
+    const rows =
+      organisation === undefined
+        ? await this.q.tokensByCode.run(this.db, [codeDigest])
+        : await this.q.tokensByCodeIn.run(this.db, [codeDigest, organisation])
+    return rows.map(toAccessToken)
+  }
+
+  async findByIdentifier(organisation: string, identifier: string): Promise<AccessToken | undefined> {
+    const [r] = await this.q.tokenByIdentifier.run(this.db, [organisation, identifier])
+    return r && toAccessToken(r)
+  }
+
+  async findConsumer(issuer: string, subject: string, organisation: string): Promise<Consumer | undefined> {
+    const [r] = await this.q.linkedConsumer.run(this.db, [issuer, subject, organisation])
+    return r && toConsumer(r)
+  }
+
+  async record(event: AuditEvent): Promise<void> {
+    await this.q.record.run(this.db, [event.type, event.at, event.type === 'issued' ? event.sessionId : null, JSON.stringify(event)])
+  }
+
+  async getAttempts(subject: string): Promise<AttemptCount | undefined> {
+    const [r] = await this.q.attempts.run(this.db, [subject])
+    return r && toAttempts(r)
+  }
+
+  async incrementAttempts(subject: string, now: number, windowSeconds: number): Promise<AttemptCount> {
+    const [r] = await this.q.incrementAttempts.run(this.db, [subject, now, now - windowSeconds])
+    if (!r) throw new Error('incrementAttempts: the upsert returned no row')
+    return toAttempts(r)
+  }
+
+  async clearAttempts(subject: string): Promise<void> {
+    await this.db.deleteFrom('attempt_counters').where('subject', '=', subject).execute()
+  }
+
+  async isRevoked(sessionId: string, nowSeconds: number): Promise<boolean> {
+    const [row] = await this.q.issued.run(this.db, [sessionId])
+    if (!row) return true
+    const issued = JSON.parse(row.payload) as AuditEvent
+    if (issued.type !== 'issued') return true
+    if (issued.keyDigest !== undefined) {
+      const key = await this.findKeyByDigest(issued.keyDigest)
+      if (key?.status !== 'ACTIVE') return true
+    }
+    if (issued.accessTokenId !== undefined) {
+      const token = await this.findAccessToken(issued.accessTokenId)
+      return !(token && isAccessTokenUsable(token, nowSeconds))
+    }
+    return false
+  }
+
+  async listAuditEvents(sinceId = 0): Promise<ReadonlyArray<StoredAuditEvent>> {
+    const rows = await this.db.selectFrom('audit_events').select(['id', 'payload']).where('id', '>', sinceId).orderBy('id').execute()
+    return rows.map((r) => ({ id: r.id, event: JSON.parse(r.payload) as AuditEvent }))
+  }
+
+  // -- provisioning -----------------------------------------------------------------------------------------------
+
+  async upsertOrganisation(o: Organisation): Promise<void> {
+    await this.db
+      .insertInto('organisations')
+      .values({ id: o.id, name: o.name, consumer_user: o.consumerUser })
+      .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ name: eb.ref('excluded.name'), consumer_user: eb.ref('excluded.consumer_user') })))
+      .execute()
+  }
+
+  async upsertUnit(u: Unit): Promise<void> {
+    await this.db
+      .insertInto('units')
+      .values({ organisation: u.organisation, id: u.id, name: u.name })
+      .onConflict((oc) => oc.columns(['organisation', 'id']).doUpdateSet((eb) => ({ name: eb.ref('excluded.name') })))
+      .execute()
+  }
+
+  async upsertUser(u: User): Promise<void> {
+    await this.transaction(async (s) => {
+      const db = (s as SqlStore).db
+      await db
+        .insertInto('users')
+        .values({ organisation: u.organisation, username: u.username, default_unit: u.defaultUnit ?? null })
+        .onConflict((oc) => oc.columns(['organisation', 'username']).doUpdateSet((eb) => ({ default_unit: eb.ref('excluded.default_unit') })))
+        .execute()
+      await db.deleteFrom('user_units').where('organisation', '=', u.organisation).where('username', '=', u.username).execute()
+      const units = [...new Set(u.units)]
+      if (units.length > 0) {
+        await db
+          .insertInto('user_units')
+          .values(units.map((unit, position) => ({ organisation: u.organisation, username: u.username, unit, position })))
+          .execute()
+      }
+    })
+  }
+
+  async upsertKey(k: StoredKey): Promise<void> {
+    await this.db
+      .insertInto('web_api_keys')
+      .values({
+        digest: k.digest,
+        prefix: k.prefix,
+        classification: k.classification,
+        status: k.status,
+        organisation: k.organisation,
+        username: k.user,
+        created_at: k.createdAt,
+        last_used_at: k.lastUsedAt ?? null,
+      })
+      .onConflict((oc) =>
+        oc.column('digest').doUpdateSet((eb) => ({
+          prefix: eb.ref('excluded.prefix'),
+          classification: eb.ref('excluded.classification'),
+          status: eb.ref('excluded.status'),
+          organisation: eb.ref('excluded.organisation'),
+          username: eb.ref('excluded.username'),
+          created_at: eb.ref('excluded.created_at'),
+          last_used_at: eb.ref('excluded.last_used_at'),
+        })))
+      .execute()
+  }
+
+  async setKeyStatus(digest: string, status: KeyStatus): Promise<boolean> {
+    const r = await this.db.updateTable('web_api_keys').set({ status }).where('digest', '=', digest).executeTakeFirst()
+    return r.numUpdatedRows > 0n
+  }
+
+  async upsertConsumer(c: Consumer): Promise<void> {
+    await this.db
+      .insertInto('consumers')
+      .values({ organisation: c.organisation, accounts_receivable_id: c.accountsReceivableId, contact_information_id: c.contactInformationId })
+      .onConflict((oc) =>
+        oc.columns(['organisation', 'accounts_receivable_id']).doUpdateSet((eb) => ({ contact_information_id: eb.ref('excluded.contact_information_id') })))
+      .execute()
+  }
+
+  async upsertAccessToken(t: AccessToken): Promise<void> {
+    await this.db
+      .insertInto('access_tokens')
+      .values({
+        id: t.id,
+        organisation: t.organisation,
+        accounts_receivable_id: t.consumer.accountsReceivableId,
+        authentication_code_digest: t.authenticationCodeDigest ?? null,
+        identifier: t.identifier ?? null,
+        pass_code_hash: t.passCodeHash ?? null,
+        state: t.state,
+        valid_from: t.validFrom ?? null,
+        valid_to: t.validTo ?? null,
+      })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          organisation: eb.ref('excluded.organisation'),
+          accounts_receivable_id: eb.ref('excluded.accounts_receivable_id'),
+          authentication_code_digest: eb.ref('excluded.authentication_code_digest'),
+          identifier: eb.ref('excluded.identifier'),
+          pass_code_hash: eb.ref('excluded.pass_code_hash'),
+          state: eb.ref('excluded.state'),
+          valid_from: eb.ref('excluded.valid_from'),
+          valid_to: eb.ref('excluded.valid_to'),
+        })))
+      .execute()
+  }
+
+  async setAccessTokenState(id: string, state: AccessTokenState): Promise<boolean> {
+    const r = await this.db.updateTable('access_tokens').set({ state }).where('id', '=', id).executeTakeFirst()
+    return r.numUpdatedRows > 0n
+  }
+
+  async upsertIdentityProvider(p: IdentityProvider): Promise<void> {
+    await this.db
+      .insertInto('identity_providers')
+      .values({ issuer: p.issuer, audience: p.audience, jwks: JSON.stringify(p.jwks) })
+      .onConflict((oc) => oc.column('issuer').doUpdateSet((eb) => ({ audience: eb.ref('excluded.audience'), jwks: eb.ref('excluded.jwks') })))
+      .execute()
+  }
+
+  async upsertIdentityLink(l: IdentityLink): Promise<void> {
+    await this.db
+      .insertInto('identity_links')
+      .values({ issuer: l.issuer, subject: l.subject, organisation: l.organisation, accounts_receivable_id: l.accountsReceivableId })
+      .onConflict((oc) =>
+        oc.columns(['issuer', 'subject', 'organisation']).doUpdateSet((eb) => ({ accounts_receivable_id: eb.ref('excluded.accounts_receivable_id') })))
+      .execute()
+  }
+
+  async listOrganisations(): Promise<ReadonlyArray<Organisation>> {
+    return (await this.db.selectFrom('organisations').selectAll().orderBy('id').execute()).map(toOrganisation)
+  }
+
+  async listUnits(organisation?: string): Promise<ReadonlyArray<Unit>> {
+    let q = this.db.selectFrom('units').selectAll()
+    if (organisation !== undefined) q = q.where('organisation', '=', organisation)
+    return (await q.orderBy('organisation').orderBy('id').execute()).map(toUnit)
+  }
+
+  async listUsers(organisation?: string): Promise<ReadonlyArray<User>> {
+    let q = this.db
+      .selectFrom('users as u')
+      .leftJoin('user_units as uu', (j) => j.onRef('uu.organisation', '=', 'u.organisation').onRef('uu.username', '=', 'u.username'))
+      .select(['u.organisation', 'u.username', 'u.default_unit', 'uu.unit'])
+    if (organisation !== undefined) q = q.where('u.organisation', '=', organisation)
+    return groupUsers(await q.orderBy('u.organisation').orderBy('u.username').orderBy('uu.position').execute())
+  }
+
+  async listKeys(organisation?: string): Promise<ReadonlyArray<StoredKey>> {
+    let q = this.db.selectFrom('web_api_keys').selectAll()
+    if (organisation !== undefined) q = q.where('organisation', '=', organisation)
+    return (await q.orderBy('organisation').orderBy('created_at').orderBy('digest').execute()).map(toKey)
+  }
+
+  async listConsumers(organisation?: string): Promise<ReadonlyArray<Consumer>> {
+    let q = this.db.selectFrom('consumers').selectAll()
+    if (organisation !== undefined) q = q.where('organisation', '=', organisation)
+    return (await q.orderBy('organisation').orderBy('accounts_receivable_id').execute()).map(toConsumer)
+  }
+
+  async listAccessTokens(organisation?: string): Promise<ReadonlyArray<AccessToken>> {
+    let q = this.db
+      .selectFrom('access_tokens as t')
+      .innerJoin('consumers as c', (j) =>
+        j.onRef('c.organisation', '=', 't.organisation').onRef('c.accounts_receivable_id', '=', 't.accounts_receivable_id'))
+      .selectAll('t')
+      .select('c.contact_information_id')
+    if (organisation !== undefined) q = q.where('t.organisation', '=', organisation)
+    return (await q.orderBy('t.organisation').orderBy('t.id').execute()).map(toAccessToken)
+  }
+
+  async listIdentityProviders(): Promise<ReadonlyArray<IdentityProvider>> {
+    return (await this.db.selectFrom('identity_providers').selectAll().orderBy('issuer').execute()).map(toProvider)
+  }
+
+  async listIdentityLinks(organisation?: string): Promise<ReadonlyArray<IdentityLink>> {
+    let q = this.db.selectFrom('identity_links').selectAll()
+    if (organisation !== undefined) q = q.where('organisation', '=', organisation)
+    const rows = await q.orderBy('organisation').orderBy('issuer').orderBy('subject').execute()
+    return rows.map((r) => ({ issuer: r.issuer, subject: r.subject, organisation: r.organisation, accountsReceivableId: r.accounts_receivable_id }))
+  }
+
+  async findConsumerByAccountsReceivable(organisation: string, accountsReceivableId: string): Promise<Consumer | undefined> {
+    const r = await this.db
+      .selectFrom('consumers')
+      .selectAll()
+      .where('organisation', '=', organisation)
+      .where('accounts_receivable_id', '=', accountsReceivableId)
+      .executeTakeFirst()
+    return r && toConsumer(r)
+  }
+
+  async findAccessToken(id: string): Promise<AccessToken | undefined> {
+    const [r] = await this.q.tokenById.run(this.db, [id])
+    return r && toAccessToken(r)
+  }
+
+  // -- the store itself -------------------------------------------------------------------------------------------
+
+  /**
+   * All or nothing. `work` must use the store it is given (its queries run on the transaction's connection; on
+   * SQLite the outer store waits for the transaction to end). A transaction inside a transaction joins it.
+   */
+  async transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return work(this)
+    if (this.engine === 'postgres') {
+      return this.db.transaction().execute((trx) => work(new SqlStore(trx, this.engine, this.q, true)))
+    }
+    // SQLite: BEGIN IMMEDIATE takes the write lock at once (waiting up to busy_timeout for another process), so a
+    // transaction that reads and then writes cannot fail half-way on a lock held by another process.
+    return this.db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn)
+      try {
+        const result = await work(new SqlStore(conn, this.engine, this.q, true))
+        await sql`commit`.execute(conn)
+        return result
+      } catch (e) {
+        await sql`rollback`.execute(conn).catch(() => undefined)
+        throw e
+      }
+    })
+  }
+
+  async ping(): Promise<void> {
+    const latest = latestMigration()
+    const r = await this.db.selectFrom('schema_migrations').select('name').where('name', '=', latest ?? '').executeTakeFirst()
+    if (latest !== undefined && !r) throw new Error(`the database is not migrated to ${latest} (run: consumer-auth migrate)`)
+  }
+
+  async close(): Promise<void> {
+    if (!this.inTransaction) await this.db.destroy()
+  }
+}
