@@ -1,0 +1,52 @@
+/**
+ * @module identity-verifier
+ * The IdentityVerifier port: an identity-provider JWT (SPEC 4, IdentityJwt mode) is matched to the configured
+ * provider of its issuer and verified against it. Bad tokens answer `{ ok: false }`; only a failing provider
+ * source (the store is down) rejects.
+ */
+import { decodeJwt } from 'jose'
+import type { Clock, IdentityProvider, IdentityVerification, IdentityVerifier } from '../../core/index.js'
+import { providerKeysCache } from './provider-keys.js'
+import { verifyIdentityJwt } from './verify-identity-jwt.js'
+
+export interface IdentityVerifierOptions {
+  /** How long the provider list and key sets are reused, in seconds (default 30; 0 asks the store every time). */
+  readonly cacheSeconds?: number
+}
+
+/** Far above any real identity token; bounds the work done on hostile input before anything is verified. */
+const MAX_JWT_LENGTH = 16 * 1024
+
+const refuse = (reason: string): IdentityVerification => ({ ok: false, reason })
+
+export const identityVerifier = (
+  providers: () => Promise<ReadonlyArray<IdentityProvider>>,
+  clock: Clock,
+  options: IdentityVerifierOptions = {},
+): IdentityVerifier => {
+  const byIssuer = providerKeysCache(providers, clock, Math.max(0, options.cacheSeconds ?? 30))
+  return {
+    async verify(jwt: string): Promise<IdentityVerification> {
+      if (typeof jwt !== 'string' || jwt === '') return refuse('no identity token was given')
+      if (jwt.length > MAX_JWT_LENGTH) return refuse('the identity token is too long')
+      // The unverified issuer only selects which provider's keys to try; everything is then verified against them.
+      let issuer: unknown
+      try {
+        issuer = decodeJwt(jwt).iss
+      } catch {
+        return refuse('the identity token is not a JWT')
+      }
+      if (typeof issuer !== 'string') return refuse('the identity token has no issuer')
+      const candidates = (await byIssuer()).get(issuer)
+      if (!candidates || candidates.length === 0) return refuse('the identity token issuer is not a configured identity provider')
+      let firstReason: string | undefined
+      // Usually one provider per issuer; several (one issuer, several audiences) are tried in turn.
+      for (const provider of candidates) {
+        const r = await verifyIdentityJwt(jwt, provider, clock.nowSeconds())
+        if (r.ok) return r
+        firstReason ??= r.reason
+      }
+      return refuse(firstReason ?? 'the identity token cannot be verified')
+    },
+  }
+}

@@ -1,0 +1,273 @@
+/** The signing key ring (SPEC 5, 6): exact header bytes, claim bytes, pinning, retirement, jose interoperability. */
+import { createHmac, randomBytes } from 'node:crypto'
+import fc from 'fast-check'
+import { compactVerify, createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { createKeyRing, createReloadableKeyRing } from '../../../adapters/crypto/key-ring.js'
+import { generateSigningKey, SecretsError, type Secrets, type SigningKeySpec } from '../../../adapters/crypto/secrets.js'
+import type { Clock, SessionClaims } from '../../../core/index.js'
+
+const NOW = 1_700_000_000
+const fixed = (s: number): Clock => ({ nowSeconds: () => s })
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url')
+const unb64 = (s: string) => Buffer.from(s, 'base64url').toString('utf8')
+/** The error a Promise rejects with (a plain Error saying so when it resolves instead). */
+const rejection = (p: Promise<unknown>): Promise<Error> => p.then(() => new Error('resolved'), (e: unknown) => e as Error)
+
+const hsKey = (kid: string, retiredAt?: number): SigningKeySpec & { alg: 'HS256' } => ({
+  kid,
+  alg: 'HS256',
+  secret: randomBytes(32).toString('base64url'),
+  ...(retiredAt === undefined ? {} : { retiredAt }),
+})
+
+const ringOf = (keys: SigningKeySpec[], activeKid: string, clock: Clock = fixed(NOW)) => createKeyRing({ signingKeys: keys, activeKid }, clock)
+
+/** The claims of CRM.COM's documented example, with string times as it shows them. */
+const EXAMPLE: SessionClaims = {
+  cii: '2695FED3FCFD4084AB39F44B18889123',
+  usr: 'maytemplate',
+  org: 'ps_dev',
+  ari: '261BF2B79198401D89A79C545F16CBEC',
+  oun: '1',
+  exp: '1518104864',
+  iat: '1518097664',
+  jti: 'F586B288048A4100B749E62F47DFC844',
+}
+const numeric: SessionClaims = { ...EXAMPLE, exp: NOW + 7200, iat: NOW }
+
+const hmacToken = (headerJson: string, payloadJson: string, secret: Buffer) => {
+  const input = `${b64(headerJson)}.${b64(payloadJson)}`
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`
+}
+
+describe('createKeyRing: HS256', () => {
+  it('signs with the header bytes of the documented example plus kid', async () => {
+    const ring = await ringOf([hsKey('2026-01-01-a1b2c3d4')], '2026-01-01-a1b2c3d4')
+    const token = await ring.signer.sign(numeric)
+    const [header] = token.split('.')
+    expect(unb64(header ?? '')).toBe('{"typ":"JWT","alg":"HS256","kid":"2026-01-01-a1b2c3d4"}')
+    expect(ring.activeKid).toBe('2026-01-01-a1b2c3d4')
+    expect(ring.alg).toBe('HS256')
+  })
+
+  it('keeps the claims byte for byte, in their order and types (string iat/exp)', async () => {
+    const ring = await ringOf([hsKey('k1')], 'k1')
+    const token = await ring.signer.sign(EXAMPLE)
+    expect(unb64(token.split('.')[1] ?? '')).toBe(
+      '{"cii":"2695FED3FCFD4084AB39F44B18889123","usr":"maytemplate","org":"ps_dev","ari":"261BF2B79198401D89A79C545F16CBEC","oun":"1","exp":"1518104864","iat":"1518097664","jti":"F586B288048A4100B749E62F47DFC844"}',
+    )
+    expect(await ring.verifier.verify(token)).toEqual({ ok: true, payload: EXAMPLE })
+    const numberToken = await ring.signer.sign(numeric)
+    expect(unb64(numberToken.split('.')[1] ?? '')).toContain(`"exp":${NOW + 7200},"iat":${NOW},`)
+  })
+
+  it('makes tokens that jose verifies with the same secret', async () => {
+    const key = hsKey('k1')
+    const ring = await ringOf([key], 'k1')
+    const secret = Buffer.from(key.secret, 'base64url')
+    const token = await ring.signer.sign(numeric)
+    const { payload, protectedHeader } = await jwtVerify(token, secret, { algorithms: ['HS256'], currentDate: new Date(NOW * 1000) })
+    expect(payload).toEqual(numeric)
+    expect(protectedHeader).toEqual({ typ: 'JWT', alg: 'HS256', kid: 'k1' })
+    await expect(compactVerify(await ring.signer.sign(EXAMPLE), secret, { algorithms: ['HS256'] })).resolves.toBeDefined()
+  })
+
+  it('verifies tokens jose signed with a ring key, whatever their header order', async () => {
+    const key = hsKey('k1')
+    const ring = await ringOf([key], 'k1')
+    const token = await new SignJWT({ ...numeric } as JWTPayload).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).sign(Buffer.from(key.secret, 'base64url'))
+    expect(await ring.verifier.verify(token)).toEqual({ ok: true, payload: numeric })
+  })
+
+  it('refuses a tampered payload, header or signature', async () => {
+    const ring = await ringOf([hsKey('k1')], 'k1')
+    const token = await ring.signer.sign(numeric)
+    const [h, p, s] = token.split('.') as [string, string, string]
+    const forged = b64(JSON.stringify({ ...numeric, ari: 'SOMEONE-ELSE' }))
+    const flip = (x: string) => (x[0] === 'A' ? 'B' : 'A') + x.slice(1)
+    for (const bad of [`${h}.${forged}.${s}`, `${h}.${p}.${flip(s)}`, `${h}.${p}.`, `${h}.${p}`, `${h}.${flip(p)}.${s}`, `${h}.${p}.${s}.x`]) {
+      const r = await ring.verifier.verify(bad)
+      expect(r.ok, bad).toBe(false)
+    }
+    const otherKid = b64('{"typ":"JWT","alg":"HS256","kid":"k1","x":1}')
+    expect((await ring.verifier.verify(`${otherKid}.${p}.${s}`)).ok).toBe(false)
+  })
+
+  it('refuses alg none, with or without a signature', async () => {
+    const ring = await ringOf([hsKey('k1')], 'k1')
+    const payload = b64(JSON.stringify(numeric))
+    for (const header of ['{"typ":"JWT","alg":"none","kid":"k1"}', '{"alg":"none"}', '{"typ":"JWT","alg":"NONE","kid":"k1"}']) {
+      expect(await ring.verifier.verify(`${b64(header)}.${payload}.`)).toMatchObject({ ok: false })
+      expect(await ring.verifier.verify(`${b64(header)}.${payload}.c2ln`)).toMatchObject({ ok: false })
+    }
+    expect(await ring.verifier.verify(`${b64('{"typ":"JWT","alg":"none","kid":"k1"}')}.${payload}.`)).toEqual({
+      ok: false,
+      reason: 'the token algorithm is not the algorithm of its key',
+    })
+  })
+
+  it('refuses an HS256 token signed with another secret, and unknown kids', async () => {
+    const ring = await ringOf([hsKey('k1')], 'k1')
+    const other = randomBytes(32)
+    const payload = JSON.stringify(numeric)
+    expect(await ring.verifier.verify(hmacToken('{"typ":"JWT","alg":"HS256","kid":"k1"}', payload, other))).toEqual({
+      ok: false,
+      reason: 'the token signature is not valid',
+    })
+    expect(await ring.verifier.verify(hmacToken('{"typ":"JWT","alg":"HS256","kid":"k2"}', payload, other))).toEqual({
+      ok: false,
+      reason: 'unknown or retired key',
+    })
+    expect(await ring.verifier.verify(hmacToken('{"typ":"JWT","alg":"HS256"}', payload, other))).toEqual({
+      ok: false,
+      reason: 'unknown or retired key',
+    })
+  })
+
+  it('refuses crit/b64 headers, non-object payloads and garbage, without throwing', async () => {
+    const key = hsKey('k1')
+    const secret = Buffer.from(key.secret, 'base64url')
+    const ring = await ringOf([key], 'k1')
+    const crit = hmacToken('{"alg":"HS256","kid":"k1","b64":false,"crit":["b64"]}', 'x', secret)
+    expect((await ring.verifier.verify(crit)).ok).toBe(false)
+    for (const payload of ['[1,2]', '"text"', '42', 'null', 'not json']) {
+      expect((await ring.verifier.verify(hmacToken('{"typ":"JWT","alg":"HS256","kid":"k1"}', payload, secret))).ok, payload).toBe(false)
+    }
+    for (const garbage of ['', '.', '..', 'a.b.c', '!!!.???.###', 'eyJ.eyJ.x', `${b64('[]')}.e30.`, `${b64('{"kid":{}}')}.e30.`]) {
+      expect((await ring.verifier.verify(garbage)).ok, garbage).toBe(false)
+    }
+    expect((await ring.verifier.verify(undefined as unknown as string)).ok).toBe(false)
+  })
+
+  it('verifies with a retired key until retiredAt + 7230, then refuses it', async () => {
+    const old = hsKey('old', NOW)
+    const current = hsKey('new')
+    const signedBeforeRetirement = await (await ringOf([{ ...old, retiredAt: undefined } as SigningKeySpec], 'old')).signer.sign(numeric)
+    let now = NOW + 7229
+    const ring = await ringOf([old, current], 'new', { nowSeconds: () => now })
+    expect((await ring.verifier.verify(signedBeforeRetirement)).ok).toBe(true)
+    expect(ring.activeKid).toBe('new')
+    expect(decodeProtectedHeader(await ring.signer.sign(numeric)).kid).toBe('new')
+    now = NOW + 7230
+    expect(await ring.verifier.verify(signedBeforeRetirement)).toEqual({ ok: false, reason: 'unknown or retired key' })
+    now = NOW + 100_000
+    expect(await ring.verifier.verify(signedBeforeRetirement)).toEqual({ ok: false, reason: 'unknown or retired key' })
+  })
+
+  it('refuses a ring whose configuration is wrong, naming no secret', async () => {
+    const key = hsKey('k1')
+    await expect(ringOf([key], 'k2')).rejects.toThrow(SecretsError)
+    await expect(ringOf([{ ...key, retiredAt: 1 }], 'k1')).rejects.toThrow(/retired/)
+    const err = await rejection(ringOf([{ ...key, secret: key.secret.slice(0, 30) }], 'k1'))
+    expect(err).toBeInstanceOf(SecretsError)
+    expect(err.message).not.toContain(key.secret.slice(0, 30))
+    expect((await ringOf([key], 'k1')).publicJwks()).toEqual({ keys: [] })
+  })
+
+  it('property: sign then verify answers the same payload', async () => {
+    const ring = await ringOf([hsKey('k1')], 'k1')
+    const text = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 })
+    const time = fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 2 ** 40 }).map(String))
+    const claims = fc.record({
+      cii: text, usr: text, org: text, ari: text, oun: text, exp: time, iat: time,
+      jti: fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('hex').toUpperCase()),
+    })
+    await fc.assert(
+      fc.asyncProperty(claims, async (c) => {
+        const token = await ring.signer.sign(c)
+        const r = await ring.verifier.verify(token)
+        expect(r).toEqual({ ok: true, payload: c })
+        if (r.ok) expect(Object.keys(r.payload as object)).toEqual(['cii', 'usr', 'org', 'ari', 'oun', 'exp', 'iat', 'jti'])
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe.each(['ES256', 'EdDSA'] as const)('createKeyRing: %s', (alg) => {
+  it('signs and verifies; jose verifies with the published JWKS, which has no private parts', async () => {
+    const key = await generateSigningKey(alg, 'a1')
+    const ring = await ringOf([key], 'a1')
+    expect(ring.alg).toBe(alg)
+    const token = await ring.signer.sign(numeric)
+    expect(unb64(token.split('.')[0] ?? '')).toBe(`{"typ":"JWT","alg":"${alg}","kid":"a1"}`)
+    expect(await ring.verifier.verify(token)).toEqual({ ok: true, payload: numeric })
+    const jwks = ring.publicJwks()
+    expect(jwks.keys).toHaveLength(1)
+    expect(jwks.keys[0]).toMatchObject({ kid: 'a1', alg, use: 'sig' })
+    for (const k of jwks.keys) expect(k).not.toHaveProperty('d')
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { algorithms: [alg], currentDate: new Date(NOW * 1000) })
+    expect(payload).toEqual(numeric)
+  })
+
+  it('refuses tampering, HS256 made with the public key, and another key of the same kid', async () => {
+    const key = await generateSigningKey(alg, 'a1')
+    const ring = await ringOf([key], 'a1')
+    const token = await ring.signer.sign(numeric)
+    const [h, , s] = token.split('.') as [string, string, string]
+    expect((await ring.verifier.verify(`${h}.${b64(JSON.stringify({ ...numeric, usr: 'root' }))}.${s}`)).ok).toBe(false)
+    const publicBytes = Buffer.from(JSON.stringify(ring.publicJwks().keys[0]))
+    expect(await ring.verifier.verify(hmacToken('{"typ":"JWT","alg":"HS256","kid":"a1"}', JSON.stringify(numeric), publicBytes))).toMatchObject({ ok: false })
+    const impostor = await ringOf([await generateSigningKey(alg, 'a1')], 'a1')
+    expect((await ring.verifier.verify(await impostor.signer.sign(numeric))).ok).toBe(false)
+  })
+
+  it('publishes retired keys only while their tokens can be valid', async () => {
+    let now = NOW
+    const ring = await ringOf([{ ...(await generateSigningKey(alg, 'old')), retiredAt: NOW }, await generateSigningKey(alg, 'new')], 'new', {
+      nowSeconds: () => now,
+    })
+    expect(ring.publicJwks().keys.map((k) => k.kid)).toEqual(['old', 'new'])
+    now = NOW + 7230
+    expect(ring.publicJwks().keys.map((k) => k.kid)).toEqual(['new'])
+  })
+
+  it('refuses a private JWK whose public part belongs to another key', async () => {
+    const a = await generateSigningKey(alg, 'a1')
+    const b = await generateSigningKey(alg, 'a1')
+    if (a.alg === 'HS256' || b.alg === 'HS256') throw new Error('unexpected')
+    const mixed = { ...a, privateJwk: { ...a.privateJwk, x: b.privateJwk.x, ...(alg === 'ES256' ? { y: b.privateJwk.y } : {}) } }
+    const err = await rejection(ringOf([mixed], 'a1'))
+    expect(err).toBeInstanceOf(SecretsError)
+    expect(err.message).not.toContain(a.privateJwk.d)
+  })
+})
+
+describe('a mixed ring (rotation from HS256 to ES256)', () => {
+  it('verifies both, pins each key to its own algorithm, signs with the active one', async () => {
+    const hs = hsKey('hs', NOW)
+    const es = await generateSigningKey('ES256', 'es')
+    const before = await (await ringOf([{ ...hs, retiredAt: undefined } as SigningKeySpec], 'hs')).signer.sign(numeric)
+    const ring = await ringOf([hs, es], 'es')
+    expect((await ring.verifier.verify(before)).ok).toBe(true)
+    const after = await ring.signer.sign(numeric)
+    expect(decodeProtectedHeader(after)).toEqual({ typ: 'JWT', alg: 'ES256', kid: 'es' })
+    expect((await ring.verifier.verify(after)).ok).toBe(true)
+    // An HS256 token naming the ES256 key's kid is refused before any HMAC is computed.
+    const confused = hmacToken('{"typ":"JWT","alg":"HS256","kid":"es"}', JSON.stringify(numeric), Buffer.from(hs.secret, 'base64url'))
+    expect(await ring.verifier.verify(confused)).toEqual({ ok: false, reason: 'the token algorithm is not the algorithm of its key' })
+  })
+})
+
+describe('createReloadableKeyRing', () => {
+  it('swaps the ring behind a stable object; a failed reload keeps the current one', async () => {
+    const k1 = hsKey('k1')
+    const k2 = hsKey('k2')
+    let secrets: Pick<Secrets, 'signingKeys' | 'activeKid'> = { signingKeys: [k1], activeKid: 'k1' }
+    const { ring, reload } = await createReloadableKeyRing(async () => secrets, fixed(NOW))
+    const first = await ring.signer.sign(numeric)
+    expect(ring.activeKid).toBe('k1')
+
+    secrets = { signingKeys: [{ ...k1, retiredAt: NOW }, k2], activeKid: 'k2' }
+    await reload()
+    expect(ring.activeKid).toBe('k2')
+    expect(decodeProtectedHeader(await ring.signer.sign(numeric)).kid).toBe('k2')
+    expect((await ring.verifier.verify(first)).ok).toBe(true)
+
+    secrets = { signingKeys: [k2], activeKid: 'missing' }
+    await expect(reload()).rejects.toThrow(SecretsError)
+    expect(ring.activeKid).toBe('k2')
+    expect((await ring.verifier.verify(first)).ok).toBe(true)
+  })
+})
