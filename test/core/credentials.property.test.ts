@@ -218,7 +218,8 @@ const oracle = (s: Sample): Outcome => {
   if (s.body.kind === 'notObject') return fail('MALFORMEDREQUEST')
   // 3.2 shapes of known parameters, in SPEC 1's table order; null = absent.
   const badShape = (p: P) => p.cat === 'empty' || p.cat === 'blank' || p.cat === 'wrongType' || p.cat === 'tooLong'
-  if (badShape(s.jwt)) return fail('INVALIDPARAMETER', 'jwt')
+  // jwt has its own bound of 8192 (identity JWTs exceed 512), so the generated 513-1200 are fine for it.
+  if (badShape(s.jwt) && s.jwt.cat !== 'tooLong') return fail('INVALIDPARAMETER', 'jwt')
   if (s.ati.cat === 'wrongType') return fail('INVALIDPARAMETER', ATI)
   if (s.ati.cat === 'object') {
     if (badShape(s.ati.code)) return fail('INVALIDPARAMETER', `${ATI}.authentication_code`)
@@ -237,7 +238,7 @@ const oracle = (s: Sample): Outcome => {
   if (s.key.cat === 'empty' || s.key.cat === 'blank' || s.key.cat === 'tooLong') return fail('INVALIDPARAMETER', 'key')
   // What is present from here on.
   const given = (p: P) => p.cat === 'valid'
-  const jwt = given(s.jwt)
+  const jwt = given(s.jwt) || s.jwt.cat === 'tooLong'
   const hasAti = s.ati.cat === 'object'
   const code = hasAti && given(s.ati.code)
   const identifier = hasAti && given(s.ati.identifier)
@@ -405,5 +406,13 @@ describe('resolveCredentials examples from SPEC', () => {
     expect(E.isLeft(r) && r.left.name).toBe('UNKNOWNPARAMETER')
     expect(E.isLeft(r) && r.left.parameters).toEqual(['organization'])
     expect(E.isLeft(r) && r.left.message).toContain('"organisation"')
+  })
+
+  it('bounds jwt at 8192 characters rather than 512, since identity JWTs are longer', () => {
+    const body = (jwt: string) => ({ body: { jwt, organisation: 'ps_dev' }, key: { _tag: 'NoKey' } as KeyInput })
+    expect(E.isRight(resolveCredentials(R('R16.2.0'), body('j'.repeat(8192))))).toBe(true)
+    const r = resolveCredentials(R('R16.2.0'), body('j'.repeat(8193)))
+    expect(E.isLeft(r) && [r.left.name, ...r.left.parameters]).toEqual(['INVALIDPARAMETER', 'jwt'])
+    expect(E.isLeft(r) && r.left.message).toContain('8192')
   })
 })
