@@ -1,7 +1,7 @@
 /** The signing key ring (SPEC 5, 6): exact header bytes, claim bytes, pinning, retirement, jose interoperability. */
 import { createHmac, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
-import { compactVerify, createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose'
+import { CompactSign, compactVerify, createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { createKeyRing, createReloadableKeyRing } from '../../../adapters/crypto/key-ring.js'
 import { generateSigningKey, SecretsError, type Secrets, type SigningKeySpec } from '../../../adapters/crypto/secrets.js'
@@ -181,6 +181,31 @@ describe('createKeyRing: HS256', () => {
         if (r.ok) expect(Object.keys(r.payload as object)).toEqual(['cii', 'usr', 'org', 'ari', 'oun', 'exp', 'iat', 'jti'])
       }),
       { numRuns: 300 },
+    )
+  })
+})
+
+describe('the node:crypto HS256 signer against jose', () => {
+  it('property: its compact JWS is byte-identical to jose CompactSign over the same header and claims, and jose verifies it', async () => {
+    const spec = hsKey('k1')
+    const ring = await ringOf([spec], 'k1')
+    const secret = Buffer.from(spec.secret, 'base64url')
+    const text = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 })
+    const time = fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 2 ** 40 }).map(String))
+    const claims = fc.record({
+      cii: text, usr: text, org: text, ari: text, oun: text, exp: time, iat: time,
+      jti: fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('hex').toUpperCase()),
+    })
+    await fc.assert(
+      fc.asyncProperty(claims, async (c) => {
+        const ours = await ring.signer.sign(c)
+        const theirs = await new CompactSign(new TextEncoder().encode(JSON.stringify(c)))
+          .setProtectedHeader({ typ: 'JWT', alg: 'HS256', kid: 'k1' })
+          .sign(secret)
+        expect(ours).toBe(theirs)
+        await expect(compactVerify(ours, secret, { algorithms: ['HS256'] })).resolves.toBeDefined()
+      }),
+      { numRuns: 500 },
     )
   })
 })
