@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// In-process micro-benchmarks (no HTTP), each as a ratio against its baseline run alternately in this process:
+//   issue use case (memory store, real digest, key ring, limiter, audit)  vs  jose SignJWT alone
+//   verify use case (real key ring)                                        vs  jose jwtVerify alone
+//   pass-code verify (scryptHasher)                                        vs  raw crypto.scrypt, same parameters
+//
+//   npm run bench:micro [-- --quick] [-- --rounds 5 --ms 2000]
+import { scrypt as scryptCb, randomBytes } from 'node:crypto'
+import { promisify } from 'node:util'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import * as E from 'fp-ts/lib/Either.js'
+import { jwtVerify, SignJWT } from 'jose'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const dist = (p) => import(join(root, 'dist', p))
+const { values: opts } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, ms: { type: 'string' } } })
+const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 5))
+const ms = Number(opts.ms ?? (opts.quick ? 300 : 2000))
+
+const core = await dist('core/index.js')
+const { MemoryStore } = await dist('adapters/memory/memory-store.js')
+const { storeAttemptLimiter } = await dist('adapters/attempt-limiter.js')
+const { hmacDigest } = await dist('adapters/crypto/hmac-digest.js')
+const { createKeyRing } = await dist('adapters/crypto/key-ring.js')
+const { generateSecrets } = await dist('adapters/crypto/secrets.js')
+const { scryptHasher, DEFAULT_SCRYPT_PARAMS } = await dist('adapters/crypto/scrypt-hasher.js')
+const { randomSessionIds } = await dist('adapters/crypto/session-ids.js')
+const { systemClock } = await dist('adapters/clock.js')
+const { importDocument } = await dist('adapters/provisioning/import.js')
+const { demoDocument } = await dist('adapters/provisioning/demo.js')
+
+const secrets = await generateSecrets()
+const ring = await createKeyRing(secrets, systemClock)
+const hmacSecret = Buffer.from(secrets.signingKeys[0].secret, 'base64url')
+const digest = hmacDigest(Buffer.from(secrets.pepper, 'base64url'))
+const hasher = scryptHasher()
+const store = new MemoryStore()
+const imported = await importDocument(store, demoDocument, { digest, hasher, clock: systemClock })
+if (E.isLeft(imported)) throw new Error(imported.left.join('\n'))
+
+const issue = core.issueSessionToken({
+  release: core.DEFAULT_RELEASE, claimTimes: 'number', clock: systemClock, ids: randomSessionIds, digest, hasher,
+  directory: store, keys: store, accessTokens: store, identity: { verify: async () => ({ ok: false, reason: 'none' }) },
+  identityLinks: store, limiter: storeAttemptLimiter(store), signer: ring.signer, audit: store,
+})
+const verify = core.verifySessionToken({ verifier: ring.verifier, clock: systemClock })
+const request = {
+  body: { access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '1' },
+  key: core.keyOf('EE73C0AE64524371B5DDEFF5F7BB2192'),
+  clientAddress: '127.0.0.1',
+}
+const claims = { cii: '2695FED3FCFD4084AB39F44B18889123', usr: 'maytemplate', org: 'ps_dev', ari: '261BF2B79198401D89A79C545F16CBEC', oun: '1' }
+const sampleToken = await (async () => {
+  const r = await issue(request)()
+  if (E.isLeft(r)) throw new Error(JSON.stringify(r.left))
+  return r.right.token
+})()
+
+/** Operations per second of `op` run `concurrency` at a time for `ms` milliseconds. */
+const rate = async (op, concurrency = 1) => {
+  const end = performance.now() + ms
+  let n = 0
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      await op()
+      n++
+    }
+  }))
+  return n / (ms / 1000)
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+const compare = async (name, baselineName, baseline, subject, concurrency = 1) => {
+  await rate(baseline, concurrency)
+  await rate(subject, concurrency)
+  const ratios = []
+  console.log(`\n## ${name} vs ${baselineName}  (${rounds} rounds of ${ms} ms, ${concurrency} at a time)`)
+  for (let i = 1; i <= rounds; i++) {
+    const a = await rate(baseline, concurrency)
+    const b = await rate(subject, concurrency)
+    ratios.push(b / a)
+    console.log(`round ${i}: baseline ${a.toFixed(0)}/s  subject ${b.toFixed(0)}/s  ratio ${(b / a).toFixed(3)}`)
+  }
+  console.log(`median ratio: ${median(ratios).toFixed(3)}`)
+  return median(ratios)
+}
+
+const scrypt = promisify(scryptCb)
+const { N, r, p, keyBytes } = DEFAULT_SCRYPT_PARAMS
+const passHash = await hasher.hash('4711')
+const salt = randomBytes(16)
+
+const results = {
+  issue: await compare('issue use case', 'jose SignJWT alone', () =>
+    new SignJWT({ ...claims, jti: randomSessionIds.newSessionId() }).setProtectedHeader({ typ: 'JWT', alg: 'HS256', kid: 'k' }).setIssuedAt().setExpirationTime('2h').sign(hmacSecret),
+  async () => {
+    const r = await issue(request)()
+    if (E.isLeft(r)) throw new Error(r.left.name)
+  }),
+  verify: await compare('verify use case', 'jose jwtVerify alone', () => jwtVerify(sampleToken, hmacSecret, { algorithms: ['HS256'] }), async () => {
+    const r = await verify(sampleToken)()
+    if (E.isLeft(r)) throw new Error(r.left.name)
+  }),
+  passcode: await compare('pass-code verify', 'raw scrypt, same parameters', () => scrypt('4711', salt, keyBytes, { N, r, p, maxmem: 256 * N * r }), async () => {
+    if (!(await hasher.verify('4711', passHash))) throw new Error('verify failed')
+  }, 4),
+}
+console.log('\n## summary (median ratios)')
+for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(10)} ${v.toFixed(3)}`)

@@ -1,0 +1,264 @@
+#!/usr/bin/env node
+// `npm run bench`: issuance over HTTP against a bare Koa baseline, in one run, on this machine.
+//
+// A is a bare Koa + @koa/router app answering the same route with a fixed envelope of the same size; B is the real
+// service (full validation, store, audit, logging, the real middleware stack). Each scenario warms both up, then runs
+// several timed rounds alternating A and B with the same autocannon load, and prints req/s, p50, p99 and server CPU
+// per request for each, and B/A per round with the median. Machines here are shared and noisy: read the ratios.
+//
+//   npm run bench                      all scenarios, 5 rounds of 5 s
+//   npm run bench -- --quick           one short round each (a smoke run; no figures asserted)
+//   npm run bench -- --only code,fail  some scenarios: code, passcode, jwt, fail, postgres, memory
+//   npm run bench -- --rounds 7 --duration 8 --connections 50
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import pg from 'pg'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+    'memory-seconds': { type: 'string', default: '60' },
+  },
+})
+const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 5))
+const duration = Number(opts.duration ?? (opts.quick ? 1 : 5))
+const warmup = opts.quick ? 1 : 3
+const connections = Number(opts.connections)
+const only = opts.only ? new Set(opts.only.split(',')) : undefined
+const wanted = (name) => !only || only.has(name)
+const databaseUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/test'
+
+const BASE = '/crmapi/rest/v2'
+const ROUTE = `${BASE}/authentication/consumer_application_key/token`
+const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
+const AUTH = `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`
+const ISSUER = 'https://id.bench.example'
+const CLK_TCK = 100
+
+// ------------------------------------------------------------------------------------------------ processes
+
+const cli = (args, env = {}) =>
+  new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(root, 'bin/consumer-auth.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.stderr.on('data', (d) => (out += d))
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`consumer-auth ${args[0]} exited ${code}: ${out}`))))
+  })
+
+/** Starts a server child and resolves once it answers on its port. */
+const startChild = async (args, env, port) => {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  child.stderr.on('data', (d) => (err += d))
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited: ${err}`)
+    try {
+      await fetch(`http://127.0.0.1:${port}/health/live`)
+      return child
+    } catch {
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+  throw new Error(`server did not start: ${err}`)
+}
+
+const stopChild = (child) => new Promise((resolve) => {
+  if (child.exitCode !== null) return resolve()
+  child.once('exit', resolve)
+  child.kill('SIGTERM')
+})
+
+const cpuTicks = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return Number(fields[11]) + Number(fields[12])
+}
+const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
+
+let nextPort = 39100 + Math.floor(Math.random() * 500)
+
+// ------------------------------------------------------------------------------------------------ load
+
+const load = (port, scenario, seconds) =>
+  new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections,
+        duration: seconds,
+        requests: [{ method: 'POST', path: ROUTE, headers: scenario.headers, body: scenario.body }],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    )
+  })
+
+const measure = async (server, scenario, seconds) => {
+  const before = cpuTicks(server.child.pid)
+  const r = await load(server.port, scenario, seconds)
+  const ticks = cpuTicks(server.child.pid) - before
+  const total = r.requests.total
+  const unexpected = total - (r[`${scenario.expect}`] ?? 0)
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    cpuUs: total ? (ticks / CLK_TCK / total) * 1e6 : NaN,
+    total,
+    statusCounts: { '2xx': r['2xx'], '4xx': r['4xx'], '5xx': r['5xx'], errors: r.errors, timeouts: r.timeouts },
+    unexpected,
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-')
+
+const runScenario = async (name, bare, real, scenario) => {
+  console.log(`\n## ${name}  (${connections} connections, ${rounds} rounds of ${duration} s, warm-up ${warmup} s each)`)
+  await load(bare.port, { ...scenario, headers: scenario.headers }, warmup)
+  await load(real.port, scenario, warmup)
+  const ratios = []
+  console.log('round | A bare req/s   p50  p99  cpu/req | B service req/s   p50  p99  cpu/req | B/A   | B non-' + scenario.expect)
+  for (let i = 1; i <= rounds; i++) {
+    const a = await measure(bare, { ...scenario, expect: '2xx' }, duration)
+    const b = await measure(real, scenario, duration)
+    const ratio = b.rps / a.rps
+    ratios.push(ratio)
+    console.log(
+      `${String(i).padStart(5)} | ${fmt(a.rps).padStart(12)} ${fmt(a.p50).padStart(5)} ${fmt(a.p99).padStart(4)} ${fmt(a.cpuUs).padStart(6)}us | ` +
+        `${fmt(b.rps).padStart(15)} ${fmt(b.p50).padStart(5)} ${fmt(b.p99).padStart(4)} ${fmt(b.cpuUs).padStart(6)}us | ${fmt(ratio, 3)} | ${b.unexpected}`,
+    )
+    if (b.unexpected > 0) console.log(`      B statuses: ${JSON.stringify(b.statusCounts)}`)
+    scenario.last = b
+  }
+  const m = median(ratios)
+  console.log(`median B/A: ${fmt(m, 3)}   (B p99 last round: ${fmt(scenario.last.p99)} ms)`)
+  return { name, median: m, ratios, p99: scenario.last.p99 }
+}
+
+// ------------------------------------------------------------------------------------------------ setup
+
+const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-bench-'))
+const children = []
+let pgSchema
+const cleanup = async () => {
+  await Promise.all(children.map(stopChild))
+  if (pgSchema) {
+    const c = new pg.Client({ connectionString: databaseUrl })
+    await c.connect().then(() => c.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`)).finally(() => c.end()).catch(() => undefined)
+  }
+  rmSync(dir, { recursive: true, force: true })
+}
+process.on('SIGINT', () => cleanup().finally(() => process.exit(130)))
+
+try {
+  const idp = await generateKeyPair('RS256')
+  const publicJwk = { ...(await exportJWK(idp.publicKey)), kid: 'bench-1', alg: 'RS256', use: 'sig' }
+  const document = {
+    organisations: [{ id: 'ps_dev', name: 'PS Dev', consumer_user: 'maytemplate' }],
+    units: [{ organisation: 'ps_dev', id: '1', name: 'Head office' }],
+    users: [{ organisation: 'ps_dev', username: 'maytemplate', default_unit: '1', units: ['1'] }],
+    web_api_keys: [{ organisation: 'ps_dev', user: 'maytemplate', key: KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' }],
+    consumers: [{ organisation: 'ps_dev', contact_information_id: '2695FED3FCFD4084AB39F44B18889123', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC' }],
+    access_tokens: [
+      { organisation: 'ps_dev', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC', authentication_code: 'p_kestora1!', state: 'EFFECTIVE' },
+      { organisation: 'ps_dev', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC', identifier: 'maria', pass_code: '4711', state: 'EFFECTIVE' },
+    ],
+    identity_providers: [{ issuer: ISSUER, audience: 'crm', jwks: { keys: [publicJwk] } }],
+    identity_links: [{ issuer: ISSUER, subject: 'u-42', organisation: 'ps_dev', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC' }],
+  }
+  const importFile = join(dir, 'import.json')
+  writeFileSync(importFile, JSON.stringify(document))
+  const secretsFile = join(dir, 'secrets.json')
+  const sqliteUrl = `sqlite:${join(dir, 'bench.db')}`
+  const common = { SECRETS_FILE: secretsFile, NODE_ENV: 'development' }
+  // The secrets are generated by the first command that needs them, into the file named here.
+  const { generateSecrets } = await import(join(root, 'dist/adapters/crypto/secrets.js'))
+  writeFileSync(secretsFile, JSON.stringify(await generateSecrets()), { mode: 0o600 })
+  await cli(['import', importFile, '--db', sqliteUrl], common)
+
+  // Lock-out thresholds far above the load, so that the failure scenario measures the unknown-key path itself
+  // (a locked-out key is answered earlier and cheaper) and the success scenarios never trip it.
+  const serviceEnv = (db) => ({
+    ...common, DATABASE_URL: db, LOG_LEVEL: 'info', DEMO_SEED: 'false',
+    LOCKOUT_KEY_THRESHOLD: '1000000', LOCKOUT_ADDRESS_THRESHOLD: '1000000', LOCKOUT_IDENTIFIER_THRESHOLD: '1000000',
+  })
+  const startService = async (db) => {
+    const port = nextPort++
+    const child = await startChild([join(root, 'bin/consumer-auth.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], serviceEnv(db), port)
+    children.push(child)
+    return { port, child }
+  }
+  const real = await startService(sqliteUrl)
+
+  const probe = await fetch(`http://127.0.0.1:${real.port}${ROUTE}`, {
+    method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify({ access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '1' }),
+  })
+  const probeBody = await probe.text()
+  if (probe.status !== 200) throw new Error(`the service did not issue a token: ${probe.status} ${probeBody}`)
+  const barePort = nextPort++
+  const bareChild = await startChild([join(root, 'scripts/bench/bare-koa.mjs')], { PORT: String(barePort), FIXED_BODY: probeBody }, barePort)
+  children.push(bareChild)
+  const bare = { port: barePort, child: bareChild }
+  console.log(`# consumer-auth bench  ${new Date().toISOString()}  node ${process.version}  response ${probeBody.length} bytes`)
+
+  const json = { 'content-type': 'application/json' }
+  const identityJwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'bench-1' }).setIssuer(ISSUER).setAudience('crm')
+    .setSubject('u-42').setIssuedAt().setExpirationTime('2h').sign(idp.privateKey)
+  const scenarios = {
+    code: { headers: { ...json, authorization: AUTH }, body: JSON.stringify({ access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '1' }), expect: '2xx' },
+    passcode: { headers: { ...json, authorization: AUTH }, body: JSON.stringify({ access_token_identifier: { identifier: 'maria', pass_code: '4711' } }), expect: '2xx' },
+    jwt: { headers: json, body: JSON.stringify({ jwt: identityJwt, organisation: 'ps_dev' }), expect: '2xx' },
+    fail: { headers: { ...json, authorization: `Basic ${Buffer.from('00000000000000000000000000000000:').toString('base64')}` }, body: JSON.stringify({ access_token_identifier: { authentication_code: 'p_kestora1!' } }), expect: '4xx' },
+  }
+  const results = []
+  if (wanted('code')) results.push(await runScenario('AuthenticationCode with key (SQLite)', bare, real, scenarios.code))
+  if (wanted('passcode')) results.push(await runScenario('IdentifierPassCode (SQLite, scrypt)', bare, real, scenarios.passcode))
+  if (wanted('jwt')) results.push(await runScenario('IdentityJwt (SQLite, RS256 identity token)', bare, real, scenarios.jwt))
+  if (wanted('fail')) results.push(await runScenario('Failure: unknown key (SQLite)', bare, real, scenarios.fail))
+  if (wanted('postgres')) {
+    pgSchema = `ca_bench_${process.pid}`
+    const admin = new pg.Client({ connectionString: databaseUrl })
+    await admin.connect()
+    await admin.query(`CREATE SCHEMA ${pgSchema}`)
+    await admin.end()
+    const u = new URL(databaseUrl)
+    u.searchParams.set('options', `-c search_path=${pgSchema}`)
+    await cli(['import', importFile, '--db', u.toString()], common)
+    const pgService = await startService(u.toString())
+    results.push(await runScenario('AuthenticationCode with key (PostgreSQL)', bare, pgService, scenarios.code))
+  }
+  if (wanted('memory')) {
+    const seconds = opts.quick ? 5 : Number(opts['memory-seconds'])
+    console.log(`\n## memory: RSS of the service over ${seconds} s of AuthenticationCode load after warm-up`)
+    await load(real.port, scenarios.code, warmup)
+    const samples = []
+    const sampler = setInterval(() => samples.push(rssMiB(real.child.pid)), 1000)
+    samples.push(rssMiB(real.child.pid))
+    await load(real.port, scenarios.code, seconds)
+    clearInterval(sampler)
+    samples.push(rssMiB(real.child.pid))
+    const first = samples[0]
+    const last = samples[samples.length - 1]
+    console.log(`RSS MiB: start ${fmt(first, 1)}, min ${fmt(Math.min(...samples), 1)}, max ${fmt(Math.max(...samples), 1)}, end ${fmt(last, 1)}; end/start ${fmt(last / first, 3)}`)
+    results.push({ name: 'memory end/start RSS', median: last / first, ratios: [], p99: NaN })
+  }
+  console.log('\n## summary (median B/A)')
+  for (const r of results) console.log(`${r.name.padEnd(48)} ${fmt(r.median, 3)}${Number.isFinite(r.p99) ? `   p99 ${fmt(r.p99)} ms` : ''}`)
+} finally {
+  await cleanup()
+}
