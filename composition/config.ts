@@ -35,7 +35,9 @@ const integer = (min: number, max: number) =>
 const oneOf = <L extends string>(...values: L[]) =>
   fromText(values.join('|'), (s) => (values.includes(s as L) ? E.right(s as L) : E.left(`must be one of ${values.join(', ')}`)))
 
-const ReleaseText = fromText<Release>('Release', parseRelease)
+// parseRelease's message quotes the value, which decodeConfig already does.
+const ReleaseText = fromText<Release>('Release', (s) =>
+  E.isLeft(parseRelease(s)) ? E.left('is not a CRM.COM release: expected R<major>.<minor>.<patch>, e.g. R16.2.0') : parseRelease(s))
 
 export type DatabaseUrl = { readonly engine: 'sqlite'; readonly path: string; readonly url: string } | { readonly engine: 'postgres'; readonly url: string }
 
@@ -76,6 +78,7 @@ export const settings = {
   lockoutAddressThreshold: { flag: 'lockout-address', env: 'LOCKOUT_ADDRESS_THRESHOLD', default: '20', codec: integer(1, 1_000_000), help: 'failures per client address (keyless modes) before lock-out' },
   secretsFile: { flag: 'secrets-file', env: 'SECRETS_FILE', default: undefined, codec: Text, help: 'JSON file with the signing key ring and the digest pepper' },
   secrets: { flag: 'secrets', env: 'CONSUMER_AUTH_SECRETS', default: undefined, codec: Text, help: 'the secrets JSON itself (instead of a file)' },
+  signingAlg: { flag: 'signing-alg', env: 'SIGNING_ALG', default: 'HS256', codec: oneOf('HS256', 'ES256', 'EdDSA'), help: 'algorithm of the signing key when secrets are generated (ES256/EdDSA publish /.well-known/jwks.json); a given key ring keeps its own' },
   demo: { flag: 'demo', env: 'DEMO_SEED', default: 'true', codec: Flag, help: 'seed the documented example on first start (off with --no-demo or NODE_ENV=production)' },
   trustProxy: { flag: 'trust-proxy', env: 'TRUST_PROXY', default: 'false', codec: Flag, help: 'take the client address from X-Forwarded-For' },
   revocationCheck: { flag: 'revocation-check', env: 'REVOCATION_CHECK', default: 'false', codec: Flag, help: 'refuse sessions whose key or access token was revoked since' },

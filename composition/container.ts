@@ -19,12 +19,16 @@ import { scryptHasher } from '../adapters/crypto/scrypt-hasher.js'
 import { loadSecrets, type Secrets } from '../adapters/crypto/secrets.js'
 import { randomSessionIds } from '../adapters/crypto/session-ids.js'
 import { createHttpApp } from '../adapters/http/app.js'
+import { createMetrics, type Metrics } from '../adapters/http/metrics.js'
+import { openApiDocument, serveOpenApi } from '../adapters/http/openapi.js'
 import { identityVerifier } from '../adapters/identity/identity-verifier.js'
 import { seedDemoIfEmpty } from '../adapters/provisioning/demo.js'
 import { openSqlStore } from '../adapters/sql/open-store.js'
 import type { Store } from '../adapters/store.js'
+import { cachedRevocationCheck } from '../adapters/revocation-cache.js'
 import type { Config } from './config.js'
 import { createLogger } from './logger.js'
+import { packageVersion } from './version.js'
 
 const id = <T>(name: string) => Symbol.for(`consumer-auth.${name}`) as ServiceIdentifier<T>
 
@@ -40,8 +44,22 @@ export const TYPES = {
   KeyRing: id<{ ring: KeyRing; reload(): Promise<void> }>('KeyRing'),
   Identity: id<IdentityVerifier>('Identity'),
   Limiter: id<AttemptLimiter>('Limiter'),
+  Metrics: id<Metrics>('Metrics'),
   HttpApp: id<Koa>('HttpApp'),
 }
+
+/** /health/ready answers within this time even when the store hangs (SPEC 8: no hung requests). */
+export const READY_TIMEOUT_MS = 2_000
+
+/** Reachable and migrated (the SQL store's ping checks both), within a bounded time. */
+const pingWithin = (store: Pick<Store, 'ping'>, ms: number) => (): Promise<boolean> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    store.ping().then(
+      () => resolve(true),
+      () => resolve(false),
+    ).finally(() => clearTimeout(timer))
+  })
 
 /** Where generated secrets live on the embedded default: ./data/secrets.json (beside the default database). */
 export const defaultSecretsPath = (config: Config): string | undefined =>
@@ -60,6 +78,7 @@ export const secretsFrom = (config: Config) => () =>
     ...(config.secretsFile === undefined ? {} : { file: config.secretsFile }),
     ...(config.production ? {} : { generateInto: defaultSecretsPath(config) }),
     production: config.production,
+    generateAlg: config.signingAlg,
   })
 
 export const buildContainer = (config: Config, overrides: Overrides = {}): Container => {
@@ -97,11 +116,14 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       thresholds: { identifier: config.lockoutIdentifierThreshold, key: config.lockoutKeyThreshold, address: config.lockoutAddressThreshold },
     }),
   )
+  // One registry per container, so that several services in one process keep separate counts.
+  c.bind(TYPES.Metrics).toDynamicValue(() => createMetrics())
   c.bind(TYPES.HttpApp).toDynamicValue(async (ctx) => {
     const store = await ctx.getAsync(TYPES.Store)
     const { ring } = await ctx.getAsync(TYPES.KeyRing)
     const clock = ctx.get(TYPES.Clock)
     const log = ctx.get(TYPES.Logger)
+    const metrics = ctx.get(TYPES.Metrics)
     const issue = issueSessionToken({
       release: config.release,
       claimTimes: config.claimTimes,
@@ -116,9 +138,17 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       identityLinks: store,
       limiter: await ctx.getAsync(TYPES.Limiter),
       signer: ring.signer,
-      audit: store,
+      audit: metrics.auditing(store),
     })
-    const verify = verifySessionToken({ verifier: ring.verifier, clock, ...(config.revocationCheck ? { revocation: store } : {}) })
+    // The revocation check asks the store about each session at most once per REVOCATION_CACHE_SECONDS (0: every time).
+    const revocation = config.revocationCheck ? cachedRevocationCheck(store, clock, config.revocationCacheSeconds) : undefined
+    const verify = verifySessionToken({ verifier: ring.verifier, clock, ...(revocation ? { revocation } : {}) })
+    // The JWKS route exists when the ring holds asymmetric keys at start-up; moving from HS256 to ES256/EdDSA by a
+    // key reload (SIGHUP) publishes it after the next restart.
+    const jwks = ring.publicJwks().keys.length > 0
+    const openapi = openApiDocument({
+      basePath: config.basePath, release: config.release, jwks, httpStatus: config.httpStatus, version: packageVersion(),
+    })
     return createHttpApp({
       basePath: config.basePath,
       release: config.release,
@@ -127,8 +157,13 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       issue,
       verify,
       log,
-      jwks: () => ring.publicJwks(),
-      ready: () => store.ping().then(() => true, () => false),
+      ...(jwks ? { jwks: () => ring.publicJwks() } : {}),
+      ready: pingWithin(store, READY_TIMEOUT_MS),
+      observe: metrics.observe,
+      extraRoutes: (router) => {
+        metrics.route(router)
+        serveOpenApi(router, openapi)
+      },
     })
   })
   return c

@@ -4,8 +4,10 @@
  * SIGINT stop accepting, let in-flight requests finish within the grace period, close the store, exit 0.
  * SIGHUP reloads the signing key ring (rotation without a restart).
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { formatRelease } from '../core/index.js'
+import { SecretsError } from '../adapters/crypto/secrets.js'
 import { buildContainer, TYPES, type Overrides } from './container.js'
 import type { Config } from './config.js'
 
@@ -35,35 +37,78 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   const store = await container.getAsync(TYPES.Store)
   const keys = await container.getAsync(TYPES.KeyRing)
   const log = container.get(TYPES.Logger)
-  const server = createServer(app.callback())
+
+  // The responses being written, so that a shutdown can tell their clients not to reuse the connection.
+  const inFlight = new Set<ServerResponse>()
+  let draining = false
+  const handle = app.callback()
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.shouldKeepAlive = false
+    inFlight.add(res)
+    res.once('close', () => inFlight.delete(res))
+    void handle(req, res)
+  })
   // Bounded request handling: a client that sends headers or a body too slowly is cut off.
   server.headersTimeout = 10_000
   server.requestTimeout = 15_000
   server.keepAliveTimeout = 5_000
-  await listen(server, config.port, config.host)
+  try {
+    await listen(server, config.port, config.host)
+  } catch (e) {
+    await store.close().catch(() => undefined)
+    throw e
+  }
   const { port } = server.address() as AddressInfo
   const shownHost = config.host === '::' || config.host === '0.0.0.0' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host
-  log.info({ port, release: config.release, basePath: config.basePath, db: config.db.engine }, 'consumer-auth listening')
+  log.info({ port, release: formatRelease(config.release), basePath: config.basePath, db: config.db.engine }, 'consumer-auth listening')
 
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+      draining = true
+      // Answers still to be written say `Connection: close`, so no client sends another request on a closing socket.
+      for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false
+      log.info({ graceSeconds: config.shutdownGraceSeconds, inFlight: inFlight.size }, 'consumer-auth stopping: no new connections, finishing requests in flight')
+      // server.close() closes only the keep-alive connections idle right now; one whose answer was already on its
+      // way becomes idle afterwards and would hold the close open until its keep-alive timeout. Sweep them.
       server.closeIdleConnections()
-      const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1000)
-      await stopped
-      clearTimeout(grace)
+      const sweep = setInterval(() => server.closeIdleConnections(), 50)
+      const grace = setTimeout(() => {
+        log.warn({ graceSeconds: config.shutdownGraceSeconds, inFlight: inFlight.size }, 'grace period over: closing the connections still open')
+        server.closeAllConnections()
+      }, config.shutdownGraceSeconds * 1000)
+      try {
+        await stopped
+      } finally {
+        clearInterval(sweep)
+        clearTimeout(grace)
+      }
       await store.close()
       log.info({}, 'consumer-auth stopped')
-      log.flush?.()
+      await new Promise<void>((resolve) => log.flush(() => resolve()))
     })())
 
-  return { url: `http://${shownHost}:${port}`, port, close, reloadKeys: () => keys.reload() }
+  // A reload that fails keeps the ring in use; either way the log says so (and which key now signs), never a secret:
+  // a SecretsError names the file and the field at fault only.
+  const reloadKeys = () =>
+    keys.reload().then(
+      () => log.info({ activeKid: keys.ring.activeKid, alg: keys.ring.alg }, 'signing keys reloaded'),
+      (e: unknown) => {
+        log.error({ reason: e instanceof SecretsError ? e.message : 'unexpected error' }, 'signing keys not reloaded: the keys in use stay')
+        throw e
+      },
+    )
+
+  return { url: `http://${shownHost}:${port}`, port, close, reloadKeys }
 }
 
-/** The `serve` command: start, and stop gracefully on SIGTERM/SIGINT; reload keys on SIGHUP. */
-export const runServer = async (config: Config): Promise<RunningServer> => {
-  const running = await startServer(config)
+/**
+ * The `serve` command: start, and stop gracefully on SIGTERM/SIGINT (exit 0 once stopped; 1 if stopping failed); a
+ * second signal while stopping ends the process at once (the handlers are `once`). SIGHUP reloads the key ring.
+ */
+export const runServer = async (config: Config, overrides: Overrides = {}): Promise<RunningServer> => {
+  const running = await startServer(config, overrides)
   const stop = () => {
     running.close().then(
       () => process.exit(0),

@@ -6,6 +6,7 @@
 import { compactVerify, decodeProtectedHeader, type JWK } from 'jose'
 import type { Clock, SessionClaims, SessionSigner, SessionVerification, SessionVerifier } from '../../core/index.js'
 import { checkRing, type Secrets } from './secrets-codec.js'
+import { sessionPayload } from './session-payload.js'
 import { prepareSigningKey, type PreparedKey } from './signing-key.js'
 
 export interface KeyRing {
@@ -18,11 +19,6 @@ export interface KeyRing {
 }
 
 const refuse = (reason: string): SessionVerification => ({ ok: false, reason })
-
-/** Strict UTF-8: a payload with invalid bytes is not one this service signed. */
-const utf8 = new TextDecoder('utf-8', { fatal: true })
-
-const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
 /**
  * The key a token names, or why it names none. Tokens this ring signed carry byte-for-byte one of the ring's
@@ -84,13 +80,7 @@ export const createKeyRing = async (secrets: Pick<Secrets, 'signingKeys' | 'acti
       } catch {
         return refuse('the token signature is not valid')
       }
-      let claims: unknown
-      try {
-        claims = JSON.parse(utf8.decode(payload))
-      } catch {
-        return refuse('the token payload is not JSON')
-      }
-      return isPlainObject(claims) ? { ok: true, payload: claims } : refuse('the token payload is not a JSON object')
+      return sessionPayload(payload)
     },
   }
 

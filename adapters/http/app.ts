@@ -1,6 +1,6 @@
 /**
  * @module app
- * The Koa app factory: a tiny core of composable middleware (request log, error guard, observer) and a router with
+ * The Koa app factory: a tiny core of composable middleware (request log, observer, error guard) and a router with
  * the Web API routes under the base path plus the operational routes.
  */
 import { Router } from '@koa/router'
@@ -28,14 +28,33 @@ export interface HttpAppDeps {
   readonly jwks?: () => { keys: ReadonlyArray<object> }
   /** Is the store reachable and migrated? */
   readonly ready: () => Promise<boolean>
-  /** Middleware that sees every request after the request log (metrics). */
+  /**
+   * Middleware that sees every request inside the request log and outside the error guard (metrics), so that it sees
+   * the final status and failure of 404s, 405s and escaped exceptions too.
+   */
   readonly observe?: Middleware
   /** Extra routes (metrics, openapi) mounted at the root. */
   readonly extraRoutes?: (router: Router) => void
 }
 
+/** One registered route: its path pattern and methods, as @koa/router holds them. */
+export interface RouteEntry {
+  readonly path: string
+  readonly methods: ReadonlyArray<string>
+}
+
+const routers = new WeakMap<Koa, Router>()
+
+/** The routes an app built here serves, read from its router (the OpenAPI document is checked against this). */
+export const routeTable = (app: Koa): ReadonlyArray<RouteEntry> =>
+  (routers.get(app)?.stack ?? [])
+    .filter((layer) => layer.methods.length > 0)
+    .map((layer) => ({ path: String(layer.path), methods: [...layer.methods] }))
+
 export const createHttpApp = (deps: HttpAppDeps): Koa => {
-  const app = new Koa({ proxy: deps.trustProxy })
+  // Behind a trusted proxy the client address is the last X-Forwarded-For entry, the one that proxy appended: the
+  // entries before it are whatever the client sent, and would let it dodge the per-address lock-out (SPEC 4).
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: 1 })
   const router = new Router()
   const base = deps.basePath
 
@@ -62,11 +81,12 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   deps.extraRoutes?.(router)
 
   app.use(requestLog(deps.log))
-  app.use(errorsMiddleware(deps.httpStatus, deps.log))
   if (deps.observe) app.use(deps.observe)
+  app.use(errorsMiddleware(deps.httpStatus, deps.log))
   app.use(router.routes())
-  app.use(router.allowedMethods({ throw: true }))
+  app.use(router.allowedMethods())
   // Koa's own error listener prints stacks to stderr; the error guard already logged what matters.
   app.silent = true
+  routers.set(app, router)
   return app
 }

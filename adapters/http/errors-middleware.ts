@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { Middleware } from 'koa'
 import { authError } from '../../core/index.js'
 import type { HttpStatusMode } from './envelope.js'
+import type { RequestIdState } from './request-log.js'
 import { sendFailure } from './respond.js'
 
 export interface ErrorLogger {
@@ -16,19 +17,18 @@ export interface ErrorLogger {
 export const errorsMiddleware = (mode: HttpStatusMode, log: ErrorLogger): Middleware => async (ctx, next) => {
   try {
     await next()
-    if (ctx.body === undefined && ctx.status === 404) {
+    if (ctx.body !== undefined) return
+    if (ctx.status === 404) {
       sendFailure(ctx, authError('METHODNOTAVAILABLE', `There is no method at ${ctx.method} ${ctx.path}`), mode)
+    } else if (ctx.status === 405 || ctx.status === 501) {
+      // The router's allowedMethods() set the status and the Allow header; the envelope says the same.
+      const allow = ctx.response.get('Allow')
+      sendFailure(ctx, authError('METHODNOTALLOWED', `${ctx.method} is not allowed on ${ctx.path}${allow ? `; use ${allow}` : ''}`), mode)
     }
   } catch (err) {
-    const status = (err as { status?: unknown }).status
-    if (status === 405 || status === 501) {
-      const allow = (err as { headers?: Record<string, string> }).headers?.['Allow'] ?? ctx.response.get('Allow')
-      sendFailure(ctx, authError('METHODNOTALLOWED', `${ctx.method} is not allowed on ${ctx.path}${allow ? `; use ${allow}` : ''}`), mode)
-      if (allow) ctx.set('Allow', allow)
-      return
-    }
     const correlationId = randomUUID()
-    log.error({ err, correlationId }, 'unexpected error while handling a request')
+    const reqId = (ctx.state as RequestIdState).requestId
+    log.error({ err, correlationId, reqId, method: ctx.method, path: ctx.path }, 'unexpected error while handling a request')
     sendFailure(ctx, authError('INTERNALERROR', `An internal error occurred; correlation id ${correlationId}`), mode)
   }
 }

@@ -1,8 +1,9 @@
 /**
  * @module request-log
  * A request id per request (X-Request-Id accepted when sane, else generated; echoed back) and one log line per
- * response: method, path, status, duration, the failure's name. Never the query string, headers or body, where
- * keys, codes, pass codes and tokens travel.
+ * response: method, path, status, duration, the failure's name, and for a store failure its cause (as `err`, which
+ * the logger serializes safely). Never the query string, headers or body, where keys, codes, pass codes and tokens
+ * travel.
  */
 import { randomUUID } from 'node:crypto'
 import type { Middleware } from 'koa'
@@ -36,6 +37,8 @@ export const requestLog = (log: RequestLogger): Middleware => async (ctx, next) 
       status: ctx.status,
       ms: Number(process.hrtime.bigint() - started) / 1e6,
       ...(failure ? { error: failure.name } : {}),
+      // Why the store failed is what an operator needs for a 503; the client was told nothing of it.
+      ...(failure?.cause !== undefined ? { err: failure.cause } : {}),
     }
     if (ctx.status >= 500) log.warn(line, 'request failed')
     else log.info(line, 'request')

@@ -27,10 +27,18 @@ const bearer = (header: string | undefined): string | undefined => {
   return m ? m[1] : undefined
 }
 
-/** A JSON body's `token`: from a body parser that ran before us, or read here and left for those after us. */
+/** Does the request carry a body at all? An empty one (Content-Length: 0) has no token to give. */
+const hasBody = (ctx: Context): boolean =>
+  ctx.req.headers['transfer-encoding'] !== undefined || Number(ctx.req.headers['content-length'] ?? 0) > 0
+
+/**
+ * A JSON body's `token`: from a body parser that ran before us, or read here (at most 16 KiB) and left for those after
+ * us. CRM.COM clients send it in the body of a POST; a GET that does carry a JSON body is read the same way, so that
+ * every route behind this middleware (the session route is a GET) takes the token by all three carriers.
+ */
 const bodyToken = async (ctx: Context): Promise<E.Either<AuthError, unknown>> => {
   const request = ctx.request as typeof ctx.request & { body?: unknown }
-  if (request.body === undefined && ctx.method !== 'GET' && ctx.method !== 'HEAD' && isJsonContentType(ctx.get('content-type'))) {
+  if (request.body === undefined && ctx.method !== 'HEAD' && hasBody(ctx) && isJsonContentType(ctx.get('content-type'))) {
     const read = await readJsonBody(ctx.req)
     if (E.isLeft(read)) return read
     request.body = read.right
@@ -43,6 +51,9 @@ export const consumerSession = (options: SessionMiddlewareOptions): Middleware =
   const mode = options.httpStatus ?? 'standard'
   return async (ctx, next) => {
     let token: unknown = ctx.query['token']
+    if (Array.isArray(token)) {
+      return sendFailure(ctx, authError('INVALIDTOKEN', 'The session token is not valid: token is given more than once', ['token']), mode)
+    }
     if (token === undefined) {
       const fromBody = await bodyToken(ctx)
       if (E.isLeft(fromBody)) return sendFailure(ctx, fromBody.left, mode)

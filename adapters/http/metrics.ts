@@ -1,0 +1,157 @@
+/**
+ * @module metrics
+ * Prometheus metrics (SPEC 10) at `/metrics`: tokens issued by mode, failures by error, lock-outs, store errors, a
+ * request-duration histogram, and prom-client's process metrics. One Registry per app instance, never prom-client's
+ * global one, so that several apps in one process (tests, embedding) keep separate counts.
+ *
+ * The hot path stays cheap: every labelled child that can be known up front (modes, error names, lock-out subjects)
+ * is created here, once; the histogram's children are cached by their label values on first use.
+ */
+import type { Router } from '@koa/router'
+import type { Middleware } from 'koa'
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import {
+  credentialModes, errorCode, errorNames, type AttemptSubject, type AuditLog, type CredentialMode, type ErrorName,
+} from '../../core/index.js'
+import type { FailureState } from './respond.js'
+import type { IssuedState } from './token-route.js'
+
+export const METRICS_PATH = '/metrics'
+
+export interface MetricsOptions {
+  /** prom-client's default process metrics (CPU, memory, event loop, GC); default true. */
+  readonly processMetrics?: boolean
+}
+
+export interface Metrics {
+  readonly registry: Registry
+  /** Middleware that counts every request; mount it outside the error guard so it sees final statuses. */
+  readonly observe: Middleware
+  /** Mounts GET /metrics (Prometheus text format). */
+  route(router: Router): void
+  /**
+   * Wraps the audit port so that a subject becoming locked out is counted as it happens. A 429 answered to a subject
+   * that is already locked is not a lock-out; those are counted apart, as locked-out requests.
+   */
+  auditing(audit: AuditLog): AuditLog
+}
+
+/** Seconds: token requests hash pass codes (scrypt, tens of ms) and may wait on a store (bounded at a few s). */
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/** What @koa/router leaves on the context: the matched route's pattern, or the layers matching the path (405). */
+interface RoutedContext {
+  _matchedRoute?: string | RegExp
+  matched?: ReadonlyArray<{ path: string | RegExp; methods: ReadonlyArray<string> }>
+}
+
+/** A route pattern, never the raw path: raw paths would give the histogram one series per URL anyone sends. */
+const routeLabel = (ctx: RoutedContext): string => {
+  const route = ctx._matchedRoute ?? ctx.matched?.find((l) => l.methods.length > 0)?.path
+  return route === undefined ? 'unmatched' : String(route)
+}
+
+export const createMetrics = (options: MetricsOptions = {}): Metrics => {
+  const registry = new Registry()
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry })
+  const registers = [registry]
+
+  const issued = new Counter({
+    name: 'consumer_auth_tokens_issued_total',
+    help: 'Session tokens issued, by credential mode',
+    labelNames: ['mode'] as const,
+    registers,
+  })
+  const failures = new Counter({
+    name: 'consumer_auth_failures_total',
+    help: 'Failed requests, by error name and envelope code (SPEC 7)',
+    labelNames: ['name', 'code'] as const,
+    registers,
+  })
+  const lockouts = new Counter({
+    name: 'consumer_auth_lockouts_total',
+    help: 'Subjects that became locked out (identifier, key or client address reaching its threshold)',
+    labelNames: ['subject'] as const,
+    registers,
+  })
+  const lockedOutRequests = new Counter({
+    name: 'consumer_auth_locked_out_requests_total',
+    help: 'Requests refused with TOOMANYATTEMPTS because their subject was locked out',
+    registers,
+  })
+  const storeErrors = new Counter({
+    name: 'consumer_auth_store_errors_total',
+    help: 'Requests answered SERVICEUNAVAILABLE because the store failed or did not answer in time',
+    registers,
+  })
+  const duration = new Histogram({
+    name: 'consumer_auth_http_request_duration_seconds',
+    help: 'Time from receiving a request to its response, by route pattern, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: DURATION_BUCKETS,
+    registers,
+  })
+
+  // Children created once (label validation done here, not per request), and set to 0 so that every series exists
+  // from the start: rate() and alerts need the zero before the first increment.
+  const child = <L extends string>(c: Counter<L>, ...values: string[]): Counter.Internal => {
+    const internal = c.labels(...values)
+    internal.inc(0)
+    return internal
+  }
+  const issuedBy = new Map<CredentialMode, Counter.Internal>(credentialModes.map((m) => [m, child(issued, m)]))
+  const failedBy = new Map<ErrorName, Counter.Internal>(errorNames.map((n) => [n, child(failures, n, errorCode(n))]))
+  const lockedBy: Record<AttemptSubject['kind'], Counter.Internal> = {
+    identifier: child(lockouts, 'identifier'),
+    key: child(lockouts, 'key'),
+    address: child(lockouts, 'address'),
+  }
+  const durationBy = new Map<string, Histogram.Internal<'route' | 'method' | 'status'>>()
+
+  const observe: Middleware = async (ctx, next) => {
+    const started = process.hrtime.bigint()
+    try {
+      await next()
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      const route = routeLabel(ctx as unknown as RoutedContext)
+      const status = String(ctx.status)
+      const key = `${route} ${ctx.method} ${status}`
+      let child = durationBy.get(key)
+      if (child === undefined) {
+        child = duration.labels(route, ctx.method, status)
+        durationBy.set(key, child)
+      }
+      child.observe(seconds)
+
+      const mode = (ctx.state as IssuedState).issued?.mode
+      if (mode !== undefined) issuedBy.get(mode)?.inc()
+      const failure = (ctx.state as FailureState).failure?.name
+      if (failure !== undefined) {
+        failedBy.get(failure)?.inc()
+        if (failure === 'TOOMANYATTEMPTS') lockedOutRequests.inc()
+        else if (failure === 'SERVICEUNAVAILABLE') storeErrors.inc()
+      }
+    }
+  }
+
+  const route = (router: Router): void => {
+    router.get(METRICS_PATH, async (ctx) => {
+      const text = await registry.metrics()
+      ctx.status = 200
+      ctx.body = text
+      ctx.set('Content-Type', registry.contentType)
+      ctx.set('Cache-Control', 'no-store')
+    })
+  }
+
+  const auditing = (audit: AuditLog): AuditLog => ({
+    record: (event) => {
+      // Counted before the write: the lock-out has happened (its counter is in the store) even if the audit fails.
+      if (event.type === 'locked_out') lockedBy[event.subject.kind].inc()
+      return audit.record(event)
+    },
+  })
+
+  return { registry, observe, route, auditing }
+}

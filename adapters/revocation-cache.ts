@@ -1,0 +1,69 @@
+/**
+ * @module revocation-cache
+ * A RevocationCheck (SPEC 6) in front of another, usually the store's: each session's answer is kept for
+ * `lifetimeSeconds`, so that a service verifying many requests of one session asks the store about it once per
+ * lifetime. A revocation thus takes effect within `lifetimeSeconds` at the latest; 0 asks every time.
+ *
+ * - Bounded: at most `maxEntries` sessions are remembered; expired answers go first, then the least recently asked.
+ * - Concurrent questions about one session share one store call.
+ * - A failing check (the store is down) is not remembered: the next question asks again.
+ */
+import type { Clock, RevocationCheck } from '../core/index.js'
+
+export interface RevocationCacheOptions {
+  /** At most this many sessions are remembered (default 10 000). */
+  readonly maxEntries?: number
+}
+
+export const DEFAULT_REVOCATION_CACHE_ENTRIES = 10_000
+
+interface Entry {
+  /** Whole seconds since the epoch until which the answer may be used. */
+  readonly until: number
+  readonly answer: Promise<boolean>
+}
+
+export const cachedRevocationCheck = (
+  check: RevocationCheck,
+  clock: Clock,
+  lifetimeSeconds: number,
+  options: RevocationCacheOptions = {},
+): RevocationCheck => {
+  if (!Number.isFinite(lifetimeSeconds) || lifetimeSeconds < 0) throw new RangeError('lifetimeSeconds must be 0 or more')
+  if (lifetimeSeconds === 0) return check
+  const maxEntries = options.maxEntries ?? DEFAULT_REVOCATION_CACHE_ENTRIES
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a whole number of at least 1')
+  // A Map iterates in insertion order; an entry is re-inserted when used, so the first one is the least recently used.
+  const entries = new Map<string, Entry>()
+
+  const makeRoom = (now: number) => {
+    if (entries.size < maxEntries) return
+    for (const [id, e] of entries) if (e.until <= now) entries.delete(id)
+    while (entries.size >= maxEntries) {
+      const oldest = entries.keys().next()
+      if (oldest.done) break
+      entries.delete(oldest.value)
+    }
+  }
+
+  return {
+    isRevoked(sessionId: string, nowSeconds: number): Promise<boolean> {
+      const now = clock.nowSeconds()
+      const known = entries.get(sessionId)
+      if (known && now < known.until) {
+        entries.delete(sessionId)
+        entries.set(sessionId, known)
+        return known.answer
+      }
+      if (known) entries.delete(sessionId)
+      makeRoom(now)
+      const answer = check.isRevoked(sessionId, nowSeconds)
+      const entry: Entry = { until: now + lifetimeSeconds, answer }
+      entries.set(sessionId, entry)
+      answer.catch(() => {
+        if (entries.get(sessionId) === entry) entries.delete(sessionId)
+      })
+      return answer
+    },
+  }
+}
