@@ -66,7 +66,9 @@ describe('decodeConfig', () => {
   })
 })
 
-describe('docs/configuration.md', () => {
+const README = join(import.meta.dirname, '..', '..', 'README.md')
+
+describe.each([['docs/configuration.md', DOC], ['README.md', README]])('%s', (_name, DOC) => {
   it('holds exactly the table generated from settings (UPDATE_DOCS=1 rewrites it)', () => {
     const text = readFileSync(DOC, 'utf8')
     const start = text.indexOf(TABLE_START)
