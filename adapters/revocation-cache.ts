@@ -4,7 +4,7 @@
  * `lifetimeSeconds`, so that a service verifying many requests of one session asks the store about it once per
  * lifetime. A revocation thus takes effect within `lifetimeSeconds` at the latest; 0 asks every time.
  *
- * - Bounded: at most `maxEntries` sessions are remembered; expired answers go first, then the least recently asked.
+ * - Bounded: at most `maxEntries` sessions are remembered; the least recently asked (and expired ones) go first.
  * - Concurrent questions about one session share one store call.
  * - A failing check (the store is down) is not remembered: the next question asks again.
  */
@@ -36,13 +36,11 @@ export const cachedRevocationCheck = (
   // A Map iterates in insertion order; an entry is re-inserted when used, so the first one is the least recently used.
   const entries = new Map<string, Entry>()
 
+  /** Drops from the front (least recently used, mostly the oldest): expired answers, then as many as room needs. O(1) amortised. */
   const makeRoom = (now: number) => {
-    if (entries.size < maxEntries) return
-    for (const [id, e] of entries) if (e.until <= now) entries.delete(id)
-    while (entries.size >= maxEntries) {
-      const oldest = entries.keys().next()
-      if (oldest.done) break
-      entries.delete(oldest.value)
+    for (const [id, e] of entries) {
+      if (e.until > now && entries.size < maxEntries) break
+      entries.delete(id)
     }
   }
 

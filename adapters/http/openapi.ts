@@ -234,7 +234,7 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
       get: {
         operationId: 'checkSessionToken',
         summary: 'Verifies a session token and returns its session',
-        description: 'The token is taken from the token query parameter, else from Authorization: Bearer.',
+        description: 'The token is taken from the token query parameter, else from the token field of a JSON body, else from Authorization: Bearer.',
         tags: ['Web API'],
         security: [{ sessionTokenQuery: [] }, { sessionTokenBearer: [] }],
         responses: responses(json('The session the token carries', ref('schemas', 'SessionEnvelope')), [401, 500, 503]),
