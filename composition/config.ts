@@ -95,6 +95,10 @@ export type Config = { readonly [K in keyof Settings]: Settings[K]["default"] ex
 /** Flags as parsed from the command line: `--no-demo` arrives as { demo: 'false' }. */
 export type Flags = Readonly<Record<string, string | undefined>>
 
+/** A bad value as the message shows it: never a secret, never a URL's password. */
+const shown = (name: string, raw: string): string =>
+  name === 'secrets' ? '(the value)' : JSON.stringify(raw.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/, '$1***@'))
+
 /** Decodes every setting; the first bad one is reported by flag and variable name, with the rule it broke. */
 export const decodeConfig = (env: NodeJS.ProcessEnv, flags: Flags = {}): E.Either<string, Config> => {
   const out: Record<string, unknown> = {}
@@ -105,7 +109,7 @@ export const decodeConfig = (env: NodeJS.ProcessEnv, flags: Flags = {}): E.Eithe
     const r = s.codec.decode(raw)
     if (E.isLeft(r)) {
       const source = fromFlag !== undefined ? `--${s.flag}` : env[s.env] !== undefined ? s.env : `the default of ${s.env}`
-      return E.left(`Invalid ${source} (${s.env}, --${s.flag}): ${JSON.stringify(raw)} ${r.left[0]?.message ?? 'is not valid'}`)
+      return E.left(`Invalid ${source} (${s.env}, --${s.flag}): ${shown(name, raw)} ${r.left[0]?.message ?? 'is not valid'}`)
     }
     out[name] = r.right
   }

@@ -95,3 +95,13 @@ describe.each([['docs/configuration.md', DOC], ['README.md', README]])('%s', (_n
     expect(documented.sort()).toEqual(Object.values(settings).map((s) => s.env).sort())
   })
 })
+
+describe('messages about bad values', () => {
+  it('never show the password of a database URL or the secrets value', () => {
+    const bad = decodeConfig({ DATABASE_URL: 'postgres://admin:s3cr3t-pw@db.example:99999/x' })
+    expect(E.isLeft(bad) && bad.left).toContain('DATABASE_URL')
+    expect(E.isLeft(bad) && bad.left).not.toContain('s3cr3t-pw')
+    const secrets = decodeConfig({ CONSUMER_AUTH_SECRETS: '   ' })
+    expect(E.isLeft(secrets) && secrets.left).toContain('CONSUMER_AUTH_SECRETS')
+  })
+})
