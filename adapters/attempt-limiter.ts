@@ -37,6 +37,13 @@ export const storeAttemptLimiter = (counters: AttemptCounters, policy: LockoutPo
     }
     return locked
   },
+  async claim(s, now) {
+    const c = await counters.incrementAttempts(subjectKey(s), now, policy.windowSeconds)
+    const threshold = policy.thresholds[s.kind]
+    return c.failures > threshold
+      ? { refusedFor: Math.max(1, c.windowStart + policy.windowSeconds - now) }
+      : { reachesThreshold: c.failures === threshold }
+  },
   async reset(subject) {
     await counters.clearAttempts(subjectKey(subject))
   },

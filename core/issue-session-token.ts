@@ -6,7 +6,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import * as TE from 'fp-ts/lib/TaskEither.js'
+// fp-ts's TaskEither, with combinators cheaper per request (task-either.ts).
+import * as TE from './task-either.js'
 import { resolveCredentials, type AuthenticationCode, type CredentialMode, type Credentials, type IdentifierPassCode, type IdentityJwt } from './credentials.js'
 import { authError, type AuthError } from './errors.js'
 import { isAccessTokenUsable, type AccessToken, type User, type WebApiKey } from './model.js'
@@ -57,7 +58,10 @@ interface Authenticated {
 /** What one attempt is counted against, and what it said about itself for the audit. */
 interface Attempt {
   readonly mode: CredentialMode
+  /** Counted when the attempt fails. */
   readonly subjects: AttemptSubject[]
+  /** Counted before its credential was checked (the identifier, see AttemptLimiter.claim); not counted again. */
+  claimed?: { readonly subject: AttemptSubject; readonly reachesThreshold: boolean }
   keyPrefix?: string
   organisation?: string
 }
@@ -84,14 +88,29 @@ const keyPrefixOf = (key: string): string => key.slice(0, 6)
 export const issueSessionToken = (deps: IssueDeps) => {
   const { clock, digest, directory, keys, accessTokens, hasher, limiter } = deps
 
+  const tooManyAttempts = (wait: number): AuthError => ({
+    ...authError('TOOMANYATTEMPTS', `Too many failed attempts; try again in ${wait} seconds`),
+    retryAfterSeconds: wait,
+  })
+
   const refuseIfLocked = (subjects: ReadonlyArray<AttemptSubject>): TE.TaskEither<AuthError, void> =>
     pipe(
       fromPort(() => limiter.lockedFor(subjects, clock.nowSeconds())),
-      TE.chain((wait) =>
-        wait === undefined
-          ? TE.right(undefined)
-          : TE.left({ ...authError('TOOMANYATTEMPTS', `Too many failed attempts; try again in ${wait} seconds`), retryAfterSeconds: wait }),
-      ),
+      TE.chain((wait) => (wait === undefined ? TE.right(undefined) : TE.left(tooManyAttempts(wait)))),
+    )
+
+  /**
+   * Counts the attempt against the subject before a slow check (scrypt), so that the threshold holds for a burst of
+   * concurrent attempts too; an attempt beyond it is refused unchecked.
+   */
+  const claimAttempt = (subject: AttemptSubject, attempt: Attempt): TE.TaskEither<AuthError, void> =>
+    pipe(
+      fromPort(() => limiter.claim(subject, clock.nowSeconds())),
+      TE.chain((claim) => {
+        if (claim.refusedFor !== undefined) return TE.left(tooManyAttempts(claim.refusedFor))
+        attempt.claimed = { subject, reachesThreshold: claim.reachesThreshold }
+        return TE.right(undefined)
+      }),
     )
 
   const userOf = (organisation: string, username: string, otherwise: AuthError): TE.TaskEither<AuthError, User> =>
@@ -162,21 +181,23 @@ export const issueSessionToken = (deps: IssueDeps) => {
     )
   }
 
-  const identifierPassCode = (c: IdentifierPassCode, attempt: Attempt): TE.TaskEither<AuthError, Authenticated & { identifierSubject: AttemptSubject }> =>
+  const identifierPassCode = (c: IdentifierPassCode, attempt: Attempt): TE.TaskEither<AuthError, Authenticated> =>
     pipe(
       authenticateKey(c.key, attempt),
       TE.chain(({ key, user }) => {
         const identifierSubject: AttemptSubject = { kind: 'identifier', id: `${key.organisation}/${c.identifier}` }
-        attempt.subjects.push(identifierSubject)
         return pipe(
-          refuseIfLocked([identifierSubject]),
+          // Counted now, not after the verification: concurrent attempts must not all pass a check of a count of 0.
+          claimAttempt(identifierSubject, attempt),
           TE.chain(() => fromPort(() => accessTokens.findByIdentifier(key.organisation, c.identifier))),
           // An unknown identifier costs a dummy verification, so timing does not tell which identifiers exist.
           TE.chain((t) =>
             fromPort(async () => (t?.passCodeHash ? (await hasher.verify(c.passCode, t.passCodeHash)) && t : hasher.verifyDummy(c.passCode))),
           ),
           TE.chain((t) => (t && isAccessTokenUsable(t, clock.nowSeconds()) ? TE.right(t) : TE.left(INVALID_ACCESS_TOKEN))),
-          TE.map((t) => ({ subject: consumerSubject(t, user.username), user, accessTokenId: t.id, key, identifierSubject })),
+          // The credential is right: the identifier's count starts again (also when the unit is then refused).
+          TE.chainFirst(() => fromPort(() => limiter.reset(identifierSubject))),
+          TE.map((t) => ({ subject: consumerSubject(t, user.username), user, accessTokenId: t.id, key })),
         )
       }),
     )
@@ -206,7 +227,7 @@ export const issueSessionToken = (deps: IssueDeps) => {
       }),
     )
 
-  const authenticate = (c: Credentials, attempt: Attempt): TE.TaskEither<AuthError, Authenticated & { identifierSubject?: AttemptSubject }> => {
+  const authenticate = (c: Credentials, attempt: Attempt): TE.TaskEither<AuthError, Authenticated> => {
     switch (c._tag) {
       case 'AuthenticationCode':
         return authenticationCode(c, attempt)
@@ -237,7 +258,8 @@ export const issueSessionToken = (deps: IssueDeps) => {
     const at = clock.nowSeconds()
     return pipe(
       fromPort(async () => {
-        const locked = await limiter.recordFailure(attempt.subjects, at)
+        const counted = attempt.subjects.length > 0 ? await limiter.recordFailure(attempt.subjects, at) : []
+        const locked = attempt.claimed?.reachesThreshold ? [...counted, attempt.claimed.subject] : counted
         await deps.audit.record({ type: 'failed', at, mode: attempt.mode, code: e.name, clientAddress, ...auditContext(attempt) })
         for (const subject of locked) await deps.audit.record({ type: 'locked_out', at, subject, clientAddress })
       }),
@@ -278,7 +300,6 @@ export const issueSessionToken = (deps: IssueDeps) => {
                   expiresAt: session.expiresAt,
                   clientAddress: request.clientAddress,
                 })
-                if (who.identifierSubject) await limiter.reset(who.identifierSubject)
                 return { token, session, mode: credentials._tag }
               }),
             )

@@ -75,8 +75,20 @@ export interface AttemptLimiter {
   lockedFor(subjects: ReadonlyArray<AttemptSubject>, nowSeconds: number): Promise<number | undefined>
   /** Counts one failure against each subject; answers the subjects this failure locked out. */
   recordFailure(subjects: ReadonlyArray<AttemptSubject>, nowSeconds: number): Promise<ReadonlyArray<AttemptSubject>>
+  /**
+   * Counts one attempt against the subject before its credential is checked, atomically (across instances too), for
+   * checks slow enough (scrypt) that a burst of concurrent attempts would otherwise all pass `lockedFor` before the
+   * first failure is counted. Answers `refusedFor` (seconds) when this attempt is beyond the threshold: refuse it
+   * unchecked; else whether a failure of this attempt reaches the threshold (a lock-out to audit). The caller does
+   * not `recordFailure` this subject again for the attempt, and `reset`s it when the credential verifies.
+   */
+  claim(subject: AttemptSubject, nowSeconds: number): Promise<AttemptClaim>
   reset(subject: AttemptSubject): Promise<void>
 }
+
+export type AttemptClaim =
+  | { readonly refusedFor: number }
+  | { readonly refusedFor?: undefined; readonly reachesThreshold: boolean }
 
 export interface SessionSigner {
   sign(claims: SessionClaims): Promise<string>
