@@ -80,7 +80,7 @@ export const settings = {
   secrets: { flag: 'secrets', env: 'CONSUMER_AUTH_SECRETS', default: undefined, codec: Text, help: 'the secrets JSON itself (instead of a file)' },
   signingAlg: { flag: 'signing-alg', env: 'SIGNING_ALG', default: 'HS256', codec: oneOf('HS256', 'ES256', 'EdDSA'), help: 'algorithm of the signing key when secrets are generated (ES256/EdDSA publish /.well-known/jwks.json); a given key ring keeps its own' },
   demo: { flag: 'demo', env: 'DEMO_SEED', default: 'true', codec: Flag, help: 'seed the documented example on first start (off with --no-demo or NODE_ENV=production)' },
-  trustProxy: { flag: 'trust-proxy', env: 'TRUST_PROXY', default: 'false', codec: Flag, help: 'take the client address from X-Forwarded-For' },
+  trustProxy: { flag: 'trust-proxy', env: 'TRUST_PROXY', default: 'false', codec: Flag, help: 'take the client address from the last X-Forwarded-For entry (the one the trusted proxy appended)' },
   revocationCheck: { flag: 'revocation-check', env: 'REVOCATION_CHECK', default: 'false', codec: Flag, help: 'refuse sessions whose key or access token was revoked since' },
   revocationCacheSeconds: { flag: 'revocation-cache', env: 'REVOCATION_CACHE_SECONDS', default: '30', codec: integer(0, 86400), help: 'how long a revocation answer is cached (0: ask the store every time)' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', codec: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), help: 'pino log level' },
