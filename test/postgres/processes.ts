@@ -1,0 +1,221 @@
+/**
+ * The built consumer-auth command as child processes, for the PostgreSQL tests: `node bin/consumer-auth.js ...`
+ * with a clean environment (only what a test gives counts), a shared secrets file, and `serve` processes whose
+ * port is read from their "listening" log line. Loopback only.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { settings } from '../../composition/config.js'
+import { generateSecrets } from '../../adapters/crypto/secrets.js'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const BIN = join(ROOT, 'bin', 'consumer-auth.js')
+const BUILT = join(ROOT, 'dist', 'adapters', 'cli', 'main.js')
+
+export const TOKEN_PATH = '/crmapi/rest/v2/authentication/consumer_application_key/token'
+export const SESSION_PATH = '/crmapi/rest/v2/authentication/consumer_application_key/session'
+export const EXAMPLE_KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
+export const EXAMPLE_AUTHORIZATION = `Basic ${Buffer.from(`${EXAMPLE_KEY}:`).toString('base64')}`
+export const EXAMPLE_BODY = '{"access_token_identifier":{"authentication_code":"p_kestora1!"},"unit":"1"}'
+export const code = (name: string, area: 'GENERAL' | 'AUTHENTICATION') => `COM.CRM.EXCEPTION.${area}.${name}EXCEPTION`
+
+const newestSource = (dir: string): number =>
+  readdirSync(dir, { withFileTypes: true }).reduce((newest, e) => {
+    const p = join(dir, e.name)
+    if (e.isDirectory()) return Math.max(newest, newestSource(p))
+    return e.name.endsWith('.ts') ? Math.max(newest, statSync(p).mtimeMs) : newest
+  }, 0)
+
+const stale = (): boolean => {
+  const sources = Math.max(...['core', 'adapters', 'composition'].map((d) => newestSource(join(ROOT, d))))
+  try {
+    return statSync(BUILT).mtimeMs < sources
+  } catch {
+    return true
+  }
+}
+
+/**
+ * Builds dist/ when it is missing or older than the sources (`npm test` has built it already). Test files run in
+ * parallel: a lock directory keeps two of them from building at once (bounded wait; a stale lock is taken over).
+ */
+export const ensureBuilt = async (): Promise<void> => {
+  if (!stale()) return
+  const lock = join(tmpdir(), 'consumer-auth-test-build.lock')
+  const deadline = Date.now() + 110_000
+  for (;;) {
+    try {
+      mkdirSync(lock)
+      break
+    } catch {
+      let age = 0
+      try {
+        age = Date.now() - statSync(lock).mtimeMs
+      } catch {
+        continue
+      }
+      if (age > 120_000) {
+        try {
+          rmdirSync(lock)
+        } catch {
+          // taken over by another file meanwhile
+        }
+        continue
+      }
+      if (Date.now() > deadline) throw new Error(`ensureBuilt: ${lock} held for too long`)
+      await new Promise((r) => setTimeout(r, 250))
+    }
+  }
+  try {
+    if (stale()) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
+  } finally {
+    rmdirSync(lock)
+  }
+}
+
+/** The environment without any of the service's settings, so that only what a test gives counts. */
+export const cleanEnv = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env }
+  for (const s of Object.values(settings)) delete env[s.env]
+  delete env['NODE_ENV']
+  return env
+}
+
+/** One secrets file (pepper and signing key ring) that every process of a test shares. */
+export const writeSecretsFile = async (dir: string): Promise<string> => {
+  const path = join(dir, 'secrets.json')
+  writeFileSync(path, JSON.stringify(await generateSecrets('HS256')), { mode: 0o600 })
+  return path
+}
+
+export interface CliResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs one command of the built CLI to its end (killed after `timeoutMs`). */
+export const runCli = (cwd: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<CliResult> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+
+export interface ServeProcess {
+  readonly url: string
+  readonly port: number
+  readonly child: ChildProcess
+  /** The exit code once it exited, else undefined. */
+  exitCode(): number | null | undefined
+  /** The log so far (bounded: the first lines and the newest ones). */
+  stdout(): string
+  stderr(): string
+  /** SIGTERM, then SIGKILL after `graceMs`; answers the exit code. */
+  stop(graceMs?: number): Promise<number | null>
+}
+
+const KEEP = 64 * 1024
+
+/** Starts `serve` and waits (bounded) for its "listening" log line; the port is 0 unless `args` gives one. */
+export const startServe = (cwd: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<ServeProcess> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+      cwd, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let head = ''
+    let tail = ''
+    let stderr = ''
+    let exit: number | null | undefined
+    let port: number | undefined
+    const exited = new Promise<number | null>((r) => child.on('close', (c) => {
+      exit = c
+      r(c)
+    }))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`serve did not start within ${timeoutMs} ms: ${head}${stderr}`))
+    }, timeoutMs)
+    child.stderr.on('data', (d) => {
+      stderr += d
+      if (stderr.length > 2 * KEEP) stderr = stderr.slice(-KEEP)
+    })
+    child.stdout.on('data', (d) => {
+      if (port === undefined) {
+        head += d
+        const line = head.split('\n').find((l) => l.includes('consumer-auth listening'))
+        if (line) {
+          port = JSON.parse(line).port as number
+          clearTimeout(timer)
+          resolve(proc(port))
+        } else if (head.length > KEEP) head = head.slice(-KEEP)
+      } else {
+        tail += d
+        if (tail.length > 2 * KEEP) tail = tail.slice(-KEEP)
+      }
+    })
+    child.on('error', reject)
+    void exited.then((c) => {
+      clearTimeout(timer)
+      if (port === undefined) reject(new Error(`serve exited with ${c} before listening: ${head}${stderr}`))
+    })
+    const proc = (p: number): ServeProcess => ({
+      url: `http://127.0.0.1:${p}`,
+      port: p,
+      child,
+      exitCode: () => exit,
+      stdout: () => head + tail,
+      stderr: () => stderr,
+      stop: async (graceMs = 15_000) => {
+        if (exit !== undefined) return exit
+        child.kill('SIGTERM')
+        const kill = setTimeout(() => child.kill('SIGKILL'), graceMs)
+        try {
+          return await exited
+        } finally {
+          clearTimeout(kill)
+        }
+      },
+    })
+  })
+
+export interface Answer {
+  readonly status: number
+  readonly body: any
+  readonly ms: number
+}
+
+/** One HTTP request with a client-side timeout: rejects with `TimeoutError` when the service does not answer in time. */
+export const request = async (
+  url: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, timeoutMs = 10_000,
+): Promise<Answer> => {
+  const started = performance.now()
+  const r = await fetch(url + path, { ...init, signal: AbortSignal.timeout(timeoutMs) })
+  const text = await r.text()
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    body = text
+  }
+  return { status: r.status, body, ms: performance.now() - started }
+}
+
+/** The documented example request (SPEC 4/9) against the token route. */
+export const postExample = (url: string, timeoutMs = 10_000): Promise<Answer> =>
+  request(url, TOKEN_PATH, {
+    method: 'POST',
+    headers: { authorization: EXAMPLE_AUTHORIZATION, 'content-type': 'application/json' },
+    body: EXAMPLE_BODY,
+  }, timeoutMs)
