@@ -65,10 +65,18 @@ let available: Promise<boolean> | undefined
 
 /** Is the test database reachable? Asked once per test file. */
 export const postgresAvailable = (): Promise<boolean> =>
-  (available ??= adminQuery('select 1').then(
-    () => true,
-    () => false,
-  ))
+  (available ??= (async () => {
+    // A loaded machine (the suite runs test files in parallel) can miss one 2 s connect: try a few times first.
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      try {
+        await adminQuery('select 1')
+        return true
+      } catch {
+        await new Promise((r) => setTimeout(r, 500 * attempt))
+      }
+    }
+    return false
+  })())
 
 export interface PostgresSchema {
   /** The schema's name, `ca_test_<random>`. */
