@@ -3,6 +3,7 @@
  * POST {base}/authentication/consumer_application_key/token: read the key (Basic) and the bounded JSON body, hand
  * them to the issue use case, answer the envelope.
  */
+import type { IncomingMessage } from 'node:http'
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Middleware } from 'koa'
@@ -24,13 +25,22 @@ export interface TokenRouteDeps {
   readonly issue: (request: IssueRequest) => TaskEither<AuthError, IssuedToken>
 }
 
+/**
+ * The Authorization header as sent: node:http keeps only the first of several in `headers` (it drops the others), so
+ * a second one would pass unseen; all of them are handed over then, and readBasicAuth refuses more than one.
+ */
+const authorizationHeaders = (req: IncomingMessage): string | string[] | undefined => {
+  const all = req.headersDistinct['authorization']
+  return all !== undefined && all.length > 1 ? all : req.headers.authorization
+}
+
 export const tokenRoute = (deps: TokenRouteDeps): Middleware => {
   const unavailable = releaseOffer(deps.release).methodAvailable ? undefined : methodNotAvailable(deps.release)
   return async (ctx) => {
     if (unavailable) return sendFailure(ctx, unavailable, deps.httpStatus)
     const body = await readJsonBody(ctx.req)
     if (E.isLeft(body)) return sendFailure(ctx, body.left, deps.httpStatus)
-    const result = await deps.issue({ body: body.right, key: readBasicAuth(ctx.req.headers.authorization), clientAddress: ctx.ip })()
+    const result = await deps.issue({ body: body.right, key: readBasicAuth(authorizationHeaders(ctx.req)), clientAddress: ctx.ip })()
     if (E.isLeft(result)) return sendFailure(ctx, result.left, deps.httpStatus)
     ;(ctx.state as IssuedState).issued = result.right
     ctx.set('Cache-Control', 'no-store')

@@ -1,0 +1,276 @@
+/**
+ * @module test/fuzz/oracle
+ * What the fuzz suite holds every answer to.
+ *
+ * Which requests may be answered with a token: `expectedGrant` decides from the request's bytes alone, written from
+ * SPEC 2-4 and the seed (fixture.ts), never from the service's code. It is deliberately LENIENT in what it reads
+ * (header and path spelling, Authorization decoding) and STRICT in the credentials: so "a token was issued" implies
+ * "these credentials are one of the valid combinations" without false alarms about spelling, and for the canonical
+ * arms (valid, structured), whose spelling is exact, it also says which requests MUST be answered 200.
+ *
+ * What every answer must look like (`checkOutcome`):
+ * - Answers of the app (they carry X-Request-Id, set by its outermost middleware) are the envelope
+ *   `{data, status: {code, description, message}}` with `code` = OK or a catalogued `errorCode(name)`, `description`
+ *   the name, the HTTP status the catalogue's (or 200 in `envelope` mode), `data` null on failure, Content-Type JSON;
+ *   never a 5xx (the store stays up in this suite, so not even 503). Exceptions, by design, not envelopes:
+ *     GET/HEAD /metrics (Prometheus text), /openapi.json (the OpenAPI document), /.well-known/jwks.json (a JWKS,
+ *     served with an asymmetric ring only); OPTIONS answered 200 with an empty body and an Allow header; HEAD answers
+ *     (no body by definition).
+ * - Answers of Node's own HTTP parser (no X-Request-Id): 400 (malformed request line or headers: control characters,
+ *   bad method tokens, conflicting framing, no Host), 431 (header section over 16 KiB), 417 (an Expect other than
+ *   100-continue). Accepted and counted: they never reach the app.
+ * - No answer at all: only for CONNECT (node:http closes such connections when nobody listens for 'connect') and for
+ *   requests whose header section Node refuses as too large (the 431 may be lost to the reset of a connection whose
+ *   bytes were not all read). Anything else, and any time-out, is a failure.
+ * - A token (200 with data.token) only for a POST to the token route with valid credentials, and its claims are
+ *   those of the credential's organisation, consumer, user and unit; a session (200 on the session route) only for a
+ *   session id this suite was issued, with that token's claims.
+ */
+import { errorCatalogue, errorCode, httpStatusOf, type ErrorName } from '../../core/errors.js'
+import { SESSION_PATH, TOKEN_PATH } from '../../adapters/http/index.js'
+import { ACTIVE_KEYS, IDENTIFIER, KEY, PASS_CODE, PS_DEV, USABLE_CODES, type FuzzServiceConfig, type Grant, type IdentityTokens } from './fixture.js'
+import type { FuzzCase } from './arbitraries.js'
+import type { Outcome } from './raw-client.js'
+
+export interface Expectation {
+  readonly grant: Grant
+  readonly unit: string
+}
+
+const codeToName = new Map<string, ErrorName>((Object.keys(errorCatalogue) as ErrorName[]).map((n) => [errorCode(n), n]))
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
+const given = (u: unknown) => u !== undefined && u !== null
+const own = (o: Record<string, unknown>, k: string) => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined)
+
+/** The path of a request target, lenient: absolute-form host dropped, query and fragment cut, decoded, lower case, no trailing slash. */
+export const lenientPath = (target: string): string => {
+  let p = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '')
+  p = p.split('?')[0]!.split('#')[0]!
+  try {
+    p = decodeURIComponent(p)
+  } catch {
+    // keep it encoded
+  }
+  return p.toLowerCase().replace(/\/+$/, '')
+}
+
+const strictPath = (target: string): string => target.split('?')[0]!
+
+/** The key of one Authorization value; lenient: any scheme spelling and spacing, lenient base64, a password ignored. */
+const keyFrom = (value: string, strict: boolean): string | 'malformed' => {
+  const m = strict ? /^[Bb][Aa][Ss][Ii][Cc] ([A-Za-z0-9+/]+={0,2})$/.exec(value) : /^\s*basic\s+(\S+)\s*$/i.exec(value)
+  if (!m) return 'malformed'
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (strict && colon >= 0 && colon < decoded.length - 1) return 'malformed'
+  return colon >= 0 ? decoded.slice(0, colon) : decoded
+}
+
+const headerValues = (c: FuzzCase, name: string) => c.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v.trim())
+
+/**
+ * The session a request must (canonical arms) or may (any request) be granted, or undefined when it must not get a
+ * token. `strict` reads the request as exactly as the canonical arms write it.
+ */
+export const expectedGrant = (cfg: FuzzServiceConfig, identity: IdentityTokens, c: FuzzCase, strict: boolean): Expectation | undefined => {
+  const r16 = cfg.release === 'R16.2.0'
+  if (c.method !== 'POST') return undefined
+  const route = cfg.basePath + TOKEN_PATH
+  if (strict ? strictPath(c.target) !== route : lenientPath(c.target) !== route.toLowerCase()) return undefined
+  const contentType = headerValues(c, 'content-type')[0]
+  if (contentType === undefined || !/^application\/json/i.test(contentType)) return undefined
+  const auth = headerValues(c, 'authorization')
+  if (auth.length > 1) return undefined
+  const key = auth.length === 0 ? undefined : keyFrom(auth[0]!, strict)
+  if (key === 'malformed') return undefined
+  let body: unknown
+  try {
+    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(c.body))
+  } catch {
+    return undefined
+  }
+  if (!isPlainObject(body)) return undefined
+  if (Object.keys(body).some((k) => !['jwt', 'access_token_identifier', 'organisation', 'unit'].includes(k))) return undefined
+  const jwt = own(body, 'jwt')
+  const organisation = own(body, 'organisation')
+  const ati = own(body, 'access_token_identifier')
+  const unit = own(body, 'unit')
+  if (given(jwt)) {
+    if (!r16 || key !== undefined || given(ati) || given(unit)) return undefined
+    if (typeof jwt !== 'string' || !identity.valid.includes(jwt) || organisation !== PS_DEV.org) return undefined
+    return { grant: PS_DEV, unit: PS_DEV.defaultUnit }
+  }
+  if (given(organisation) || !isPlainObject(ati)) return undefined
+  if (Object.keys(ati).some((k) => !['authentication_code', 'identifier', 'pass_code'].includes(k))) return undefined
+  const code = own(ati, 'authentication_code')
+  const identifier = own(ati, 'identifier')
+  const passCode = own(ati, 'pass_code')
+  let grant: Grant | undefined
+  if (given(code)) {
+    if (given(identifier) || given(passCode) || typeof code !== 'string') return undefined
+    grant = USABLE_CODES.get(code)
+    if (grant === undefined) return undefined
+    if (key === undefined ? !r16 : ACTIVE_KEYS.get(key) !== grant) return undefined
+  } else if (given(identifier)) {
+    if (identifier !== IDENTIFIER || passCode !== PASS_CODE || key !== KEY) return undefined
+    grant = PS_DEV
+  } else {
+    return undefined
+  }
+  if (!given(unit)) return { grant, unit: grant.defaultUnit }
+  return typeof unit === 'string' && grant.units.includes(unit) ? { grant, unit } : undefined
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Answers
+
+export interface IssuedClaims {
+  readonly org: string
+  readonly cii: string
+  readonly ari: string
+  readonly usr: string
+  readonly oun: string
+}
+
+export interface CheckContext {
+  readonly cfg: FuzzServiceConfig
+  readonly identity: IdentityTokens
+  /** jti -> claims of every token this suite was issued by this service. */
+  readonly issued: Map<string, IssuedClaims>
+}
+
+export interface Verdict {
+  /** For the tally: e.g. `app 401 INVALIDAPPLICATIONKEY`, `node 400`, `closed CONNECT`. */
+  readonly label: string
+  readonly violations: ReadonlyArray<string>
+  /** A token was issued (its claims are in ctx.issued). */
+  readonly token?: string
+}
+
+const NON_ENVELOPE_GET = (cfg: FuzzServiceConfig) => ['/metrics', '/openapi.json', ...(cfg.jwks ? ['/.well-known/jwks.json'] : [])]
+
+/** Node's parser refuses header sections over 16 KiB (its default maxHeaderSize). */
+const headerBytes = (c: FuzzCase) => c.method.length + c.target.length + c.headers.reduce((n, [a, b]) => n + a.length + b.length + 4, 0)
+
+export const checkOutcome = (ctx: CheckContext, c: FuzzCase, o: Outcome): Verdict => {
+  const v: string[] = []
+  const { cfg } = ctx
+  if (o.kind === 'timeout') return { label: 'timeout', violations: [`no answer within the time-out (${o.received} bytes received)`] }
+  if (o.kind === 'closed') {
+    const ok = c.method === 'CONNECT' || headerBytes(c) > 16 * 1024 - 512
+    return { label: `closed ${c.method === 'CONNECT' ? 'CONNECT' : 'oversize'}`, violations: ok ? [] : [`the connection closed without an answer (${o.error ?? 'eof'}, ${o.received} bytes)`] }
+  }
+  if (o.trailing > 0) v.push(`${o.trailing} bytes after the answer`)
+  if (o.lengthMismatch) v.push('the body is shorter than its Content-Length')
+  const fromApp = o.headers.has('x-request-id')
+  if (!fromApp) {
+    if (![400, 417, 431].includes(o.status)) v.push(`a non-app answer ${o.status}`)
+    return { label: `node ${o.status}`, violations: v }
+  }
+  if (o.status >= 500) v.push(`HTTP ${o.status}`)
+  const path = lenientPath(c.target)
+  const text = o.body.toString('utf8')
+  if (c.method === 'HEAD') {
+    if (o.body.length > 0) v.push('a HEAD answer with a body')
+    return { label: `app HEAD ${o.status}`, violations: v }
+  }
+  // The router answers OPTIONS on a route itself: 200, no body, Allow. (On no route it is the 404 envelope, which in
+  // `envelope` mode is a 200 too: that one has a body and is checked as an envelope below.)
+  if (c.method === 'OPTIONS' && o.status === 200 && o.body.length === 0) {
+    if (!o.headers.has('allow')) v.push('an OPTIONS answer without Allow')
+    return { label: 'app OPTIONS 200', violations: v }
+  }
+  // (An encoded spelling such as /%6Detrics is no route: its 404 envelope is a 200 in `envelope` mode, checked below.)
+  if (c.method === 'GET' && o.status === 200 && NON_ENVELOPE_GET(cfg).includes(path) && !/^\{"data":/.test(text)) {
+    const type = o.headers.get('content-type')?.[0] ?? ''
+    if (path === '/metrics') {
+      if (!type.startsWith('text/plain') || !text.includes('consumer_auth_tokens_issued_total')) v.push('/metrics is not the Prometheus text')
+    } else {
+      try {
+        const doc = JSON.parse(text) as Record<string, unknown>
+        if (path === '/openapi.json' && typeof doc['openapi'] !== 'string') v.push('/openapi.json is not an OpenAPI document')
+        if (path === '/.well-known/jwks.json' && !Array.isArray(doc['keys'])) v.push('/.well-known/jwks.json is not a JWKS')
+      } catch {
+        v.push(`${path} is not JSON`)
+      }
+    }
+    return { label: `app GET ${path}`, violations: v }
+  }
+
+  // The envelope.
+  const type = o.headers.get('content-type')?.[0] ?? ''
+  if (!/^application\/json/i.test(type)) v.push(`Content-Type ${JSON.stringify(type)}`)
+  let env: any
+  try {
+    env = JSON.parse(text)
+  } catch {
+    v.push(`not JSON: ${JSON.stringify(text.slice(0, 120))}`)
+    return { label: `app ${o.status} not-json`, violations: v }
+  }
+  const shapeOk = isPlainObject(env) && Object.keys(env).sort().join() === 'data,status' && isPlainObject(env.status) &&
+    Object.keys(env.status).sort().join() === 'code,description,message' &&
+    typeof env.status.code === 'string' && typeof env.status.description === 'string' && typeof env.status.message === 'string'
+  if (!shapeOk) {
+    v.push(`not an envelope: ${JSON.stringify(text.slice(0, 160))}`)
+    return { label: `app ${o.status} not-envelope`, violations: v }
+  }
+  const code: string = env.status.code
+  if (code !== 'OK') {
+    const name = codeToName.get(code)
+    if (name === undefined) {
+      v.push(`an uncatalogued code ${JSON.stringify(code)}`)
+      return { label: `app ${o.status} ${code}`, violations: v }
+    }
+    if (env.data !== null) v.push('a failure with data')
+    if (env.status.description !== name) v.push(`description ${JSON.stringify(env.status.description)} for ${name}`)
+    // /health/ready answers its real status in every mode (load balancers read the status, not the envelope).
+    const readiness = path === '/health/ready' && name === 'SERVICEUNAVAILABLE'
+    const want = cfg.httpStatus === 'envelope' && !readiness ? 200 : httpStatusOf(name)
+    if (o.status !== want) v.push(`HTTP ${o.status} for ${name} (want ${want})`)
+    if (name === 'INTERNALERROR' || name === 'SERVICEUNAVAILABLE') v.push(`${name}: ${env.status.message}`)
+    if (name === 'INVALIDAPPLICATIONKEY' && !o.headers.has('www-authenticate')) v.push('INVALIDAPPLICATIONKEY without WWW-Authenticate')
+    if (name === 'TOOMANYATTEMPTS') v.push('a lock-out although the thresholds are out of reach')
+    return { label: `app ${o.status} ${name}`, violations: v }
+  }
+
+  // Success.
+  if (o.status !== 200) v.push(`OK with HTTP ${o.status}`)
+  if (env.status.description !== '' || env.status.message !== '') v.push('OK with a description or message')
+  const data = env.data
+  if (isPlainObject(data) && typeof data['token'] === 'string') {
+    const token = data['token']
+    const expected = expectedGrant(cfg, ctx.identity, c, false)
+    if (expected === undefined) {
+      v.push('a TOKEN for a request without valid credentials')
+      return { label: 'app 200 TOKEN', violations: v, token }
+    }
+    let claims: Record<string, unknown> = {}
+    try {
+      claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>
+    } catch {
+      v.push('the token payload is not JSON')
+    }
+    const g = expected.grant
+    const want = { org: g.org, cii: g.cii, ari: g.ari, usr: g.usr, oun: expected.unit }
+    for (const [k, x] of Object.entries(want)) if (claims[k] !== x) v.push(`claim ${k} = ${JSON.stringify(claims[k])}, want ${JSON.stringify(x)}`)
+    if (Number(claims['exp']) - Number(claims['iat']) !== 7200) v.push('exp - iat is not 7200')
+    if (typeof claims['jti'] !== 'string' || !/^[0-9A-F]{32}$/.test(claims['jti'])) v.push('jti is not 32 upper-case hex')
+    else if (ctx.issued.has(claims['jti'])) v.push('a session id issued twice')
+    else ctx.issued.set(claims['jti'], want)
+    return { label: 'app 200 TOKEN', violations: v, token }
+  }
+  if (isPlainObject(data) && isPlainObject(data['session'])) {
+    const s = data['session']
+    const was = ctx.issued.get(String(s['sessionId']))
+    if (!lenientPath(c.target).startsWith((cfg.basePath + SESSION_PATH).toLowerCase())) v.push('a session outside the session route')
+    if (was === undefined) v.push(`a session for an id never issued: ${JSON.stringify(s).slice(0, 200)}`)
+    else if (s['organisation'] !== was.org || s['contactInformationId'] !== was.cii || s['accountsReceivableId'] !== was.ari || s['unit'] !== was.oun) {
+      v.push(`a session whose claims differ from the token issued: ${JSON.stringify(s).slice(0, 200)}`)
+    }
+    return { label: 'app 200 SESSION', violations: v }
+  }
+  const health = path === '/health/live' ? 'live' : path === '/health/ready' ? 'ready' : undefined
+  if (health === undefined || !isPlainObject(data) || data['status'] !== health) v.push(`an unexpected OK: ${text.slice(0, 160)}`)
+  return { label: `app 200 ${health ?? '?'}`, violations: v }
+}
