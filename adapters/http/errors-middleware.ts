@@ -20,6 +20,10 @@ export const errorsMiddleware = (mode: HttpStatusMode, log: ErrorLogger): Middle
     if (ctx.body !== undefined) return
     if (ctx.status === 404) {
       sendFailure(ctx, authError('METHODNOTAVAILABLE', `There is no method at ${ctx.method} ${ctx.path}`), mode)
+    } else if ((ctx.status === 405 || ctx.status === 501) && ctx.response.get('Allow') === '') {
+      // A method no route serves, on a path no route has: nothing is there, whatever the method.
+      ctx.remove('Allow')
+      sendFailure(ctx, authError('METHODNOTAVAILABLE', `There is no method at ${ctx.method} ${ctx.path}`), mode)
     } else if (ctx.status === 405 || ctx.status === 501) {
       // The router's allowedMethods() set the status and the Allow header; the envelope says the same.
       const allow = ctx.response.get('Allow')

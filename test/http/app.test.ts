@@ -45,3 +45,14 @@ describe('the app guard', () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
   })
 })
+
+describe('methods no route serves', () => {
+  it('answer 404 METHODNOTAVAILABLE on a path no route has, not 405 with an empty Allow', async () => {
+    const { url } = await serve(() => TE.right({ token: 't', mode: 'AuthenticationCode', session: {} as never }))
+    const { rawRequest } = await import('../support/service.js')
+    const r = await rawRequest(url, { method: 'TRACE', path: '/nowhere' })
+    expect(r.status).toBe(404)
+    expect(r.json.status.code).toBe('COM.CRM.EXCEPTION.GENERAL.METHODNOTAVAILABLEEXCEPTION')
+    expect(r.headers['allow']).toBeUndefined()
+  })
+})
