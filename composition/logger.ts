@@ -84,14 +84,42 @@ export const safeError = (err: unknown, depth = 0): unknown => {
   }
 }
 
-export const createLogger = (level: string, destination?: DestinationStream): Logger =>
-  pino(
+let cachedSecond = Number.NaN
+let cachedPrefix = ''
+
+/**
+ * pino's `isoTime` (`,"time":"2026-01-02T03:04:05.678Z"`, byte for byte), with the date formatted once per second
+ * instead of once per line: `toISOString()` was a tenth of the cost of a request line.
+ */
+export const isoTimeAt = (now: number): string => {
+  const second = Math.floor(now / 1000)
+  if (second !== cachedSecond) {
+    // Up to and with the dot: "YYYY-MM-DDTHH:mm:ss."
+    const iso = new Date(second * 1000).toISOString()
+    cachedPrefix = `,"time":"${iso.slice(0, iso.length - 4)}`
+    cachedSecond = second
+  }
+  const ms = now - second * 1000
+  return `${cachedPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`
+}
+
+const isoTime = (): string => isoTimeAt(Date.now())
+
+export const createLogger = (level: string, destination?: DestinationStream): Logger => {
+  const logger = pino(
     {
       level,
       base: { service: 'consumer-auth' },
       formatters: { log: redactFields, bindings: redactFields },
       serializers: { err: safeError, cause: safeError },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
     },
     destination ?? pino.destination({ sync: false }),
   )
+  // pino gives children no bindings formatter of their own: their bindings are censored here (children inherit this).
+  const child = logger.child
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, redactFields(bindings), options)
+  } as Logger['child']
+  return logger
+}

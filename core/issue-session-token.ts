@@ -85,6 +85,9 @@ const countsAsFailedAttempt = (e: AuthError): boolean =>
 
 const keyPrefixOf = (key: string): string => key.slice(0, 6)
 
+/** SPEC 4: the key must be ACTIVE and a consumer application key. */
+const isUsableKey = (k: WebApiKey): boolean => k.status === 'ACTIVE' && k.classification === 'CONSUMER_APPLICATION_KEY'
+
 export const issueSessionToken = (deps: IssueDeps) => {
   const { clock, digest, directory, keys, accessTokens, hasher, limiter } = deps
 
@@ -123,12 +126,23 @@ export const issueSessionToken = (deps: IssueDeps) => {
     const keyDigest = digest.digest(key)
     attempt.keyPrefix = keyPrefixOf(key)
     attempt.subjects.push({ kind: 'key', id: keyDigest })
+    const findKeyWithUser = keys.findKeyWithUser
+    if (findKeyWithUser) {
+      // The same checks on the key and its user, read in one look-up.
+      return pipe(
+        refuseIfLocked(attempt.subjects),
+        TE.chain(() => fromPort(() => findKeyWithUser.call(keys, keyDigest))),
+        TE.chain((found) => {
+          if (!(found && isUsableKey(found.key))) return TE.left(INVALID_KEY)
+          attempt.organisation = found.key.organisation
+          return found.user ? TE.right({ key: found.key, user: found.user }) : TE.left(INVALID_KEY)
+        }),
+      )
+    }
     return pipe(
       refuseIfLocked(attempt.subjects),
       TE.chain(() => fromPort(() => keys.findKeyByDigest(keyDigest))),
-      TE.chain((k) =>
-        k && k.status === 'ACTIVE' && k.classification === 'CONSUMER_APPLICATION_KEY' ? TE.right(k) : TE.left(INVALID_KEY),
-      ),
+      TE.chain((k) => (k && isUsableKey(k) ? TE.right(k) : TE.left(INVALID_KEY))),
       TE.chain((k) => {
         attempt.organisation = k.organisation
         return pipe(userOf(k.organisation, k.user, INVALID_KEY), TE.map((user) => ({ key: k, user })))
@@ -258,9 +272,12 @@ export const issueSessionToken = (deps: IssueDeps) => {
     const at = clock.nowSeconds()
     return pipe(
       fromPort(async () => {
-        const counted = attempt.subjects.length > 0 ? await limiter.recordFailure(attempt.subjects, at) : []
+        // The count and the `failed` event do not wait for each other (the SQL stores commit them together).
+        const [counted] = await Promise.all([
+          attempt.subjects.length > 0 ? limiter.recordFailure(attempt.subjects, at) : [],
+          deps.audit.record({ type: 'failed', at, mode: attempt.mode, code: e.name, clientAddress, ...auditContext(attempt) }),
+        ])
         const locked = attempt.claimed?.reachesThreshold ? [...counted, attempt.claimed.subject] : counted
-        await deps.audit.record({ type: 'failed', at, mode: attempt.mode, code: e.name, clientAddress, ...auditContext(attempt) })
         for (const subject of locked) await deps.audit.record({ type: 'locked_out', at, subject, clientAddress })
       }),
       TE.chain(() => TE.left(e)),

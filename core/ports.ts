@@ -39,6 +39,11 @@ export interface Directory {
 
 export interface KeyStore {
   findKeyByDigest(digest: string): Promise<WebApiKey | undefined>
+  /**
+   * Optional: the key with the user it acts as (`user` absent when that user does not exist), in one look-up, for
+   * stores that can join them (one statement or round trip less per request). Undefined when no key has the digest.
+   */
+  findKeyWithUser?(digest: string): Promise<{ readonly key: WebApiKey; readonly user?: User } | undefined>
 }
 
 export interface AccessTokenStore {

@@ -10,7 +10,9 @@
 //   npm run bench -- --quick           one short round each (a smoke run; no figures asserted)
 //   npm run bench -- --only code,fail  some scenarios: code, passcode, jwt, fail, postgres, memory
 //   npm run bench -- --rounds 7 --duration 8 --connections 50
+//   npm run bench -- --only memory --memory-seconds 60 --memory-warmup 20
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
@@ -29,6 +31,7 @@ const { values: opts } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string', default: '50' },
     'memory-seconds': { type: 'string', default: '60' },
+    'memory-warmup': { type: 'string', default: '20' },
   },
 })
 const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 5))
@@ -61,7 +64,11 @@ const cli = (args, env = {}) =>
 const startChild = async (args, env, port) => {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
-  child.stderr.on('data', (d) => (err += d))
+  child.stderr.on('data', (d) => (err = (err + d).slice(-4000)))
+  // A server that dies during a run is reported with its exit and the end of its stderr, not as a missing /proc file.
+  child.once('exit', (code, signal) => {
+    if (!stopping.has(child)) console.error(`\n${args.join(' ')} exited during the run (code ${code}, signal ${signal}): ${err}`)
+  })
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`server exited: ${err}`)
     try {
@@ -74,7 +81,9 @@ const startChild = async (args, env, port) => {
   throw new Error(`server did not start: ${err}`)
 }
 
+const stopping = new WeakSet()
 const stopChild = (child) => new Promise((resolve) => {
+  stopping.add(child)
   if (child.exitCode !== null) return resolve()
   child.once('exit', resolve)
   child.kill('SIGTERM')
@@ -86,7 +95,16 @@ const cpuTicks = (pid) => {
 }
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
 
-let nextPort = 39100 + Math.floor(Math.random() * 500)
+/** A port free right now (the kernel's choice), so that runs beside other services and tests do not collide. */
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+  })
 
 // ------------------------------------------------------------------------------------------------ load
 
@@ -197,7 +215,7 @@ try {
     LOCKOUT_KEY_THRESHOLD: '1000000', LOCKOUT_ADDRESS_THRESHOLD: '1000000', LOCKOUT_IDENTIFIER_THRESHOLD: '1000000',
   })
   const startService = async (db) => {
-    const port = nextPort++
+    const port = await freePort()
     const child = await startChild([join(root, 'bin/consumer-auth.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], serviceEnv(db), port)
     children.push(child)
     return { port, child }
@@ -210,7 +228,7 @@ try {
   })
   const probeBody = await probe.text()
   if (probe.status !== 200) throw new Error(`the service did not issue a token: ${probe.status} ${probeBody}`)
-  const barePort = nextPort++
+  const barePort = await freePort()
   const bareChild = await startChild([join(root, 'scripts/bench/bare-koa.mjs')], { PORT: String(barePort), FIXED_BODY: probeBody }, barePort)
   children.push(bareChild)
   const bare = { port: barePort, child: bareChild }
@@ -244,17 +262,28 @@ try {
   }
   if (wanted('memory')) {
     const seconds = opts.quick ? 5 : Number(opts['memory-seconds'])
-    console.log(`\n## memory: RSS of the service over ${seconds} s of AuthenticationCode load after warm-up`)
-    await load(real.port, scenarios.code, warmup)
+    // V8 grows its old generation for a while under a new load before it settles (mark-compacts then bring the heap
+    // back to the same live size each time): the warm-up lets it settle, so that the window shows growth, not sizing.
+    const settle = opts.quick ? 2 : Number(opts['memory-warmup'])
+    console.log(`\n## memory: RSS of the service over ${seconds} s of AuthenticationCode load, after ${settle} s of the same load`)
+    const idle = rssMiB(real.child.pid)
+    await load(real.port, scenarios.code, settle)
     const samples = []
     const sampler = setInterval(() => samples.push(rssMiB(real.child.pid)), 1000)
     samples.push(rssMiB(real.child.pid))
-    await load(real.port, scenarios.code, seconds)
+    const r = await load(real.port, scenarios.code, seconds)
     clearInterval(sampler)
     samples.push(rssMiB(real.child.pid))
     const first = samples[0]
     const last = samples[samples.length - 1]
-    console.log(`RSS MiB: start ${fmt(first, 1)}, min ${fmt(Math.min(...samples), 1)}, max ${fmt(Math.max(...samples), 1)}, end ${fmt(last, 1)}; end/start ${fmt(last / first, 3)}`)
+    // Least-squares slope of the samples (1 s apart), in MiB per minute: ~0 when flat, whatever the GC saw-tooth.
+    const n = samples.length
+    const mx = (n - 1) / 2
+    const my = samples.reduce((a, y) => a + y, 0) / n
+    const slope = (samples.reduce((a, y, x) => a + (x - mx) * (y - my), 0) / samples.reduce((a, _, x) => a + (x - mx) ** 2, 0)) * 60
+    const half = Math.floor(n / 2)
+    console.log(`RSS MiB: idle ${fmt(idle, 1)}; over the window: start ${fmt(first, 1)}, min ${fmt(Math.min(...samples), 1)}, max ${fmt(Math.max(...samples), 1)}, end ${fmt(last, 1)}`)
+    console.log(`end/start ${fmt(last / first, 3)}; max of the second half / max of the first half ${fmt(Math.max(...samples.slice(half)) / Math.max(...samples.slice(0, half)), 3)}; slope ${fmt(slope, 2)} MiB/min; ${fmt(r.requests.average)} req/s`)
     results.push({ name: 'memory end/start RSS', median: last / first, ratios: [], p99: NaN })
   }
   console.log('\n## summary (median B/A)')

@@ -29,9 +29,18 @@ export interface ConnectOptions {
   readonly busyTimeoutMillis?: number
 }
 
+/**
+ * The driver under Kysely, for the request path: SqlStore runs its few hot statements (compiled once from Kysely's
+ * builder) straight on it, without Kysely's per-call driver, mutex and plugin work (see sql-store.ts).
+ */
+export type NativeHandle =
+  | { readonly engine: 'sqlite'; readonly db: BetterSqlite3.Database }
+  | { readonly engine: 'postgres'; readonly pool: pg.Pool }
+
 export interface Connection {
   readonly db: Kysely<Database>
   readonly engine: Engine
+  readonly native: NativeHandle
 }
 
 /** PostgreSQL pool defaults: bounded in size and in every wait. */
@@ -96,7 +105,11 @@ const openSqlite = (path: string, options: ConnectOptions): Connection => {
     raw.close()
     throw e
   }
-  return { engine: 'sqlite', db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) }) }
+  return {
+    engine: 'sqlite',
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) }),
+    native: { engine: 'sqlite', db: raw },
+  }
 }
 
 /**
@@ -128,8 +141,6 @@ const openPostgres = (url: string, options: ConnectOptions): Connection => {
     allowExitOnIdle: true,
     types,
   })
-  // Idle clients report through the pool; clients in use report on themselves, and an unhandled 'error' event
-  // would end the process. Either way the broken client is dropped and the next query opens a new one.
   // An unhandled 'error' event would end the process. Every client reports its own errors (idle or in use: the
   // pool also re-emits those of idle clients, already reported, so its handler only keeps the process alive). The
   // broken client is dropped and the next query opens a new one.
@@ -138,7 +149,7 @@ const openPostgres = (url: string, options: ConnectOptions): Connection => {
     dropOnReadTimeout(client)
   })
   pool.on('error', () => undefined)
-  return { engine: 'postgres', db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }) }
+  return { engine: 'postgres', db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), native: { engine: 'postgres', pool } }
 }
 
 export const connect = (db: DatabaseUrl, options: ConnectOptions = {}): Connection =>

@@ -19,14 +19,14 @@ export interface OpenSqlStoreOptions extends ConnectOptions {
 }
 
 export const openSqlStore = async (db: DatabaseUrl, options: OpenSqlStoreOptions = {}): Promise<Store> => {
-  const { db: kysely, engine } = connect(db, options)
+  const { db: kysely, engine, native } = connect(db, options)
   try {
     if (options.migrate ?? true) await runMigrations(kysely, engine)
   } catch (e) {
     await kysely.destroy().catch(() => undefined)
     throw e
   }
-  return new SqlStore(kysely, engine)
+  return new SqlStore(kysely, engine, { native })
 }
 
 /** Applies the pending migrations (safe to run from several instances at once); answers the names it applied. */

@@ -1,51 +1,43 @@
 /**
  * @module sql-store
  * The Store over Kysely: one query layer for SQLite and PostgreSQL, with the semantics of MemoryStore (the store
- * contract suite holds both to them). The queries of the request path are compiled once per store and only bound to
- * new values per call; on SQLite their prepared statements are cached too (see connect.ts).
+ * contract suite holds both to them). The queries of the request path are compiled once per store from Kysely's
+ * builder and run as prepared statements straight on the driver, their writes group-committed (see hot-path.ts);
+ * provisioning and listings go through Kysely.
  */
-import { CompiledQuery, sql, type Compilable, type Kysely, type Selectable } from 'kysely'
+import { sql, type Kysely, type Selectable } from 'kysely'
 import {
   isAccessTokenUsable, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
   type IdentityProvider, type KeyClassification, type KeyStatus, type Organisation, type Unit, type User,
 } from '../../core/index.js'
 import type { AttemptCount, Store, StoredAuditEvent, StoredKey } from '../store.js'
+import type { NativeHandle } from './connect.js'
+import { arg, BatchedRead, hotPath, Prepared, PreparedInsert, type HotPath, type Param } from './hot-path.js'
 import { latestMigration } from './migrations.js'
 import type {
   AccessTokensTable, AttemptCountersTable, AuditEventsTable, ConsumersTable, Database, Engine, IdentityProvidersTable,
   OrganisationsTable, UnitsTable, WebApiKeysTable,
 } from './schema.js'
 
-type Param = string | number | null
-
-/** Stands for the i-th argument while a query is compiled once. */
-const arg = <T = string>(i: number): T => `\u0000arg${i}\u0000` as unknown as T
-const argPattern = /^\u0000arg(\d+)\u0000$/
-
-/** A query compiled once; each execution binds new argument values (constants of the query stay as compiled). */
-class Prepared<R> {
-  private readonly sql: string
-  private readonly slots: ReadonlyArray<{ readonly arg: number } | { readonly value: unknown }>
-
-  constructor(query: Compilable<R>) {
-    const compiled = query.compile()
-    this.sql = compiled.sql
-    this.slots = compiled.parameters.map((p) => {
-      const m = typeof p === 'string' ? argPattern.exec(p) : null
-      return m ? { arg: Number(m[1]) } : { value: p }
-    })
-  }
-
-  async run(db: Kysely<Database>, args: ReadonlyArray<Param>): Promise<R[]> {
-    const parameters = this.slots.map((s) => ('arg' in s ? args[s.arg] : s.value))
-    return (await db.executeQuery<R>(CompiledQuery.raw(this.sql, parameters) as CompiledQuery<R>)).rows
-  }
-}
-
 type AccessTokenRow = Selectable<AccessTokensTable> & Pick<ConsumersTable, 'contact_information_id'>
 type UserRow = { organisation: string; username: string; default_unit: string | null; unit: string | null }
+/** A key, its user (user_username null when the user does not exist) and one of the user's units per row. */
+type KeyWithUserRow = Selectable<WebApiKeysTable> & { user_username: string | null; default_unit: string | null; unit: string | null }
 
-const compileQueries = (db: Kysely<Database>) => {
+/** Row keys of batched reads: the arguments of the caller a row answers, joined as BatchedRead.keyOf joins them. */
+const pair = (a: string | null, b: string | null) => `${a}\u0000${b}`
+
+/**
+ * The statements of the request path, compiled once per store; each has a unique name (see hot-path.ts). The
+ * batched forms of the reads are PostgreSQL's (arrays and `unnest`); SQLite runs the single forms.
+ */
+const compileQueries = (db: Kysely<Database>, engine: Engine) => {
+  const pg = engine === 'postgres'
+  /** PostgreSQL: the column equals one of the values of the i-th argument, a text array. */
+  const anyOf = (i: number) => sql<string>`any(${arg(i)}::text[])`
+  /** PostgreSQL: the two columns equal one of the pairs of the arguments 0 and 1, two text arrays. */
+  const pairIn = (a: string, b: string) =>
+    sql<boolean>`(${sql.ref(a)}, ${sql.ref(b)}) in (select * from unnest(${arg(0)}::text[], ${arg(1)}::text[]))`
   const tokens = () =>
     db
       .selectFrom('access_tokens as t')
@@ -53,27 +45,65 @@ const compileQueries = (db: Kysely<Database>) => {
         j.onRef('c.organisation', '=', 't.organisation').onRef('c.accounts_receivable_id', '=', 't.accounts_receivable_id'))
       .selectAll('t')
       .select('c.contact_information_id')
+  const keysWithUsers = () =>
+    db
+      .selectFrom('web_api_keys as k')
+      .leftJoin('users as u', (j) => j.onRef('u.organisation', '=', 'k.organisation').onRef('u.username', '=', 'k.username'))
+      .leftJoin('user_units as uu', (j) => j.onRef('uu.organisation', '=', 'u.organisation').onRef('uu.username', '=', 'u.username'))
+      .selectAll('k')
+      .select(['u.username as user_username', 'u.default_unit', 'uu.unit'])
+  const users = () =>
+    db
+      .selectFrom('users as u')
+      .leftJoin('user_units as uu', (j) => j.onRef('uu.organisation', '=', 'u.organisation').onRef('uu.username', '=', 'u.username'))
+      .select(['u.organisation', 'u.username', 'u.default_unit', 'uu.unit'])
   return {
-    organisation: new Prepared<Selectable<OrganisationsTable>>(db.selectFrom('organisations').selectAll().where('id', '=', arg(0))),
-    user: new Prepared<UserRow>(
-      db
-        .selectFrom('users as u')
-        .leftJoin('user_units as uu', (j) => j.onRef('uu.organisation', '=', 'u.organisation').onRef('uu.username', '=', 'u.username'))
-        .select(['u.organisation', 'u.username', 'u.default_unit', 'uu.unit'])
-        .where('u.organisation', '=', arg(0))
-        .where('u.username', '=', arg(1))
-        .orderBy('uu.position'),
+    organisation: new BatchedRead<Selectable<OrganisationsTable>>(
+      new Prepared('ca_organisation', db.selectFrom('organisations').selectAll().where('id', '=', arg(0))),
+      pg ? new Prepared('ca_organisations', db.selectFrom('organisations').selectAll().where('id', '=', anyOf(0))) : undefined,
+      (r) => r.id,
     ),
-    key: new Prepared<Selectable<WebApiKeysTable>>(db.selectFrom('web_api_keys').selectAll().where('digest', '=', arg(0))),
-    tokensByCode: new Prepared<AccessTokenRow>(tokens().where('t.authentication_code_digest', '=', arg(0)).orderBy('t.id')),
-    tokensByCodeIn: new Prepared<AccessTokenRow>(
-      tokens().where('t.authentication_code_digest', '=', arg(0)).where('t.organisation', '=', arg(1)).orderBy('t.id'),
+    user: new BatchedRead<UserRow>(
+      new Prepared('ca_user', users().where('u.organisation', '=', arg(0)).where('u.username', '=', arg(1)).orderBy('uu.position')),
+      pg
+        ? new Prepared('ca_users', users().where(pairIn('u.organisation', 'u.username')).orderBy('u.organisation').orderBy('u.username').orderBy('uu.position'))
+        : undefined,
+      (r) => pair(r.organisation, r.username),
+    ),
+    key: new BatchedRead<Selectable<WebApiKeysTable>>(
+      new Prepared('ca_key', db.selectFrom('web_api_keys').selectAll().where('digest', '=', arg(0))),
+      pg ? new Prepared('ca_keys', db.selectFrom('web_api_keys').selectAll().where('digest', '=', anyOf(0))) : undefined,
+      (r) => r.digest,
+    ),
+    keyWithUser: new BatchedRead<KeyWithUserRow>(
+      new Prepared('ca_key_with_user', keysWithUsers().where('k.digest', '=', arg(0)).orderBy('uu.position')),
+      pg ? new Prepared('ca_keys_with_users', keysWithUsers().where('k.digest', '=', anyOf(0)).orderBy('k.digest').orderBy('uu.position')) : undefined,
+      (r) => r.digest,
+    ),
+    tokensByCode: new BatchedRead<AccessTokenRow>(
+      new Prepared('ca_tokens_by_code', tokens().where('t.authentication_code_digest', '=', arg(0)).orderBy('t.id')),
+      pg ? new Prepared('ca_tokens_by_codes', tokens().where('t.authentication_code_digest', '=', anyOf(0)).orderBy('t.id')) : undefined,
+      (r) => String(r.authentication_code_digest),
+    ),
+    tokensByCodeIn: new BatchedRead<AccessTokenRow>(
+      new Prepared(
+        'ca_tokens_by_code_in',
+        tokens().where('t.authentication_code_digest', '=', arg(0)).where('t.organisation', '=', arg(1)).orderBy('t.id'),
+      ),
+      pg ? new Prepared('ca_tokens_by_codes_in', tokens().where(pairIn('t.authentication_code_digest', 't.organisation')).orderBy('t.id')) : undefined,
+      (r) => pair(r.authentication_code_digest, r.organisation),
     ),
     tokenByIdentifier: new Prepared<AccessTokenRow>(
+      'ca_token_by_identifier',
       tokens().where('t.organisation', '=', arg(0)).where('t.identifier', '=', arg(1)).limit(1),
     ),
-    tokenById: new Prepared<AccessTokenRow>(tokens().where('t.id', '=', arg(0))),
+    tokenById: new BatchedRead<AccessTokenRow>(
+      new Prepared('ca_token_by_id', tokens().where('t.id', '=', arg(0))),
+      pg ? new Prepared('ca_tokens_by_id', tokens().where('t.id', '=', anyOf(0))) : undefined,
+      (r) => r.id,
+    ),
     linkedConsumer: new Prepared<Selectable<ConsumersTable>>(
+      'ca_linked_consumer',
       db
         .selectFrom('identity_links as l')
         .innerJoin('consumers as c', (j) =>
@@ -83,10 +113,15 @@ const compileQueries = (db: Kysely<Database>) => {
         .where('l.subject', '=', arg(1))
         .where('l.organisation', '=', arg(2)),
     ),
-    attempts: new Prepared<Selectable<AttemptCountersTable>>(db.selectFrom('attempt_counters').selectAll().where('subject', '=', arg(0))),
+    attempts: new BatchedRead<Selectable<AttemptCountersTable>>(
+      new Prepared('ca_attempts', db.selectFrom('attempt_counters').selectAll().where('subject', '=', arg(0))),
+      pg ? new Prepared('ca_attempts_of', db.selectFrom('attempt_counters').selectAll().where('subject', '=', anyOf(0))) : undefined,
+      (r) => r.subject,
+    ),
     // One statement, so that concurrent failures from several instances all count. Both CASEs read the row as it
     // was before this update.
     incrementAttempts: new Prepared<Selectable<AttemptCountersTable>>(
+      'ca_increment_attempts',
       db
         .insertInto('attempt_counters')
         .values({ subject: arg(0), failures: 1, window_start: arg<number>(1) })
@@ -97,10 +132,14 @@ const compileQueries = (db: Kysely<Database>) => {
           }))
         .returningAll(),
     ),
-    record: new Prepared<never>(
-      db.insertInto('audit_events').values({ type: arg(0), at: arg<number>(1), session_id: arg(2), payload: arg(3) }),
+    clearAttempts: new Prepared<never>('ca_clear_attempts', db.deleteFrom('attempt_counters').where('subject', '=', arg(0))),
+    record: new PreparedInsert('ca_record', 4, (rows) =>
+      db.insertInto('audit_events').values(
+        Array.from({ length: rows }, (_, i) => ({ type: arg(4 * i), at: arg<number>(4 * i + 1), session_id: arg(4 * i + 2), payload: arg(4 * i + 3) })),
+      ),
     ),
     issued: new Prepared<Pick<Selectable<AuditEventsTable>, 'payload'>>(
+      'ca_issued',
       db.selectFrom('audit_events').select('payload').where('session_id', '=', arg(0)).where('type', '=', 'issued').orderBy('id').limit(1),
     ),
   }
@@ -157,77 +196,119 @@ const groupUsers = (rows: ReadonlyArray<UserRow>): User[] => {
   return users
 }
 
+const first =
+  <R, T>(map: (r: R) => T) =>
+  (rows: ReadonlyArray<R>): T | undefined =>
+    rows[0] === undefined ? undefined : map(rows[0])
+const firstOrganisation = first(toOrganisation)
+const firstKey = first(toKey)
+const firstAccessToken = first(toAccessToken)
+const firstConsumer = first(toConsumer)
+const firstAttempts = first(toAttempts)
+const firstUser = (rows: ReadonlyArray<UserRow>): User | undefined => groupUsers(rows)[0]
+const keyWithUser = (rows: ReadonlyArray<KeyWithUserRow>): { key: StoredKey; user?: User } | undefined => {
+  const r = rows[0]
+  if (r === undefined) return undefined
+  const key = toKey(r)
+  if (r.user_username === null) return { key }
+  const units: string[] = []
+  for (const x of rows) if (x.unit !== null) units.push(x.unit)
+  return { key, user: { organisation: r.organisation, username: r.user_username, ...(r.default_unit !== null && { defaultUnit: r.default_unit }), units } }
+}
+const allAccessTokens = (rows: ReadonlyArray<AccessTokenRow>): AccessToken[] => rows.map(toAccessToken)
+
 export class SqlStore implements Store {
   private readonly q: Queries
+  private readonly inTransaction: boolean
+  /** The driver-level path of the request statements; absent on a store bound to a transaction's connection. */
+  private readonly hot: HotPath | undefined
 
   /**
-   * @param db the database, or the connection of a transaction (then `inTransaction` is true)
-   * @param queries the compiled queries of the parent store (a transaction's store shares them)
+   * @param db the database, or the connection of a transaction (then `options.inTransaction` is true)
+   * @param options.native the driver under `db` (connect.ts), for the request path's prepared statements; without
+   *   it, every statement goes through Kysely
+   * @param options.queries the compiled queries of the parent store (a transaction's store shares them)
    */
   constructor(
     private readonly db: Kysely<Database>,
     readonly engine: Engine,
-    queries?: Queries,
-    private readonly inTransaction = false,
+    options: { readonly native?: NativeHandle; readonly queries?: Queries; readonly inTransaction?: boolean } = {},
   ) {
-    this.q = queries ?? compileQueries(db)
+    this.q = options.queries ?? compileQueries(db, engine)
+    this.inTransaction = options.inTransaction ?? false
+    this.hot = options.native && !this.inTransaction ? hotPath(options.native, Object.values(this.q)) : undefined
+  }
+
+  private rows<R>(q: Prepared<R> | BatchedRead<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    if (q instanceof BatchedRead) return this.hot ? this.hot.load(q, args) : q.one.run(this.db, args)
+    return this.hot ? this.hot.all(q, args) : q.run(this.db, args)
+  }
+
+  private write<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    return this.hot ? this.hot.write(q, args) : q.run(this.db, args)
   }
 
   // -- the request path -----------------------------------------------------------------------------------------
 
-  async findOrganisation(id: string): Promise<Organisation | undefined> {
-    const [r] = await this.q.organisation.run(this.db, [id])
-    return r && toOrganisation(r)
+  // Plain functions over `.then` rather than async ones: a few microtask hops less per call on the request path.
+
+  findOrganisation(id: string): Promise<Organisation | undefined> {
+    return this.rows(this.q.organisation, [id]).then(firstOrganisation)
   }
 
-  async findUser(organisation: string, username: string): Promise<User | undefined> {
-    return groupUsers(await this.q.user.run(this.db, [organisation, username]))[0]
+  findUser(organisation: string, username: string): Promise<User | undefined> {
+    return this.rows(this.q.user, [organisation, username]).then(firstUser)
   }
 
-  async findKeyByDigest(digest: string): Promise<StoredKey | undefined> {
-    const [r] = await this.q.key.run(this.db, [digest])
-    return r && toKey(r)
+  findKeyByDigest(digest: string): Promise<StoredKey | undefined> {
+    return this.rows(this.q.key, [digest]).then(firstKey)
   }
 
-  async findByAuthenticationCode(codeDigest: string, organisation?: string): Promise<ReadonlyArray<AccessToken>> {
+  /** The key and its user with their units, in one statement (one round trip); see KeyStore.findKeyWithUser. */
+  findKeyWithUser(digest: string): Promise<{ key: StoredKey; user?: User } | undefined> {
+    return this.rows(this.q.keyWithUser, [digest]).then(keyWithUser)
+  }
+
+  findByAuthenticationCode(codeDigest: string, organisation?: string): Promise<ReadonlyArray<AccessToken>> {
     const rows =
       organisation === undefined
-        ? await this.q.tokensByCode.run(this.db, [codeDigest])
-        : await this.q.tokensByCodeIn.run(this.db, [codeDigest, organisation])
-    return rows.map(toAccessToken)
+        ? this.rows(this.q.tokensByCode, [codeDigest])
+        : this.rows(this.q.tokensByCodeIn, [codeDigest, organisation])
+    return rows.then(allAccessTokens)
   }
 
-  async findByIdentifier(organisation: string, identifier: string): Promise<AccessToken | undefined> {
-    const [r] = await this.q.tokenByIdentifier.run(this.db, [organisation, identifier])
-    return r && toAccessToken(r)
+  findByIdentifier(organisation: string, identifier: string): Promise<AccessToken | undefined> {
+    return this.rows(this.q.tokenByIdentifier, [organisation, identifier]).then(firstAccessToken)
   }
 
-  async findConsumer(issuer: string, subject: string, organisation: string): Promise<Consumer | undefined> {
-    const [r] = await this.q.linkedConsumer.run(this.db, [issuer, subject, organisation])
-    return r && toConsumer(r)
+  findConsumer(issuer: string, subject: string, organisation: string): Promise<Consumer | undefined> {
+    return this.rows(this.q.linkedConsumer, [issuer, subject, organisation]).then(firstConsumer)
   }
 
+  /** Resolves once the event is committed (group-committed with the other writes of the moment, see hot-path.ts). */
   async record(event: AuditEvent): Promise<void> {
-    await this.q.record.run(this.db, [event.type, event.at, event.type === 'issued' ? event.sessionId : null, JSON.stringify(event)])
+    const row = [event.type, event.at, event.type === 'issued' ? event.sessionId : null, JSON.stringify(event)]
+    if (this.hot) await this.hot.append(this.q.record, row)
+    else await this.q.record.one.run(this.db, row)
   }
 
-  async getAttempts(subject: string): Promise<AttemptCount | undefined> {
-    const [r] = await this.q.attempts.run(this.db, [subject])
-    return r && toAttempts(r)
+  getAttempts(subject: string): Promise<AttemptCount | undefined> {
+    return this.rows(this.q.attempts, [subject]).then(firstAttempts)
   }
 
-  async incrementAttempts(subject: string, now: number, windowSeconds: number): Promise<AttemptCount> {
-    const [r] = await this.q.incrementAttempts.run(this.db, [subject, now, now - windowSeconds])
-    if (!r) throw new Error('incrementAttempts: the upsert returned no row')
-    return toAttempts(r)
+  incrementAttempts(subject: string, now: number, windowSeconds: number): Promise<AttemptCount> {
+    return this.write(this.q.incrementAttempts, [subject, now, now - windowSeconds]).then(([r]) => {
+      if (!r) throw new Error('incrementAttempts: the upsert returned no row')
+      return toAttempts(r)
+    })
   }
 
   async clearAttempts(subject: string): Promise<void> {
-    await this.db.deleteFrom('attempt_counters').where('subject', '=', subject).execute()
+    await this.write(this.q.clearAttempts, [subject])
   }
 
   async isRevoked(sessionId: string, nowSeconds: number): Promise<boolean> {
-    const [row] = await this.q.issued.run(this.db, [sessionId])
+    const [row] = await this.rows(this.q.issued, [sessionId])
     if (!row) return true
     const issued = JSON.parse(row.payload) as AuditEvent
     if (issued.type !== 'issued') return true
@@ -438,7 +519,7 @@ export class SqlStore implements Store {
   }
 
   async findAccessToken(id: string): Promise<AccessToken | undefined> {
-    const [r] = await this.q.tokenById.run(this.db, [id])
+    const [r] = await this.rows(this.q.tokenById, [id])
     return r && toAccessToken(r)
   }
 
@@ -450,21 +531,26 @@ export class SqlStore implements Store {
    */
   async transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return work(this)
+    const inner = (db: Kysely<Database>) => new SqlStore(db, this.engine, { queries: this.q, inTransaction: true })
     if (this.engine === 'postgres') {
-      return this.db.transaction().execute((trx) => work(new SqlStore(trx, this.engine, this.q, true)))
+      return this.db.transaction().execute((trx) => work(inner(trx)))
     }
     // SQLite: BEGIN IMMEDIATE takes the write lock at once (waiting up to busy_timeout for another process), so a
-    // transaction that reads and then writes cannot fail half-way on a lock held by another process.
-    return this.db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn)
-      try {
-        const result = await work(new SqlStore(conn, this.engine, this.q, true))
-        await sql`commit`.execute(conn)
-        return result
-      } catch (e) {
-        await sql`rollback`.execute(conn).catch(() => undefined)
-        throw e
+    // transaction that reads and then writes cannot fail half-way on a lock held by another process. The request
+    // path shares the one connection: it waits until the transaction ends rather than run inside it.
+    return this.db.connection().execute((conn) => {
+      const body = async () => {
+        await sql`begin immediate`.execute(conn)
+        try {
+          const result = await work(inner(conn))
+          await sql`commit`.execute(conn)
+          return result
+        } catch (e) {
+          await sql`rollback`.execute(conn).catch(() => undefined)
+          throw e
+        }
       }
+      return this.hot ? this.hot.exclusive(body) : body()
     })
   }
 
@@ -475,6 +561,11 @@ export class SqlStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (!this.inTransaction) await this.db.destroy()
+    if (this.inTransaction) return
+    try {
+      await this.hot?.close()
+    } finally {
+      await this.db.destroy()
+    }
   }
 }

@@ -1,0 +1,444 @@
+/**
+ * @module hot-path
+ * How the SQL store runs the few statements of the request path: compiled once from Kysely's builder (one SQL layer)
+ * and then executed straight on the driver, without Kysely's per-call driver, mutex and plugin work:
+ *
+ * - SQLite: better-sqlite3 statements prepared once; reads run synchronously on the one connection; WAL checkpoints
+ *   run on a thread of their own (checkpointer.ts).
+ * - PostgreSQL: `pg` named prepared statements (`{ name, text, values }`): each pooled connection parses and plans a
+ *   statement once, later calls only bind and execute. Reads of the same kind asked at the same moment by concurrent
+ *   requests share one query (BatchedRead): round trips, not answers, are shared.
+ *
+ * Writes of the request path are group-committed: the audit events and attempt-counter updates that arrive while the
+ * event loop handles one batch of I/O are written together (SQLite: one `BEGIN IMMEDIATE` transaction; PostgreSQL:
+ * one multi-row INSERT for audit events), and each caller's promise resolves only once its write is committed. So
+ * the semantics stay those of one statement per call, durability before the answer included; only the number of
+ * transactions (locks, WAL appends, commits, round trips) falls.
+ */
+import type BetterSqlite3 from 'better-sqlite3'
+import { CompiledQuery, type Compilable, type Kysely } from 'kysely'
+import type pg from 'pg'
+import { offloadCheckpoints } from './checkpointer.js'
+import type { NativeHandle } from './connect.js'
+import type { Database } from './schema.js'
+
+export type Param = string | number | null
+/** What a statement binds: a value, or (a batched read on PostgreSQL) the array of one argument of every caller. */
+export type Bound = Param | ReadonlyArray<Param>
+
+/** Stands for the i-th argument while a query is compiled once. */
+export const arg = <T = string>(i: number): T => `\u0000arg${i}\u0000` as unknown as T
+const argPattern = /^\u0000arg(\d+)\u0000$/
+
+/** A query compiled once; each execution binds new argument values (constants of the query stay as compiled). */
+export class Prepared<R> {
+  readonly sql: string
+  private readonly slots: ReadonlyArray<number | { readonly value: unknown }>
+  private readonly constant: boolean
+
+  /** @param name unique per SQL text: the name of the PostgreSQL prepared statement */
+  constructor(
+    readonly name: string,
+    query: Compilable<R>,
+  ) {
+    const compiled = query.compile()
+    this.sql = compiled.sql
+    this.slots = compiled.parameters.map((p) => {
+      const m = typeof p === 'string' ? argPattern.exec(p) : null
+      return m ? Number(m[1]) : { value: p }
+    })
+    this.constant = this.slots.every((s, i) => s === i)
+  }
+
+  /** The parameters of one execution, in the order of the compiled SQL. */
+  params(args: ReadonlyArray<Bound>): unknown[] {
+    if (this.constant && args.length === this.slots.length) return args as unknown[]
+    return this.slots.map((s) => (typeof s === 'number' ? args[s] : s.value))
+  }
+
+  /** Through Kysely: for a store bound to a transaction's connection. */
+  async run(db: Kysely<Database>, args: ReadonlyArray<Param>): Promise<R[]> {
+    return (await db.executeQuery<R>(CompiledQuery.raw(this.sql, this.params(args)) as CompiledQuery<R>)).rows
+  }
+}
+
+/**
+ * An INSERT of one row, and of n rows at once (compiled once per n, on first use). `build(n)` numbers the arguments
+ * row after row: row i's column j is `arg(i * width + j)`.
+ */
+export class PreparedInsert {
+  readonly one: Prepared<never>
+  private readonly many = new Map<number, Prepared<never>>()
+
+  constructor(
+    readonly name: string,
+    readonly width: number,
+    private readonly build: (rows: number) => Compilable<never>,
+  ) {
+    this.one = new Prepared(name, build(1))
+  }
+
+  rows(n: number): Prepared<never> {
+    if (n === 1) return this.one
+    let p = this.many.get(n)
+    if (p === undefined) {
+      p = new Prepared(`${this.name}_${n}`, this.build(n))
+      this.many.set(n, p)
+    }
+    return p
+  }
+}
+
+/**
+ * A read that PostgreSQL answers for every caller of one moment at once (the DataLoader pattern): `many` binds, for
+ * each argument, the array of that argument over the distinct callers (`= any($1::text[])`, or pairs through
+ * `unnest`), and `keyOfRow` tells which caller a row answers. Each caller still gets rows read after it asked (no
+ * cache, nothing kept between batches); only the round trips are shared. SQLite runs `one` per call: its reads are
+ * synchronous and cheaper than any grouping.
+ */
+export class BatchedRead<R> {
+  constructor(
+    readonly one: Prepared<R>,
+    readonly many: Prepared<R> | undefined,
+    readonly keyOfRow: (row: R) => string,
+  ) {}
+
+  /** The caller's key, as `keyOfRow` gives it for the rows that answer it. */
+  static keyOf(args: ReadonlyArray<Param>): string {
+    return args.length === 1 ? String(args[0]) : args.join('\u0000')
+  }
+}
+
+export interface HotPath {
+  /** One statement on its own: a read, or a write that must not wait for a batch. */
+  all<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]>
+  /** A read shared with the callers of the same read at this moment where that saves round trips (PostgreSQL). */
+  load<R>(q: BatchedRead<R>, args: ReadonlyArray<Param>): Promise<R[]>
+  /** A write whose answer is needed (an upsert RETURNING): in the group commit where the engine allows it. */
+  write<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]>
+  /** Appends one row; resolves once it is committed, together with the other writes of this moment. */
+  append(q: PreparedInsert, row: ReadonlyArray<Param>): Promise<void>
+  /** Runs `work` while it holds the connection for a transaction of its own (SQLite: the hot path waits meanwhile). */
+  exclusive<T>(work: () => Promise<T>): Promise<T>
+  /** Writes what is queued; afterwards nothing more is accepted. */
+  close(): Promise<void>
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Statements = ReadonlyArray<Prepared<unknown> | PreparedInsert | BatchedRead<any>>
+
+export const hotPath = (native: NativeHandle, queries: Statements): HotPath =>
+  native.engine === 'sqlite' ? new SqliteHotPath(native.db, queries) : new PostgresHotPath(native.pool)
+
+// ------------------------------------------------------------------------------------------------ SQLite
+
+interface QueuedWrite {
+  readonly run: () => unknown
+  readonly resolve: (value: never) => void
+  readonly reject: (e: unknown) => void
+}
+
+const isBusy = (e: unknown): boolean => typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE_BUSY')
+
+class SqliteHotPath implements HotPath {
+  private readonly statements = new Map<string, BetterSqlite3.Statement>()
+  private readonly begin: BetterSqlite3.Statement
+  private readonly commit: BetterSqlite3.Statement
+  private readonly rollback: BetterSqlite3.Statement
+  private queue: QueuedWrite[] = []
+  private scheduled = false
+  /** Set while a transaction of the Kysely side holds the connection: nothing here may run inside it. */
+  private held: Promise<void> | undefined
+  private closed = false
+  /** Takes the WAL checkpoints back from the checkpointer thread (see checkpointer.ts). */
+  private readonly releaseCheckpoints: () => Promise<void>
+
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    queries: Statements,
+  ) {
+    this.releaseCheckpoints = offloadCheckpoints(db)
+    this.begin = db.prepare('begin immediate')
+    this.commit = db.prepare('commit')
+    this.rollback = db.prepare('rollback')
+    // Prepared now when the schema is there; a store opened on a database not yet migrated prepares on first use.
+    try {
+      for (const q of queries) this.statement(q instanceof PreparedInsert || q instanceof BatchedRead ? q.one : q)
+    } catch {
+      // not migrated yet
+    }
+  }
+
+  private statement(q: Prepared<unknown>): BetterSqlite3.Statement {
+    let s = this.statements.get(q.sql)
+    if (s === undefined) {
+      s = this.db.prepare(q.sql)
+      this.statements.set(q.sql, s)
+    }
+    return s
+  }
+
+  private exec<R>(q: Prepared<R>, args: ReadonlyArray<Param>): R[] {
+    const s = this.statement(q as Prepared<unknown>)
+    const params = q.params(args)
+    if (s.reader) return s.all(params) as R[]
+    s.run(params)
+    return []
+  }
+
+  all<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    if (this.held) return this.held.then(() => this.all(q, args))
+    try {
+      return Promise.resolve(this.exec(q, args))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  load<R>(q: BatchedRead<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    return this.all(q.one, args)
+  }
+
+  write<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    return this.enqueue(() => this.exec(q, args))
+  }
+
+  append(q: PreparedInsert, row: ReadonlyArray<Param>): Promise<void> {
+    return this.enqueue(() => {
+      this.exec(q.one, row)
+    })
+  }
+
+  private enqueue<T>(run: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'))
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (v: never) => void, reject })
+      if (!this.scheduled) {
+        this.scheduled = true
+        // After the I/O of this turn of the event loop: the writes of every request it moved on go together.
+        setImmediate(this.flush)
+      }
+    })
+  }
+
+  private readonly flush = (): void => {
+    if (this.held) {
+      void this.held.then(this.flush)
+      return
+    }
+    this.scheduled = false
+    const batch = this.queue
+    this.queue = []
+    if (batch.length === 0) return
+    const results: unknown[] = new Array(batch.length)
+    try {
+      this.begin.run()
+      try {
+        for (let i = 0; i < batch.length; i++) results[i] = batch[i]!.run()
+        this.commit.run()
+      } catch (e) {
+        if (this.db.inTransaction) this.rollback.run()
+        throw e
+      }
+    } catch (e) {
+      // Waiting for another process's lock already took the busy timeout: do not wait again once per write.
+      if (batch.length === 1 || isBusy(e)) {
+        for (const w of batch) w.reject(e)
+        return
+      }
+      // One write that fails (a constraint) must not fail the others: each on its own then.
+      for (const w of batch) {
+        try {
+          w.resolve(w.run() as never)
+        } catch (err) {
+          w.reject(err)
+        }
+      }
+      return
+    }
+    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i] as never)
+  }
+
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    while (this.held) await this.held
+    let release!: () => void
+    this.held = new Promise<void>((resolve) => (release = resolve))
+    try {
+      return await work()
+    } finally {
+      this.held = undefined
+      release()
+    }
+  }
+
+  async close(): Promise<void> {
+    while (this.held) await this.held
+    this.flush()
+    this.closed = true
+    await this.releaseCheckpoints()
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ PostgreSQL
+
+/** Rows per multi-row INSERT: far below PostgreSQL's 65535 parameters, and a batch this size is already rare. */
+const MAX_ROWS = 64
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the rows are at fault, not the link. */
+const isDataError = (e: unknown): boolean => {
+  const code = (e as { code?: unknown } | undefined)?.code
+  return typeof code === 'string' && /^2[23]/.test(code)
+}
+
+interface QueuedRow {
+  readonly row: ReadonlyArray<Param>
+  readonly resolve: () => void
+  readonly reject: (e: unknown) => void
+}
+
+interface Waiting<R> {
+  readonly args: ReadonlyArray<Param>
+  readonly callers: Array<{ readonly resolve: (rows: R[]) => void; readonly reject: (e: unknown) => void }>
+}
+
+class PostgresHotPath implements HotPath {
+  private readonly loads = new Map<BatchedRead<unknown>, Map<string, Waiting<unknown>>>()
+  private readonly appends = new Map<PreparedInsert, { queue: QueuedRow[]; inFlight: boolean }>()
+  private readonly inFlight = new Set<Promise<void>>()
+  private closed = false
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async all<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    return this.query(q, q.params(args))
+  }
+
+  private async query<R>(q: Prepared<R>, values: unknown[]): Promise<R[]> {
+    const client = await this.pool.connect()
+    try {
+      return (await client.query({ name: q.name, text: q.sql, values })).rows as R[]
+    } finally {
+      client.release()
+    }
+  }
+
+  load<R>(q: BatchedRead<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    if (q.many === undefined) return this.all(q.one, args)
+    let waiting = this.loads.get(q as BatchedRead<unknown>) as Map<string, Waiting<R>> | undefined
+    if (waiting === undefined) {
+      waiting = new Map()
+      this.loads.set(q as BatchedRead<unknown>, waiting as Map<string, Waiting<unknown>>)
+      // After the I/O of this turn of the event loop: every request it moved on to this read asks in one query.
+      setImmediate(() => this.dispatch(q))
+    }
+    const key = BatchedRead.keyOf(args)
+    let w = waiting.get(key)
+    if (w === undefined) {
+      w = { args, callers: [] }
+      waiting.set(key, w)
+    }
+    const callers = w.callers
+    return new Promise<R[]>((resolve, reject) => callers.push({ resolve, reject }))
+  }
+
+  private dispatch<R>(q: BatchedRead<R>): void {
+    const waiting = this.loads.get(q as BatchedRead<unknown>) as Map<string, Waiting<R>> | undefined
+    this.loads.delete(q as BatchedRead<unknown>)
+    if (waiting === undefined) return
+    const all = [...waiting.values()]
+    const settle = (w: Waiting<R>, rows: R[]) => {
+      for (const c of w.callers) c.resolve(rows)
+    }
+    const fail = (e: unknown) => {
+      for (const w of all) for (const c of w.callers) c.reject(e)
+    }
+    if (all.length === 1) {
+      const w = all[0]!
+      this.query(q.one, q.one.params(w.args)).then((rows) => settle(w, rows), fail)
+      return
+    }
+    const many = q.many!
+    // One array per argument, over the distinct callers.
+    const columns = all[0]!.args.map((_, i) => all.map((w) => w.args[i] ?? null))
+    this.query(many, many.params(columns)).then((rows) => {
+      const byKey = new Map<string, R[]>()
+      for (const r of rows) {
+        const k = q.keyOfRow(r)
+        const list = byKey.get(k)
+        if (list === undefined) byKey.set(k, [r])
+        else list.push(r)
+      }
+      for (const [key, w] of waiting) settle(w, byKey.get(key) ?? [])
+    }, fail)
+  }
+
+  /** An upsert of one row cannot share its statement with another of the same row: on its own here. */
+  write<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    return this.all(q, args)
+  }
+
+  append(q: PreparedInsert, row: ReadonlyArray<Param>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'))
+    let state = this.appends.get(q)
+    if (state === undefined) {
+      state = { queue: [], inFlight: false }
+      this.appends.set(q, state)
+    }
+    const s = state
+    return new Promise<void>((resolve, reject) => {
+      s.queue.push({ row, resolve, reject })
+      // One INSERT in flight per table; what arrives meanwhile goes in the next one (group commit).
+      if (!s.inFlight) {
+        s.inFlight = true
+        setImmediate(() => this.send(q, s))
+      }
+    })
+  }
+
+  private send(q: PreparedInsert, s: { queue: QueuedRow[]; inFlight: boolean }): void {
+    const batch = s.queue.splice(0, MAX_ROWS)
+    if (batch.length === 0) {
+      s.inFlight = false
+      return
+    }
+    const args: Param[] = []
+    for (const r of batch) for (const v of r.row) args.push(v)
+    const statement = q.rows(batch.length)
+    const done = this.query(statement, statement.params(args)).then(
+      () => {
+        for (const r of batch) r.resolve()
+      },
+      async (e: unknown) => {
+        if (batch.length > 1 && isDataError(e)) {
+          // One row the database refuses (a constraint) must not fail the others: each on its own then, in order.
+          for (const r of batch) {
+            await this.query(q.one, q.one.params(r.row)).then(() => r.resolve(), r.reject)
+          }
+          return
+        }
+        for (const r of batch) r.reject(e)
+        // The rows queued behind a failed write fail with it: waiting for a batch of their own as well would double
+        // the time to a 503 when the database is down or cut off (SPEC 8), up to two query timeouts.
+        for (const r of s.queue.splice(0)) r.reject(e)
+      },
+    )
+    this.inFlight.add(done)
+    void done.then(() => {
+      this.inFlight.delete(done)
+      this.send(q, s)
+    })
+  }
+
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return work()
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    // Wait for every queued row to be sent and answered.
+    while (this.inFlight.size > 0 || [...this.appends.values()].some((s) => s.inFlight)) {
+      await Promise.all(this.inFlight)
+      await new Promise((r) => setImmediate(r))
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * KeyStore.findKeyWithUser (optional; the SQL stores read a key and its user in one statement): a use case given it
+ * answers every request exactly as one given only findKeyByDigest + findUser, with the same audit trail, and reads
+ * neither of those then.
+ */
+import { describe, expect, it } from 'vitest'
+import { issueSessionToken, type KeyStore } from '../../core/index.js'
+import { ADDRESS, code, fakeDigest, fixture, KEY, OTHER_KEY, pass, REVOKED_KEY, SYSTEMIC_KEY, T0 } from './issue-fixture.js'
+
+const requests: ReadonlyArray<[body: unknown, key: string | undefined]> = [
+  [code('p_kestora1!', { unit: '1' }), KEY],
+  [code('p_kestora1!'), KEY],
+  [code('p_kestora1!', { unit: '99' }), KEY],
+  [code('p_kestora1!'), REVOKED_KEY],
+  [code('p_kestora1!'), SYSTEMIC_KEY],
+  [code('p_kestora1!'), OTHER_KEY],
+  [code('p_kestora1!'), 'NO-SUCH-KEY'],
+  [code('p_kestora1!'), 'ORPHAN-KEY'],
+  [pass('maria', '4711'), KEY],
+  [pass('maria', 'wrong'), KEY],
+  [pass('maria', '4711'), 'ORPHAN-KEY'],
+  [code('p_kestora1!'), undefined],
+]
+
+/** A fixture whose store also holds a key of a user that does not exist (the memory store allows it). */
+const withOrphanKey = async () => {
+  const f = await fixture()
+  await f.store.upsertKey({
+    digest: fakeDigest.digest('ORPHAN-KEY'), prefix: 'ORPHAN', organisation: 'ps_dev', user: 'nobody',
+    classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE', createdAt: T0 - 1,
+  })
+  return f
+}
+
+describe('a key store that reads the key with its user', () => {
+  it('answers every request as the two look-ups do, with the same audit events, in one look-up', async () => {
+    const plain = await withOrphanKey()
+    const joined = await withOrphanKey()
+    const calls = { joined: 0, key: 0, user: 0 }
+    const store = joined.store
+    const keys: KeyStore = {
+      findKeyByDigest: async (d) => (calls.key++, store.findKeyByDigest(d)),
+      findKeyWithUser: async (d) => {
+        calls.joined++
+        const key = await store.findKeyByDigest(d)
+        if (!key) return undefined
+        const user = await store.findUser(key.organisation, key.user)
+        return user ? { key, user } : { key }
+      },
+    }
+    const directory = { findOrganisation: store.findOrganisation.bind(store), findUser: async (o: string, u: string) => (calls.user++, store.findUser(o, u)) }
+    const run = issueSessionToken({ ...joined.deps, keys, directory })
+    for (const [body, key] of requests) {
+      const input = { body, key: key === undefined ? ({ _tag: 'NoKey' } as const) : ({ _tag: 'Key', key } as const), clientAddress: ADDRESS }
+      const a = await issueSessionToken(plain.deps)(input)()
+      const b = await run(input)()
+      expect(b, JSON.stringify([body, key])).toEqual(a)
+    }
+    expect(await joined.audit()).toEqual(await plain.audit())
+    expect(calls.joined).toBeGreaterThan(0)
+    expect(calls.key).toBe(0)
+    // Only the keyless request reads a user (the organisation's consumer user) through the directory.
+    expect(calls.user).toBe(1)
+  })
+
+  it('a store that fails makes it SERVICEUNAVAILABLE', async () => {
+    const f = await fixture()
+    const keys: KeyStore = { findKeyByDigest: f.store.findKeyByDigest.bind(f.store), findKeyWithUser: async () => Promise.reject(new Error('down')) }
+    const r = await issueSessionToken({ ...f.deps, keys })({ body: code('p_kestora1!'), key: { _tag: 'Key', key: KEY }, clientAddress: ADDRESS })()
+    expect(r).toMatchObject({ _tag: 'Left', left: { name: 'SERVICEUNAVAILABLE' } })
+  })
+})

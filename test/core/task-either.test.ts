@@ -1,0 +1,89 @@
+/**
+ * core/task-either.ts against fp-ts: every combinator gives what fp-ts's gives, for Rights and Lefts, over random
+ * pipelines; Left short-circuits (later steps are not run); tryCatch turns rejections and synchronous throws into
+ * Lefts; a step that throws gives a rejected Promise, never a synchronous throw.
+ */
+import fc from 'fast-check'
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as FTE from 'fp-ts/lib/TaskEither.js'
+import { describe, expect, it } from 'vitest'
+import * as TE from '../../core/task-either.js'
+
+type Step = { kind: 'chain' | 'chainFirst' | 'map' | 'mapLeft' | 'orElse' | 'chainEitherK'; fail: boolean; n: number }
+
+const step = fc.record({
+  kind: fc.constantFrom<Step['kind']>('chain', 'chainFirst', 'map', 'mapLeft', 'orElse', 'chainEitherK'),
+  fail: fc.boolean(),
+  n: fc.integer({ min: -5, max: 5 }),
+})
+
+/** The same pipeline, built with either module (they share fp-ts's types). */
+const build = (lib: typeof TE | typeof FTE, start: E.Either<string, number>, steps: ReadonlyArray<Step>, trace: string[]) => {
+  let t: FTE.TaskEither<string, number> = lib.fromEither(start)
+  for (const [i, s] of steps.entries()) {
+    const out = (a: number) => {
+      trace.push(`${s.kind}${i}(${a})`)
+      return s.fail ? lib.left<string, number>(`e${i}`) : lib.right<string, number>(a + s.n)
+    }
+    switch (s.kind) {
+      case 'chain':
+        t = pipe(t, lib.chain(out))
+        break
+      case 'chainFirst':
+        t = pipe(t, lib.chainFirst(out))
+        break
+      case 'map':
+        t = pipe(t, lib.map((a: number) => (trace.push(`map${i}(${a})`), a * 2 + s.n)))
+        break
+      case 'mapLeft':
+        t = pipe(t, lib.mapLeft((e: string) => (trace.push(`mapLeft${i}(${e})`), `${e}!`)))
+        break
+      case 'orElse':
+        t = pipe(t, lib.orElse((e: string) => (trace.push(`orElse${i}(${e})`), s.fail ? lib.left<string, number>(`${e}?`) : lib.right<string, number>(s.n))))
+        break
+      case 'chainEitherK':
+        t = pipe(t, lib.chainEitherK((a: number) => (trace.push(`chainEitherK${i}(${a})`), s.fail ? E.left(`k${i}`) : E.right(a - s.n))))
+        break
+    }
+  }
+  return t
+}
+
+describe('task-either', () => {
+  it('gives what fp-ts gives, running the same steps in the same order', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.integer().map(E.right), fc.string().map(E.left)), fc.array(step, { maxLength: 12 }), async (start, steps) => {
+        const ours: string[] = []
+        const theirs: string[] = []
+        const a = await build(TE, start as E.Either<string, number>, steps, ours)()
+        const b = await build(FTE, start as E.Either<string, number>, steps, theirs)()
+        expect(a).toEqual(b)
+        expect(ours).toEqual(theirs)
+      }),
+    )
+  })
+
+  it('tryCatch: a value is a Right; a rejection and a synchronous throw are Lefts through onRejected', async () => {
+    const on = (e: unknown) => `caught ${String(e)}`
+    expect(await TE.tryCatch(() => Promise.resolve(1), on)()).toEqual(E.right(1))
+    expect(await TE.tryCatch(() => Promise.reject('no'), on)()).toEqual(E.left('caught no'))
+    expect(
+      await TE.tryCatch(() => {
+        throw 'sync'
+      }, on)(),
+    ).toEqual(E.left('caught sync'))
+  })
+
+  it('a step that throws gives a rejected Promise, not a synchronous throw', async () => {
+    const boom = new Error('boom')
+    const throwing: TE.TaskEither<string, number> = () => {
+      throw boom
+    }
+    const composed = pipe(throwing, TE.map((n: number) => n + 1))
+    let promise: Promise<unknown> | undefined
+    expect(() => (promise = composed())).not.toThrow()
+    await expect(promise).rejects.toBe(boom)
+    await expect(pipe(TE.right<string, number>(1), TE.chain(() => throwing))()).rejects.toBe(boom)
+  })
+})
