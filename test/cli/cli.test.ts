@@ -7,43 +7,14 @@ import { spawn, execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { settings } from '../../composition/config.js'
+import { BIN, cleanEnv, ensureBuilt } from '../support/built-cli.js'
 import { commands, main } from '../../adapters/cli/main.js'
 import type { CliIo } from '../../adapters/cli/kit.js'
 import { specExample } from '../provisioning/fakes.js'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const BIN = join(ROOT, 'bin', 'consumer-auth.js')
-const BUILT = join(ROOT, 'dist', 'adapters', 'cli', 'main.js')
 const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
-
-const newestSource = (dir: string): number =>
-  readdirSync(dir, { withFileTypes: true }).reduce((newest, e) => {
-    const p = join(dir, e.name)
-    if (e.isDirectory()) return Math.max(newest, newestSource(p))
-    return e.name.endsWith('.ts') ? Math.max(newest, statSync(p).mtimeMs) : newest
-  }, 0)
-
-const ensureBuilt = () => {
-  const sources = Math.max(...['core', 'adapters', 'composition'].map((d) => newestSource(join(ROOT, d))))
-  let built = 0
-  try {
-    built = statSync(BUILT).mtimeMs
-  } catch {
-    // not built
-  }
-  if (built < sources) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
-}
-
-/** The environment without any of the service's settings, so that only what a test gives counts. */
-const cleanEnv = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env }
-  for (const s of Object.values(settings)) delete env[s.env]
-  delete env['NODE_ENV']
-  return env
-}
 
 interface Result {
   readonly code: number | null
@@ -76,8 +47,8 @@ const workspace = () => {
   return { dir, db, cli, file }
 }
 
-beforeAll(() => {
-  ensureBuilt()
+beforeAll(async () => {
+  await ensureBuilt()
   root = mkdtempSync(join(tmpdir(), 'consumer-auth-cli-'))
 }, 120_000)
 afterAll(() => rmSync(root, { recursive: true, force: true }))

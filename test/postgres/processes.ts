@@ -3,17 +3,13 @@
  * with a clean environment (only what a test gives counts), a shared secrets file, and `serve` processes whose
  * port is read from their "listening" log line. Loopback only.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { settings } from '../../composition/config.js'
 import { generateSecrets } from '../../adapters/crypto/secrets.js'
+import { BIN, cleanEnv, ensureBuilt, ROOT } from '../support/built-cli.js'
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-export const BIN = join(ROOT, 'bin', 'consumer-auth.js')
-const BUILT = join(ROOT, 'dist', 'adapters', 'cli', 'main.js')
+export { BIN, cleanEnv, ensureBuilt, ROOT }
 
 export const TOKEN_PATH = '/crmapi/rest/v2/authentication/consumer_application_key/token'
 export const SESSION_PATH = '/crmapi/rest/v2/authentication/consumer_application_key/session'
@@ -22,67 +18,6 @@ export const EXAMPLE_AUTHORIZATION = `Basic ${Buffer.from(`${EXAMPLE_KEY}:`).toS
 export const EXAMPLE_BODY = '{"access_token_identifier":{"authentication_code":"p_kestora1!"},"unit":"1"}'
 export const code = (name: string, area: 'GENERAL' | 'AUTHENTICATION') => `COM.CRM.EXCEPTION.${area}.${name}EXCEPTION`
 
-const newestSource = (dir: string): number =>
-  readdirSync(dir, { withFileTypes: true }).reduce((newest, e) => {
-    const p = join(dir, e.name)
-    if (e.isDirectory()) return Math.max(newest, newestSource(p))
-    return e.name.endsWith('.ts') ? Math.max(newest, statSync(p).mtimeMs) : newest
-  }, 0)
-
-const stale = (): boolean => {
-  const sources = Math.max(...['core', 'adapters', 'composition'].map((d) => newestSource(join(ROOT, d))))
-  try {
-    return statSync(BUILT).mtimeMs < sources
-  } catch {
-    return true
-  }
-}
-
-/**
- * Builds dist/ when it is missing or older than the sources (`npm test` has built it already). Test files run in
- * parallel: a lock directory keeps two of them from building at once (bounded wait; a stale lock is taken over).
- */
-export const ensureBuilt = async (): Promise<void> => {
-  if (!stale()) return
-  const lock = join(tmpdir(), 'consumer-auth-test-build.lock')
-  const deadline = Date.now() + 110_000
-  for (;;) {
-    try {
-      mkdirSync(lock)
-      break
-    } catch {
-      let age = 0
-      try {
-        age = Date.now() - statSync(lock).mtimeMs
-      } catch {
-        continue
-      }
-      if (age > 120_000) {
-        try {
-          rmdirSync(lock)
-        } catch {
-          // taken over by another file meanwhile
-        }
-        continue
-      }
-      if (Date.now() > deadline) throw new Error(`ensureBuilt: ${lock} held for too long`)
-      await new Promise((r) => setTimeout(r, 250))
-    }
-  }
-  try {
-    if (stale()) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' })
-  } finally {
-    rmdirSync(lock)
-  }
-}
-
-/** The environment without any of the service's settings, so that only what a test gives counts. */
-export const cleanEnv = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env }
-  for (const s of Object.values(settings)) delete env[s.env]
-  delete env['NODE_ENV']
-  return env
-}
 
 /** One secrets file (pepper and signing key ring) that every process of a test shares. */
 export const writeSecretsFile = async (dir: string): Promise<string> => {
