@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseUrl } from '../../composition/config.js'
 import { generateSecrets } from '../../adapters/crypto/secrets.js'
 import { openSqlStore } from '../../adapters/sql/open-store.js'
-import { assertBuilt, cleanEnv, logLine, run, start, tempDir } from '../ops/child.js'
+import { ensureBuilt, cleanEnv, logLine, run, start, tempDir } from '../ops/child.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
 
 const CYCLES = Math.max(1, Number(process.env['CRASH_CYCLES'] ?? 3))
@@ -130,7 +130,7 @@ const crashStory = (name: string, setup: () => Promise<{ db: DatabaseUrl; sqlite
   let secretsFile: string
 
   beforeAll(async () => {
-    assertBuilt()
+    await ensureBuilt()
     tmp = tempDir()
     store = await setup()
     secretsFile = join(tmp.dir, 'secrets.json')

@@ -1,26 +1,14 @@
 /**
  * The built command (`node bin/consumer-auth.js`) as a child process, for what only a real process shows: exit codes,
- * stderr, signals. It runs dist/, so the sources it depends on are checked to be built (`npm test` builds first).
+ * stderr, signals. It runs dist/, built first when missing or stale (`npm test` builds first).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-export const ROOT = join(import.meta.dirname, '..', '..')
-export const BIN = join(ROOT, 'bin', 'consumer-auth.js')
-
-/** Throws, naming the first source newer than its build, when dist/ does not reflect the sources these tests run. */
-export const assertBuilt = (): void => {
-  for (const dir of ['composition', 'adapters/http', 'adapters/cli']) {
-    for (const file of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.ts'))) {
-      const built = join(ROOT, 'dist', dir, file.replace(/\.ts$/, '.js'))
-      if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(ROOT, dir, file)).mtimeMs) {
-        throw new Error(`${dir}/${file} is not built (or dist/ is older): run \`npm run build\` before these tests`)
-      }
-    }
-  }
-}
+export { BIN, ensureBuilt, ROOT } from '../support/built-cli.js'
+import { BIN } from '../support/built-cli.js'
 
 export interface Exited {
   readonly code: number | null

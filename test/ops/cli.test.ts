@@ -6,13 +6,13 @@ import { request } from 'node:http'
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, TOKEN_ROUTE } from '../support/service.js'
-import { assertBuilt, cleanEnv, logLine, run, start, tempDir } from './child.js'
+import { ensureBuilt, cleanEnv, logLine, run, start, tempDir } from './child.js'
 
 let tmp: ReturnType<typeof tempDir>
-beforeAll(() => {
-  assertBuilt()
+beforeAll(async () => {
+  await ensureBuilt()
   tmp = tempDir()
-})
+}, 120_000)
 afterAll(() => tmp.cleanup())
 
 describe('consumer-auth serve with a bad setting', () => {

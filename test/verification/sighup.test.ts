@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { assertBuilt, logLine, start, tempDir, type Exited } from '../ops/child.js'
+import { ensureBuilt, logLine, start, tempDir, type Exited } from '../ops/child.js'
 import { SESSION_ROUTE } from '../support/service.js'
 import { hs256Key, issueToken, kidOf, readSecrets, sendToken, writeSecrets } from './support.js'
 
@@ -18,7 +18,7 @@ describe('SIGHUP reloads the signing keys of a running `consumer-auth serve`', (
   const path = join(tmp.dir, 'data', 'secrets.json')
 
   beforeAll(async () => {
-    assertBuilt()
+    await ensureBuilt()
     ;({ child, exited } = start(['serve', '--port', '0', '--host', '127.0.0.1'], tmp.dir))
     const listening = await logLine(child, 'consumer-auth listening')
     url = `http://127.0.0.1:${String(listening['port'])}`
