@@ -122,31 +122,37 @@ export const issueSessionToken = (deps: IssueDeps) => {
       TE.chain((u) => (u ? TE.right(u) : TE.left(otherwise))),
     )
 
+  /**
+   * The key is read first; only a usable key becomes a throttling subject (SPEC 4: "per key"). A key that does not
+   * exist, is revoked or is not a consumer application key is refused on that one read and counted against nothing:
+   * its requests cannot check any credential, so there is nothing to throttle, and counting them would give every
+   * random key a counter row of its own (a store-filling flood) and make each of these failures cost a write.
+   */
   const authenticateKey = (key: string, attempt: Attempt): TE.TaskEither<AuthError, { key: WebApiKey; user: User }> => {
     const keyDigest = digest.digest(key)
     attempt.keyPrefix = keyPrefixOf(key)
-    attempt.subjects.push({ kind: 'key', id: keyDigest })
+    const usableKey = (k: WebApiKey): TE.TaskEither<AuthError, void> => {
+      attempt.organisation = k.organisation
+      attempt.subjects.push({ kind: 'key', id: keyDigest })
+      return refuseIfLocked(attempt.subjects)
+    }
     const findKeyWithUser = keys.findKeyWithUser
     if (findKeyWithUser) {
       // The same checks on the key and its user, read in one look-up.
       return pipe(
-        refuseIfLocked(attempt.subjects),
-        TE.chain(() => fromPort(() => findKeyWithUser.call(keys, keyDigest))),
+        fromPort(() => findKeyWithUser.call(keys, keyDigest)),
         TE.chain((found) => {
-          if (!(found && isUsableKey(found.key))) return TE.left(INVALID_KEY)
-          attempt.organisation = found.key.organisation
-          return found.user ? TE.right({ key: found.key, user: found.user }) : TE.left(INVALID_KEY)
+          if (!(found && isUsableKey(found.key) && found.user)) return TE.left(INVALID_KEY)
+          const pair = { key: found.key, user: found.user }
+          return pipe(usableKey(found.key), TE.map(() => pair))
         }),
       )
     }
     return pipe(
-      refuseIfLocked(attempt.subjects),
-      TE.chain(() => fromPort(() => keys.findKeyByDigest(keyDigest))),
+      fromPort(() => keys.findKeyByDigest(keyDigest)),
       TE.chain((k) => (k && isUsableKey(k) ? TE.right(k) : TE.left(INVALID_KEY))),
-      TE.chain((k) => {
-        attempt.organisation = k.organisation
-        return pipe(userOf(k.organisation, k.user, INVALID_KEY), TE.map((user) => ({ key: k, user })))
-      }),
+      TE.chain((k) => pipe(userOf(k.organisation, k.user, INVALID_KEY), TE.map((user) => ({ key: k, user })))),
+      TE.chainFirst(({ key: k }) => usableKey(k)),
     )
   }
 
@@ -165,7 +171,8 @@ export const issueSessionToken = (deps: IssueDeps) => {
     )
 
   const authenticationCode = (c: AuthenticationCode, attempt: Attempt): TE.TaskEither<AuthError, Authenticated> => {
-    const codeDigest = digest.digest(c.authenticationCode)
+    // Digested when it is looked up: not at all for a request refused on its key or a lock-out.
+    const codeDigest = () => digest.digest(c.authenticationCode)
     const usable = (t: AccessToken | undefined): TE.TaskEither<AuthError, AccessToken> =>
       t && isAccessTokenUsable(t, clock.nowSeconds()) ? TE.right(t) : TE.left(INVALID_ACCESS_TOKEN)
     if (c.key !== undefined) {
@@ -173,7 +180,7 @@ export const issueSessionToken = (deps: IssueDeps) => {
         authenticateKey(c.key, attempt),
         TE.chain(({ key, user }) =>
           pipe(
-            fromPort(() => accessTokens.findByAuthenticationCode(codeDigest, key.organisation)),
+            fromPort(() => accessTokens.findByAuthenticationCode(codeDigest(), key.organisation)),
             TE.chain((ts) => usable(ts.length === 1 ? ts[0] : undefined)),
             TE.map((t): Authenticated => ({ subject: consumerSubject(t, user.username), user, accessTokenId: t.id, key })),
           ),
@@ -183,7 +190,7 @@ export const issueSessionToken = (deps: IssueDeps) => {
     // Keyless (R16.2.0+): the code alone names the organisation, so it must match in exactly one.
     return pipe(
       refuseIfLocked(attempt.subjects),
-      TE.chain(() => fromPort(() => accessTokens.findByAuthenticationCode(codeDigest))),
+      TE.chain(() => fromPort(() => accessTokens.findByAuthenticationCode(codeDigest()))),
       TE.chain((ts) => usable(ts.length === 1 ? ts[0] : undefined)),
       TE.chain((t) => {
         attempt.organisation = t.organisation

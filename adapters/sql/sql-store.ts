@@ -5,7 +5,7 @@
  * builder and run as prepared statements straight on the driver, their writes group-committed (see hot-path.ts);
  * provisioning and listings go through Kysely.
  */
-import { sql, type Kysely, type Selectable } from 'kysely'
+import { sql, type Kysely, type KyselyPlugin, type Selectable } from 'kysely'
 import {
   isAccessTokenUsable, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
   type IdentityProvider, type KeyClassification, type KeyStatus, type Organisation, type Unit, type User,
@@ -62,6 +62,7 @@ const compileQueries = (db: Kysely<Database>, engine: Engine) => {
       new Prepared('ca_organisation', db.selectFrom('organisations').selectAll().where('id', '=', arg(0))),
       pg ? new Prepared('ca_organisations', db.selectFrom('organisations').selectAll().where('id', '=', anyOf(0))) : undefined,
       (r) => r.id,
+      true,
     ),
     user: new BatchedRead<UserRow>(
       new Prepared('ca_user', users().where('u.organisation', '=', arg(0)).where('u.username', '=', arg(1)).orderBy('uu.position')),
@@ -69,21 +70,25 @@ const compileQueries = (db: Kysely<Database>, engine: Engine) => {
         ? new Prepared('ca_users', users().where(pairIn('u.organisation', 'u.username')).orderBy('u.organisation').orderBy('u.username').orderBy('uu.position'))
         : undefined,
       (r) => pair(r.organisation, r.username),
+      true,
     ),
     key: new BatchedRead<Selectable<WebApiKeysTable>>(
       new Prepared('ca_key', db.selectFrom('web_api_keys').selectAll().where('digest', '=', arg(0))),
       pg ? new Prepared('ca_keys', db.selectFrom('web_api_keys').selectAll().where('digest', '=', anyOf(0))) : undefined,
       (r) => r.digest,
+      true,
     ),
     keyWithUser: new BatchedRead<KeyWithUserRow>(
       new Prepared('ca_key_with_user', keysWithUsers().where('k.digest', '=', arg(0)).orderBy('uu.position')),
       pg ? new Prepared('ca_keys_with_users', keysWithUsers().where('k.digest', '=', anyOf(0)).orderBy('k.digest').orderBy('uu.position')) : undefined,
       (r) => r.digest,
+      true,
     ),
     tokensByCode: new BatchedRead<AccessTokenRow>(
       new Prepared('ca_tokens_by_code', tokens().where('t.authentication_code_digest', '=', arg(0)).orderBy('t.id')),
       pg ? new Prepared('ca_tokens_by_codes', tokens().where('t.authentication_code_digest', '=', anyOf(0)).orderBy('t.id')) : undefined,
       (r) => String(r.authentication_code_digest),
+      true,
     ),
     tokensByCodeIn: new BatchedRead<AccessTokenRow>(
       new Prepared(
@@ -92,6 +97,7 @@ const compileQueries = (db: Kysely<Database>, engine: Engine) => {
       ),
       pg ? new Prepared('ca_tokens_by_codes_in', tokens().where(pairIn('t.authentication_code_digest', 't.organisation')).orderBy('t.id')) : undefined,
       (r) => pair(r.authentication_code_digest, r.organisation),
+      true,
     ),
     tokenByIdentifier: new Prepared<AccessTokenRow>(
       'ca_token_by_identifier',
@@ -101,6 +107,8 @@ const compileQueries = (db: Kysely<Database>, engine: Engine) => {
       new Prepared('ca_token_by_id', tokens().where('t.id', '=', arg(0))),
       pg ? new Prepared('ca_tokens_by_id', tokens().where('t.id', '=', anyOf(0))) : undefined,
       (r) => r.id,
+
+      true,
     ),
     linkedConsumer: new Prepared<Selectable<ConsumersTable>>(
       'ca_linked_consumer',
@@ -117,6 +125,7 @@ const compileQueries = (db: Kysely<Database>, engine: Engine) => {
       new Prepared('ca_attempts', db.selectFrom('attempt_counters').selectAll().where('subject', '=', arg(0))),
       pg ? new Prepared('ca_attempts_of', db.selectFrom('attempt_counters').selectAll().where('subject', '=', anyOf(0))) : undefined,
       (r) => r.subject,
+      true,
     ),
     // One statement, so that concurrent failures from several instances all count. Both CASEs read the row as it
     // was before this update.
@@ -146,6 +155,15 @@ const compileQueries = (db: Kysely<Database>, engine: Engine) => {
 }
 
 type Queries = ReturnType<typeof compileQueries>
+
+/** A Kysely plugin that calls `then` once each statement has run, before its caller sees the result. */
+const afterEachStatement = (then: () => void): KyselyPlugin => ({
+  transformQuery: (args) => args.node,
+  transformResult: (args) => {
+    then()
+    return Promise.resolve(args.result)
+  },
+})
 
 const toOrganisation = (r: Selectable<OrganisationsTable>): Organisation => ({ id: r.id, name: r.name, consumerUser: r.consumer_user })
 const toUnit = (r: Selectable<UnitsTable>): Unit => ({ organisation: r.organisation, id: r.id, name: r.name })
@@ -229,14 +247,20 @@ export class SqlStore implements Store {
    *   it, every statement goes through Kysely
    * @param options.queries the compiled queries of the parent store (a transaction's store shares them)
    */
+  private readonly db: Kysely<Database>
+
   constructor(
-    private readonly db: Kysely<Database>,
+    db: Kysely<Database>,
     readonly engine: Engine,
     options: { readonly native?: NativeHandle; readonly queries?: Queries; readonly inTransaction?: boolean } = {},
   ) {
     this.q = options.queries ?? compileQueries(db, engine)
     this.inTransaction = options.inTransaction ?? false
-    this.hot = options.native && !this.inTransaction ? hotPath(options.native, Object.values(this.q)) : undefined
+    const hot = options.native && !this.inTransaction ? hotPath(options.native, Object.values(this.q)) : undefined
+    this.hot = hot
+    // Whatever runs through Kysely on this connection may have written: the hot path's cached reads are dropped
+    // after each such statement (transactions' statements included: their connection inherits the plugin).
+    this.db = hot ? db.withPlugin(afterEachStatement(() => hot.changed())) : db
   }
 
   private rows<R>(q: Prepared<R> | BatchedRead<R>, args: ReadonlyArray<Param>): Promise<R[]> {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { defaultLockoutPolicy } from '../../adapters/attempt-limiter.js'
 import { httpStatusOf, type AuditEvent } from '../../core/index.js'
-import { ADDRESS, code, failure, fixture, KEY, ok, pass, T0 } from './issue-fixture.js'
+import { ADDRESS, code, failure, fixture, KEY, ok, pass, REVOKED_KEY, T0 } from './issue-fixture.js'
 
 const WINDOW = 15 * 60
 
@@ -79,6 +79,23 @@ describe('lock-out per key and per client address', () => {
     expect(failure(await f.issue({ jwt: 'jwt-u42', organisation: 'ps_dev' })).name).toBe('TOOMANYATTEMPTS')
     expect(byType(await f.audit(), 'locked_out')).toMatchObject([{ subject: { kind: 'address', id: ADDRESS } }])
     expect(ok(await f.issue(code('p_kestora1!'), undefined, '198.51.100.1')).mode).toBe('AuthenticationCode')
+  })
+
+  it('counts nothing for a key that is not a usable key: one read refuses it, no counter row is written', async () => {
+    const f = await fixture({ policy: { ...defaultLockoutPolicy, thresholds: { ...defaultLockoutPolicy.thresholds, key: 3 } } })
+    const random = (i: number) => `${i}`.padStart(32, 'F')
+    for (let i = 0; i < 10; i++) expect(failure(await f.issue(code('p_kestora1!'), random(i % 2))).name).toBe('INVALIDAPPLICATIONKEY')
+    for (let i = 0; i < 10; i++) expect(failure(await f.issue(code('p_kestora1!'), REVOKED_KEY)).name).toBe('INVALIDAPPLICATIONKEY')
+    expect(await f.store.getAttempts(`key:digest:${random(0)}`)).toBeUndefined()
+    expect(await f.store.getAttempts(`key:digest:${REVOKED_KEY}`)).toBeUndefined()
+    expect(byType(await f.audit(), 'locked_out')).toEqual([])
+    // Each is still audited as a failure, with the prefix of the key it tried.
+    const failed = byType(await f.audit(), 'failed')
+    expect(failed).toHaveLength(20)
+    expect(failed[0]).toMatchObject({ code: 'INVALIDAPPLICATIONKEY', keyPrefix: 'FFFFFF' })
+    // The usable key is counted (and locks) as before.
+    for (let i = 0; i < 3; i++) expect(failure(await f.issue(code(`bad${i}`), KEY)).name).toBe('INVALIDACCESSTOKEN')
+    expect(failure(await f.issue(code('p_kestora1!'), KEY)).name).toBe('TOOMANYATTEMPTS')
   })
 
   it('does not count validation errors', async () => {

@@ -99,6 +99,13 @@ describe('HTTP_STATUS=envelope', () => {
     expect(r.json.status.code).toMatch(new RegExp(`\\.${name}EXCEPTION$`))
   }
 
+  // First: the lock-out below leaves the example key locked for the rest of this service's life.
+  it('still answers successes as in standard mode', async () => {
+    const ok = await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: { Authorization: EXAMPLE_AUTHORIZATION, 'Content-Type': 'application/json' }, body: EXAMPLE_BODY })
+    expect(ok.status).toBe(200)
+    expect(ok.json.status.code).toBe('OK')
+  })
+
   it('answers failures of the token route with 200, keeping WWW-Authenticate and Retry-After', async () => {
     const json = { 'Content-Type': 'application/json' }
     expectEnvelope(await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: json, body: '{"unit":"1"}' }), 'MISSINGPARAMETER')
@@ -106,7 +113,10 @@ describe('HTTP_STATUS=envelope', () => {
     const badKey = await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: { Authorization: basic('NOT-A-KEY'), ...json }, body: EXAMPLE_BODY })
     expectEnvelope(badKey, 'INVALIDAPPLICATIONKEY')
     expect(badKey.headers['www-authenticate']).toMatch(/^Basic /)
-    const locked = await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: { Authorization: basic('NOT-A-KEY'), ...json }, body: EXAMPLE_BODY })
+    // A wrong code with the real key counts against the key (threshold 1 here); its next request is locked out.
+    const wrongCode = JSON.stringify({ access_token_identifier: { authentication_code: 'not-the-code' } })
+    expectEnvelope(await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: { Authorization: EXAMPLE_AUTHORIZATION, ...json }, body: wrongCode }), 'INVALIDACCESSTOKEN')
+    const locked = await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: { Authorization: EXAMPLE_AUTHORIZATION, ...json }, body: EXAMPLE_BODY })
     expectEnvelope(locked, 'TOOMANYATTEMPTS')
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0)
     store.unavailable = true
@@ -135,9 +145,4 @@ describe('HTTP_STATUS=envelope', () => {
     expectEnvelope(await rawRequest(svc.url, { method: 'PROPFIND', path: TOKEN_ROUTE }), 'METHODNOTALLOWED')
   })
 
-  it('still answers successes as in standard mode', async () => {
-    const ok = await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: { Authorization: EXAMPLE_AUTHORIZATION, 'Content-Type': 'application/json' }, body: EXAMPLE_BODY })
-    expect(ok.status).toBe(200)
-    expect(ok.json.status.code).toBe('OK')
-  })
 })
