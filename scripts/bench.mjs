@@ -5,6 +5,8 @@
 // service (full validation, store, audit, logging, the real middleware stack). Each scenario warms both up, then runs
 // several timed rounds alternating A and B with the same autocannon load, and prints req/s, p50, p99 and server CPU
 // per request for each, and B/A per round with the median. Machines here are shared and noisy: read the ratios.
+// The AuthenticationCode and failure scenarios also run F (scripts/bench/floor-koa.mjs) in each round: the least work any
+// implementation must do per request, on the same framework, so F/A bounds what B/A can reach on this machine.
 //
 //   npm run bench                      all scenarios, 5 rounds of 5 s
 //   npm run bench -- --quick           one short round each (a smoke run; no figures asserted)
@@ -146,27 +148,35 @@ const median = (xs) => {
 }
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-')
 
-const runScenario = async (name, bare, real, scenario) => {
+const runScenario = async (name, bare, real, scenario, floor) => {
   console.log(`\n## ${name}  (${connections} connections, ${rounds} rounds of ${duration} s, warm-up ${warmup} s each)`)
   await load(bare.port, { ...scenario, headers: scenario.headers }, warmup)
+  if (floor) await load(floor.port, scenario, warmup)
   await load(real.port, scenario, warmup)
   const ratios = []
-  console.log('round | A bare req/s   p50  p99  cpu/req | B service req/s   p50  p99  cpu/req | B/A   | B non-' + scenario.expect)
+  const floorRatios = []
+  const cell = (r) => `${fmt(r.rps).padStart(8)} ${fmt(r.p50).padStart(4)} ${fmt(r.p99).padStart(4)} ${fmt(r.cpuUs).padStart(5)}us`
+  console.log(
+    'round | A bare  req/s  p50  p99 cpu/req |' + (floor ? ' F floor req/s  p50  p99 cpu/req | F/A   |' : '') +
+      ' B service req/s p50  p99 cpu/req | B/A   | B non-' + scenario.expect,
+  )
   for (let i = 1; i <= rounds; i++) {
     const a = await measure(bare, { ...scenario, expect: '2xx' }, duration)
+    const f = floor ? await measure(floor, { ...scenario, expect: '2xx' }, duration) : undefined
     const b = await measure(real, scenario, duration)
     const ratio = b.rps / a.rps
     ratios.push(ratio)
+    if (f) floorRatios.push(f.rps / a.rps)
     console.log(
-      `${String(i).padStart(5)} | ${fmt(a.rps).padStart(12)} ${fmt(a.p50).padStart(5)} ${fmt(a.p99).padStart(4)} ${fmt(a.cpuUs).padStart(6)}us | ` +
-        `${fmt(b.rps).padStart(15)} ${fmt(b.p50).padStart(5)} ${fmt(b.p99).padStart(4)} ${fmt(b.cpuUs).padStart(6)}us | ${fmt(ratio, 3)} | ${b.unexpected}`,
+      `${String(i).padStart(5)} | ${cell(a).padStart(29)} |` + (f ? ` ${cell(f).padStart(29)} | ${fmt(f.rps / a.rps, 3)} |` : '') +
+        ` ${cell(b).padStart(29)} | ${fmt(ratio, 3)} | ${b.unexpected}`,
     )
     if (b.unexpected > 0) console.log(`      B statuses: ${JSON.stringify(b.statusCounts)}`)
     scenario.last = b
   }
   const m = median(ratios)
-  console.log(`median B/A: ${fmt(m, 3)}   (B p99 last round: ${fmt(scenario.last.p99)} ms)`)
-  return { name, median: m, ratios, p99: scenario.last.p99 }
+  console.log(`median B/A: ${fmt(m, 3)}   (B p99 last round: ${fmt(scenario.last.p99)} ms)` + (floor ? `   median F/A: ${fmt(median(floorRatios), 3)}` : ''))
+  return { name, median: m, ratios, p99: scenario.last.p99, ...(floor ? { floor: median(floorRatios) } : {}) }
 }
 
 // ------------------------------------------------------------------------------------------------ setup
@@ -261,6 +271,10 @@ try {
   const bareChild = await startChild([join(root, 'scripts/bench/bare-koa.mjs')], { PORT: String(barePort), FIXED_BODY: probeBody }, barePort)
   children.push(bareChild)
   const bare = { port: barePort, child: bareChild }
+  const floorPort = await freePort()
+  const floorChild = await startChild([join(root, 'scripts/bench/floor-koa.mjs')], { PORT: String(floorPort) }, floorPort)
+  children.push(floorChild)
+  const floor = { port: floorPort, child: floorChild }
   console.log(`# consumer-auth bench  ${new Date().toISOString()}  node ${process.version}  response ${probeBody.length} bytes`)
 
   const json = { 'content-type': 'application/json' }
@@ -273,10 +287,10 @@ try {
     fail: { headers: { ...json, authorization: `Basic ${Buffer.from('00000000000000000000000000000000:').toString('base64')}` }, body: JSON.stringify({ access_token_identifier: { authentication_code: 'p_kestora1!' } }), expect: '4xx' },
   }
   const results = []
-  if (wanted('code')) results.push(await runScenario('AuthenticationCode with key (SQLite)', bare, real, scenarios.code))
+  if (wanted('code')) results.push(await runScenario('AuthenticationCode with key (SQLite)', bare, real, scenarios.code, floor))
   if (wanted('passcode')) results.push(await runScenario('IdentifierPassCode (SQLite, scrypt)', bare, real, scenarios.passcode))
   if (wanted('jwt')) results.push(await runScenario('IdentityJwt (SQLite, RS256 identity token)', bare, real, scenarios.jwt))
-  if (wanted('fail')) results.push(await runScenario('Failure: unknown key (SQLite)', bare, real, scenarios.fail))
+  if (wanted('fail')) results.push(await runScenario('Failure: unknown key (SQLite)', bare, real, scenarios.fail, floor))
   if (wanted('postgres')) {
     pgSchema = `ca_bench_${process.pid}`
     const admin = new pg.Client({ connectionString: databaseUrl })
@@ -316,7 +330,9 @@ try {
     results.push({ name: 'memory end/start RSS', median: last / first, ratios: [], p99: NaN })
   }
   console.log('\n## summary (median B/A)')
-  for (const r of results) console.log(`${r.name.padEnd(48)} ${fmt(r.median, 3)}${Number.isFinite(r.p99) ? `   p99 ${fmt(r.p99)} ms` : ''}`)
+  for (const r of results) {
+    console.log(`${r.name.padEnd(48)} ${fmt(r.median, 3)}${Number.isFinite(r.p99) ? `   p99 ${fmt(r.p99)} ms` : ''}${r.floor === undefined ? '' : `   (floor F/A ${fmt(r.floor, 3)})`}`)
+  }
 } finally {
   await cleanup()
 }

@@ -1,0 +1,88 @@
+// Reference F of `npm run bench`: the least work any implementation of the token route must do per request, on the
+// same framework as A, written as a bare Koa handler with nothing else: read and parse the JSON body, decode the
+// Basic key, HMAC-digest the key and the code (node:crypto, as the spec's storage rule asks), look both up (in a Map:
+// cheaper than any store), sign an HS256 JWT (node:crypto), append an audit row to SQLite in a group commit (WAL,
+// synchronous=NORMAL, indexed by session id) and wait for its commit, write one pino log line (to /dev/null), answer.
+// An unknown key (the failure scenario) is audited and answered 401 after its one digest and look-up.
+// No validation, no errors, no middleware, no metrics. Its req/s over A's bounds what the real service (B) can reach.
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { mkdtempSync, rmSync } from 'node:fs'
+import Database from 'better-sqlite3'
+import Koa from 'koa'
+import { Router } from '@koa/router'
+import pino from 'pino'
+
+const port = Number(process.env.PORT ?? 0)
+const basePath = process.env.BASE_PATH ?? '/crmapi/rest/v2'
+const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-floor-'))
+const db = new Database(join(dir, 'floor.db'))
+db.pragma('journal_mode = WAL')
+db.pragma('synchronous = NORMAL')
+db.exec('create table audit (id integer primary key, type text not null, at integer not null, session_id text, payload text not null); create index audit_session on audit (session_id)')
+const insert = db.prepare('insert into audit (type, at, session_id, payload) values (?, ?, ?, ?)')
+const begin = db.prepare('begin immediate')
+const commit = db.prepare('commit')
+let queue = []
+const flush = () => {
+  const batch = queue
+  queue = []
+  begin.run()
+  for (const [row] of batch) insert.run(row)
+  commit.run()
+  for (const [, resolve] of batch) resolve()
+}
+const append = (row) => new Promise((resolve) => {
+  if (queue.push([row, resolve]) === 1) setImmediate(flush)
+})
+
+const pepper = createSecretKey(randomBytes(32))
+const signing = createSecretKey(randomBytes(32))
+const digest = (s) => createHmac('sha256', pepper).update(s).digest('base64url')
+const keys = new Map([[digest('EE73C0AE64524371B5DDEFF5F7BB2192'), { organisation: 'ps_dev', username: 'maytemplate' }]])
+const codes = new Map([[`ps_dev/${digest('p_kestora1!')}`, { cii: '2695FED3FCFD4084AB39F44B18889123', ari: '261BF2B79198401D89A79C545F16CBEC' }]])
+const header = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'HS256', kid: 'floor' })).toString('base64url')
+const log = pino({}, pino.destination({ dest: '/dev/null', sync: false }))
+
+const app = new Koa()
+const router = new Router()
+router.post(`${basePath}/authentication/consumer_application_key/token`, async (ctx) => {
+  const chunks = []
+  for await (const c of ctx.req) chunks.push(c)
+  const body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  const key = Buffer.from(ctx.get('authorization').slice(6), 'base64').toString('utf8').split(':')[0]
+  const user = keys.get(digest(key))
+  if (user === undefined) {
+    // The failure path: audited as well, and answered with the same kind of envelope.
+    await append(['failed', Math.floor(Date.now() / 1000), null, JSON.stringify({ code: 'INVALIDAPPLICATIONKEY', keyPrefix: key.slice(0, 6), clientAddress: ctx.ip })])
+    ctx.status = 401
+    ctx.set('WWW-Authenticate', 'Basic realm="consumer-auth"')
+    ctx.type = 'application/json'
+    ctx.body = JSON.stringify({ data: null, status: { code: 'COM.CRM.EXCEPTION.AUTHENTICATION.INVALIDAPPLICATIONKEYEXCEPTION', description: 'INVALIDAPPLICATIONKEY', message: 'The application key is not valid' } })
+    log.info({ method: ctx.method, path: ctx.path, status: 401 }, 'request')
+    return
+  }
+  const consumer = codes.get(`${user.organisation}/${digest(body.access_token_identifier.authentication_code)}`)
+  const now = Math.floor(Date.now() / 1000)
+  const jti = randomBytes(16).toString('hex').toUpperCase()
+  const claims = { cii: consumer.cii, usr: user.username, org: user.organisation, ari: consumer.ari, oun: body.unit, exp: now + 7200, iat: now, jti }
+  const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
+  const token = `${input}.${createHmac('sha256', signing).update(input).digest('base64url')}`
+  await append(['issued', now, jti, JSON.stringify({ ...claims, clientAddress: ctx.ip })])
+  ctx.type = 'application/json'
+  ctx.body = JSON.stringify({ data: { token }, status: { code: 'OK', description: '', message: '' } })
+  log.info({ method: ctx.method, path: ctx.path, status: 200 }, 'request')
+})
+app.use(router.routes())
+
+const server = createServer(app.callback())
+server.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`listening ${server.address().port}\n`)
+})
+process.on('SIGTERM', () => server.close(() => {
+  db.close()
+  rmSync(dir, { recursive: true, force: true })
+  process.exit(0)
+}))
