@@ -7,15 +7,20 @@
 // per request for each, and B/A per round with the median. Machines here are shared and noisy: read the ratios.
 // The AuthenticationCode and failure scenarios also run F (scripts/bench/floor-koa.mjs) in each round: the least work any
 // implementation must do per request, on the same framework, so F/A bounds what B/A can reach on this machine.
+// The peer scenario runs P (scripts/bench/oidc-provider.mjs, node-oidc-provider, a dev dependency) in B's place: its
+// client_credentials grant issuing HS256 JWT access tokens, alternating with A; the summary then also prints B/P, the
+// AuthenticationCode req/s of B over P's, when both ran.
 //
 //   npm run bench                      all scenarios, 5 rounds of 5 s
 //   npm run bench -- --quick           one short round each (a smoke run; no figures asserted)
-//   npm run bench -- --only code,fail  some scenarios: code, passcode, jwt, fail, postgres, memory
+//   npm run bench -- --only code,fail  some scenarios: code, passcode, jwt, fail, postgres, memory, peer
+//   npm run bench -- --only peer       the peer comparison alone (node-oidc-provider client_credentials, JWT access token)
 //   npm run bench -- --rounds 7 --duration 8 --connections 50
 //   npm run bench -- --only memory --memory-seconds 60 --memory-warmup 20
 //   npm run bench -- --prefill 1000000 the SQLite database starts with that many issued sessions in its audit table
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
@@ -51,6 +56,7 @@ const ROUTE = `${BASE}/authentication/consumer_application_key/token`
 const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
 const AUTH = `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`
 const ISSUER = 'https://id.bench.example'
+const PEER_TOKEN_PATH = '/token'
 const CLK_TCK = 100
 
 // ------------------------------------------------------------------------------------------------ processes
@@ -82,6 +88,8 @@ const startChild = async (args, env, port) => {
       await new Promise((r) => setTimeout(r, 50))
     }
   }
+  stopping.add(child)
+  child.kill('SIGTERM')
   throw new Error(`server did not start: ${err}`)
 }
 
@@ -96,6 +104,13 @@ const stopChild = (child) => new Promise((resolve) => {
 const cpuTicks = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
   return Number(fields[11]) + Number(fields[12])
+}
+const peerVersion = () => {
+  try {
+    return JSON.parse(readFileSync(join(root, 'node_modules/oidc-provider/package.json'), 'utf8')).version
+  } catch {
+    return '?'
+  }
 }
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
 
@@ -119,7 +134,7 @@ const load = (port, scenario, seconds) =>
         url: `http://127.0.0.1:${port}`,
         connections,
         duration: seconds,
-        requests: [{ method: 'POST', path: ROUTE, headers: scenario.headers, body: scenario.body }],
+        requests: [{ method: 'POST', path: scenario.path ?? ROUTE, headers: scenario.headers, body: scenario.body }],
       },
       (err, result) => (err ? reject(err) : resolve(result)),
     )
@@ -148,35 +163,40 @@ const median = (xs) => {
 }
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-')
 
+// `real` is B, or P for the peer scenario (scenario.label 'P'); A and F always take ROUTE, whatever scenario.path is.
 const runScenario = async (name, bare, real, scenario, floor) => {
+  const L = scenario.label ?? 'B'
+  const onRoute = { ...scenario, path: ROUTE, expect: '2xx' }
   console.log(`\n## ${name}  (${connections} connections, ${rounds} rounds of ${duration} s, warm-up ${warmup} s each)`)
-  await load(bare.port, { ...scenario, headers: scenario.headers }, warmup)
-  if (floor) await load(floor.port, scenario, warmup)
+  await load(bare.port, onRoute, warmup)
+  if (floor) await load(floor.port, onRoute, warmup)
   await load(real.port, scenario, warmup)
   const ratios = []
   const floorRatios = []
+  const realRps = []
   const cell = (r) => `${fmt(r.rps).padStart(8)} ${fmt(r.p50).padStart(4)} ${fmt(r.p99).padStart(4)} ${fmt(r.cpuUs).padStart(5)}us`
   console.log(
     'round | A bare  req/s  p50  p99 cpu/req |' + (floor ? ' F floor req/s  p50  p99 cpu/req | F/A   |' : '') +
-      ' B service req/s p50  p99 cpu/req | B/A   | B non-' + scenario.expect,
+      (L === 'B' ? ' B service' : ` ${L} peer   `) + ` req/s p50  p99 cpu/req | ${L}/A   | ${L} non-` + scenario.expect,
   )
   for (let i = 1; i <= rounds; i++) {
-    const a = await measure(bare, { ...scenario, expect: '2xx' }, duration)
-    const f = floor ? await measure(floor, { ...scenario, expect: '2xx' }, duration) : undefined
+    const a = await measure(bare, onRoute, duration)
+    const f = floor ? await measure(floor, onRoute, duration) : undefined
     const b = await measure(real, scenario, duration)
     const ratio = b.rps / a.rps
     ratios.push(ratio)
+    realRps.push(b.rps)
     if (f) floorRatios.push(f.rps / a.rps)
     console.log(
       `${String(i).padStart(5)} | ${cell(a).padStart(29)} |` + (f ? ` ${cell(f).padStart(29)} | ${fmt(f.rps / a.rps, 3)} |` : '') +
         ` ${cell(b).padStart(29)} | ${fmt(ratio, 3)} | ${b.unexpected}`,
     )
-    if (b.unexpected > 0) console.log(`      B statuses: ${JSON.stringify(b.statusCounts)}`)
+    if (b.unexpected > 0) console.log(`      ${L} statuses: ${JSON.stringify(b.statusCounts)}`)
     scenario.last = b
   }
   const m = median(ratios)
-  console.log(`median B/A: ${fmt(m, 3)}   (B p99 last round: ${fmt(scenario.last.p99)} ms)` + (floor ? `   median F/A: ${fmt(median(floorRatios), 3)}` : ''))
-  return { name, median: m, ratios, p99: scenario.last.p99, ...(floor ? { floor: median(floorRatios) } : {}) }
+  console.log(`median ${L}/A: ${fmt(m, 3)}   (${L} p99 last round: ${fmt(scenario.last.p99)} ms)` + (floor ? `   median F/A: ${fmt(median(floorRatios), 3)}` : ''))
+  return { name, label: L, median: m, ratios, rps: median(realRps), p99: scenario.last.p99, ...(floor ? { floor: median(floorRatios) } : {}) }
 }
 
 // ------------------------------------------------------------------------------------------------ setup
@@ -287,10 +307,38 @@ try {
     fail: { headers: { ...json, authorization: `Basic ${Buffer.from('00000000000000000000000000000000:').toString('base64')}` }, body: JSON.stringify({ access_token_identifier: { authentication_code: 'p_kestora1!' } }), expect: '4xx' },
   }
   const results = []
-  if (wanted('code')) results.push(await runScenario('AuthenticationCode with key (SQLite)', bare, real, scenarios.code, floor))
+  if (wanted('code')) results.push({ ...(await runScenario('AuthenticationCode with key (SQLite)', bare, real, scenarios.code, floor)), scenario: 'code' })
   if (wanted('passcode')) results.push(await runScenario('IdentifierPassCode (SQLite, scrypt)', bare, real, scenarios.passcode))
   if (wanted('jwt')) results.push(await runScenario('IdentityJwt (SQLite, RS256 identity token)', bare, real, scenarios.jwt))
   if (wanted('fail')) results.push(await runScenario('Failure: unknown key (SQLite)', bare, real, scenarios.fail, floor))
+  if (wanted('peer')) {
+    // P: node-oidc-provider's client_credentials grant, HS256 JWT access tokens (scripts/bench/oidc-provider.mjs).
+    // It is a dev dependency: when it cannot start (not installed, say), the scenario is skipped unless asked for alone.
+    const name = 'Peer: node-oidc-provider client_credentials (JWT access token)'
+    try {
+      const clientId = 'bench-peer'
+      const clientSecret = randomBytes(24).toString('base64url')
+      const peerPort = await freePort()
+      const peerChild = await startChild([join(root, 'scripts/bench/oidc-provider.mjs')], { PORT: String(peerPort), CLIENT_ID: clientId, CLIENT_SECRET: clientSecret, SCOPE: 'api:read' }, peerPort)
+      children.push(peerChild)
+      const peer = { port: peerPort, child: peerChild }
+      const scenario = {
+        label: 'P', path: PEER_TOKEN_PATH, expect: '2xx',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
+        body: 'grant_type=client_credentials&scope=api%3Aread',
+      }
+      const answer = await fetch(`http://127.0.0.1:${peerPort}${PEER_TOKEN_PATH}`, { method: 'POST', headers: scenario.headers, body: scenario.body })
+      const answerBody = await answer.text()
+      const accessToken = answer.status === 200 ? JSON.parse(answerBody).access_token : undefined
+      const header = typeof accessToken === 'string' && accessToken.split('.').length === 3 ? JSON.parse(Buffer.from(accessToken.split('.')[0], 'base64url')) : undefined
+      if (header?.alg !== 'HS256') throw new Error(`the peer did not issue an HS256 JWT access token: ${answer.status} ${answerBody}`)
+      console.log(`\n# peer: oidc-provider ${peerVersion()}, ${header.typ} ${header.alg} access token, response ${answerBody.length} bytes`)
+      results.push(await runScenario(name, bare, peer, scenario))
+    } catch (e) {
+      if (only?.has('peer') && only.size === 1) throw e
+      console.log(`\n## ${name}: skipped, ${e.message}`)
+    }
+  }
   if (wanted('postgres')) {
     pgSchema = `ca_bench_${process.pid}`
     const admin = new pg.Client({ connectionString: databaseUrl })
@@ -331,7 +379,17 @@ try {
   }
   console.log('\n## summary (median B/A)')
   for (const r of results) {
-    console.log(`${r.name.padEnd(48)} ${fmt(r.median, 3)}${Number.isFinite(r.p99) ? `   p99 ${fmt(r.p99)} ms` : ''}${r.floor === undefined ? '' : `   (floor F/A ${fmt(r.floor, 3)})`}`)
+    console.log(`${r.name.padEnd(48)} ${fmt(r.median, 3)}${r.label && r.label !== 'B' ? ` (${r.label}/A)` : ''}${Number.isFinite(r.p99) ? `   p99 ${fmt(r.p99)} ms` : ''}${r.floor === undefined ? '' : `   (floor F/A ${fmt(r.floor, 3)})`}`)
+  }
+  const codeResult = results.find((r) => r.scenario === 'code')
+  const peerResult = results.find((r) => r.label === 'P')
+  if (codeResult && peerResult) {
+    // Median req/s of each over its rounds, and the same through A (median B/A over median P/A), which cancels some of
+    // the drift of a shared machine between the two scenarios.
+    console.log(
+      `B/P, AuthenticationCode over the peer: ${fmt(codeResult.rps / peerResult.rps, 2)}x  (B ${fmt(codeResult.rps)} req/s, P ${fmt(peerResult.rps)} req/s;` +
+        ` through A: ${fmt(codeResult.median / peerResult.median, 2)}x)`,
+    )
   }
 } finally {
   await cleanup()
