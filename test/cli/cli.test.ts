@@ -341,6 +341,44 @@ describe('consumer-auth serve', () => {
     }
   })
 
+  // The service keeps the rows of its SQLite reads while nothing changed them (adapters/sql/hot-path.ts): a change
+  // the CLI commits from another process must still be seen by the next request, and the session route's revocation
+  // check must follow it too.
+  it('a running server sees what the CLI changes from another process: the next request is refused', async () => {
+    const { dir, db, cli, file } = workspace()
+    expect((await cli(['import', file('spec.json', specExample()), '--db', db])).code).toBe(0)
+    const running = await serve(dir, ['--db', db, '--no-demo', '--revocation-check', '--revocation-cache', '0'])
+    const session = (url: string, token: string) =>
+      fetch(`${url}/crmapi/rest/v2/authentication/consumer_application_key/session`, { headers: { Authorization: `Bearer ${token}` } })
+    try {
+      // Warm: the key, its user, the access token and the attempt count are read (and kept) several times.
+      let token = ''
+      for (let i = 0; i < 3; i++) {
+        const r = await postExample(running.url)
+        expect(r.status).toBe(200)
+        token = ((await r.json()) as any).data.token
+      }
+      expect((await session(running.url, token)).status).toBe(200)
+
+      const tokens = JSON.parse((await cli(['access-tokens', 'list', '--json', '--db', db])).stdout) as Array<{ id: string }>
+      const suspended = await cli(['access-tokens', 'suspend', tokens[0]!.id, '--db', db])
+      expect(suspended.code, suspended.stderr).toBe(0)
+      const afterSuspend = await postExample(running.url)
+      expect(afterSuspend.status).toBe(401)
+      expect(((await afterSuspend.json()) as any).status.description).toBe('INVALIDACCESSTOKEN')
+      // The session issued before is revoked with its access token.
+      expect((await session(running.url, token)).status).toBe(401)
+
+      const digest = listDigest(JSON.parse((await cli(['keys', 'list', '--json', '--db', db])).stdout), 'EE73C0')
+      expect((await cli(['keys', 'revoke', digest, '--db', db])).code).toBe(0)
+      const afterRevoke = await postExample(running.url)
+      expect(afterRevoke.status).toBe(401)
+      expect(((await afterRevoke.json()) as any).status.description).toBe('INVALIDAPPLICATIONKEY')
+    } finally {
+      expect(await running.stop()).toBe(0)
+    }
+  })
+
   it('seeds the documented example on a fresh start, and not with --no-demo', async () => {
     const seeded = workspace()
     const demo = await serve(seeded.dir, [])
