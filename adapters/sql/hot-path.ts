@@ -10,7 +10,8 @@
  *   requests share one query (BatchedRead): round trips, not answers, are shared.
  *
  * SQLite also keeps the rows of the reads marked `cached` (keys, users, access tokens, organisations, attempt counts)
- * for as long as they cannot have changed (ReadCache below): one `PRAGMA data_version` per read instead of a query.
+ * for as long as they cannot have changed (ReadCache below): one `PRAGMA data_version` per turn of the event loop
+ * instead of a query per read.
  *
  * Writes of the request path are group-committed: the audit events and attempt-counter updates that arrive while the
  * event loop handles one batch of I/O are written together (SQLite: one `BEGIN IMMEDIATE` transaction; PostgreSQL:
@@ -156,13 +157,14 @@ const MAX_CACHED_READS = 10_000
 /**
  * The rows of cached reads, kept while they cannot have changed. What can change them:
  * - another connection's commit (another process: the CLI revoking a key, a second instance; the checkpointer's
- *   thread does not commit): SQLite's `PRAGMA data_version` tells, and is asked before every cached read, so the
- *   read after such a commit reads the database again;
- * - this connection's own writes: the hot path's `write`s (attempt counters) forget everything once committed, and
- *   every statement that runs through Kysely on this connection (provisioning, transactions) calls `changed()`
- *   after it ran (a Kysely plugin in sql-store.ts). Audit `append`s change no cached table and keep the rows.
- * So a cached read answers what a query would have answered at that moment. The cost: `data_version` is one step
- * with no table read (about 1.7 µs here against 4 to 6 µs for the key or key-with-user query, more under load).
+ *   thread does not commit): SQLite's `PRAGMA data_version` tells. It is asked by the first cached read of each turn
+ *   of the event loop, so a request read from its socket after such a commit is answered with it; requests handled in
+ *   the same turn as the check were already arriving when the other process committed, and may be answered as
+ *   before it (docs/decisions.md). Asked before every read, it cost as much as the reads it replaced: it opens a WAL
+ *   read transaction like any statement;
+ * - this connection's own writes: the hot path's `write`s (attempt counters) forget everything when their batch
+ *   commits, and every statement that runs through Kysely on this connection (provisioning, transactions) calls
+ *   `changed()` after it ran (a Kysely plugin in sql-store.ts). Audit `append`s change no cached table and keep them.
  */
 class ReadCache {
   private readonly rows = new Map<string, unknown[]>()
