@@ -377,7 +377,7 @@ try {
     console.log(`end/start ${fmt(last / first, 3)}; max of the second half / max of the first half ${fmt(Math.max(...samples.slice(half)) / Math.max(...samples.slice(0, half)), 3)}; slope ${fmt(slope, 2)} MiB/min; ${fmt(r.requests.average)} req/s`)
     results.push({ name: 'memory end/start RSS', median: last / first, ratios: [], p99: NaN })
   }
-  console.log('\n## summary (median B/A)')
+  console.log(`\n## summary (median B/A)${opts.quick ? '  -- a --quick smoke run: 1 s rounds after 1 s of warm-up, not figures to quote' : ''}`)
   for (const r of results) {
     console.log(`${r.name.padEnd(48)} ${fmt(r.median, 3)}${r.label && r.label !== 'B' ? ` (${r.label}/A)` : ''}${Number.isFinite(r.p99) ? `   p99 ${fmt(r.p99)} ms` : ''}${r.floor === undefined ? '' : `   (floor F/A ${fmt(r.floor, 3)})`}`)
   }

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// `npm run profile`: where the service's CPU goes under load. Starts the built service (as `npm run bench` does: a
+// fresh SQLite file or PostgreSQL schema seeded with the documented example, lock-out thresholds above the load) under
+// `node --cpu-prof`, drives one scenario with autocannon (50 connections, 2 s of warm-up, then the profiled window),
+// stops it, and prints the event loop's self time by function, by file or package, and by part of the service.
+//
+//   npm run build && npm run profile                  AuthenticationCode on SQLite, 10 s
+//   npm run profile -- --scenario fail --seconds 20  the unknown-key failure
+//   npm run profile -- --db postgres                 on a schema of its own in DATABASE_URL (dropped afterwards)
+//   npm run profile -- --keep                        keep the .cpuprofile (open it in Chrome DevTools) and say where
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import pg from 'pg'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const { values: opts } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'code' },
+    seconds: { type: 'string', default: '10' },
+    db: { type: 'string', default: 'sqlite' },
+    top: { type: 'string', default: '25' },
+    keep: { type: 'boolean', default: false },
+  },
+})
+const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
+const ROUTE = '/crmapi/rest/v2/authentication/consumer_application_key/token'
+const scenarios = {
+  code: { key: KEY, body: { access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '1' } },
+  fail: { key: '00000000000000000000000000000000', body: { access_token_identifier: { authentication_code: 'p_kestora1!' } } },
+}
+/** The documented example (SPEC), as `npm run bench` seeds it. */
+const documentedExample = {
+  organisations: [{ id: 'ps_dev', name: 'PS Dev', consumer_user: 'maytemplate' }],
+  units: [{ organisation: 'ps_dev', id: '1', name: 'Head office' }],
+  users: [{ organisation: 'ps_dev', username: 'maytemplate', default_unit: '1', units: ['1'] }],
+  web_api_keys: [{ organisation: 'ps_dev', user: 'maytemplate', key: KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' }],
+  consumers: [{ organisation: 'ps_dev', contact_information_id: '2695FED3FCFD4084AB39F44B18889123', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC' }],
+  access_tokens: [{ organisation: 'ps_dev', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC', authentication_code: 'p_kestora1!', state: 'EFFECTIVE' }],
+}
+const scenario = scenarios[opts.scenario]
+if (!scenario) throw new Error(`--scenario: one of ${Object.keys(scenarios).join(', ')}`)
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+  })
+const run = (args, env) =>
+  new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(root, 'bin/consumer-auth.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    let err = ''
+    p.stderr.on('data', (d) => (err += d))
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`consumer-auth ${args[0]} exited ${code}: ${err}`))))
+  })
+
+const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-profile-'))
+let schema
+const databaseUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/test'
+try {
+  const { generateSecrets } = await import(join(root, 'dist/adapters/crypto/secrets.js'))
+  writeFileSync(join(dir, 'secrets.json'), JSON.stringify(await generateSecrets()), { mode: 0o600 })
+  let db = `sqlite:${join(dir, 'profile.db')}`
+  if (opts.db === 'postgres') {
+    schema = `ca_profile_${process.pid}`
+    const c = new pg.Client({ connectionString: databaseUrl })
+    await c.connect()
+    await c.query(`create schema ${schema}`)
+    await c.end()
+    const u = new URL(databaseUrl)
+    u.searchParams.set('options', `-c search_path=${schema}`)
+    db = u.toString()
+  }
+  const env = {
+    ...process.env, SECRETS_FILE: join(dir, 'secrets.json'), NODE_ENV: 'development', DATABASE_URL: db, LOG_LEVEL: 'info', DEMO_SEED: 'false',
+    LOCKOUT_KEY_THRESHOLD: '1000000', LOCKOUT_ADDRESS_THRESHOLD: '1000000', LOCKOUT_IDENTIFIER_THRESHOLD: '1000000',
+  }
+  writeFileSync(join(dir, 'import.json'), JSON.stringify(documentedExample))
+  await run(['import', join(dir, 'import.json'), '--db', db], env)
+
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, join(root, 'bin/consumer-auth.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  const exited = new Promise((resolve) => child.on('exit', resolve))
+  for (let i = 0; ; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/health/live`)
+      break
+    } catch {
+      if (i > 100 || child.exitCode !== null) throw new Error('the service did not start')
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+  const load = (seconds) =>
+    new Promise((resolve, reject) =>
+      autocannon({
+        url: `http://127.0.0.1:${port}`, connections: 50, duration: seconds,
+        requests: [{
+          method: 'POST', path: ROUTE, body: JSON.stringify(scenario.body),
+          headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${scenario.key}:`).toString('base64')}` },
+        }],
+      }, (e, r) => (e ? reject(e) : resolve(r))))
+  await load(2)
+  const r = await load(Number(opts.seconds))
+  child.kill('SIGTERM')
+  await exited
+  console.log(`# ${opts.scenario} on ${opts.db}: ${Math.round(r.requests.average)} req/s, p99 ${r.latency.p99} ms, ${r['2xx']} 2xx, ${r.non2xx} other (the profiler slows the service down)`)
+
+  // The main thread's profile (worker threads, such as the WAL checkpointer, write their own files).
+  const file = readdirSync(dir).filter((n) => n.endsWith('.cpuprofile')).sort()[0]
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'))
+  const selfTime = new Map()
+  for (let i = 0; i < profile.samples.length; i++) selfTime.set(profile.samples[i], (selfTime.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  const where = (url) => url.replace(/^file:\/\//, '').replace(`${root}/`, '').replace(/^.*node_modules\//, 'node_modules/')
+  const pkg = (url) => {
+    const w = where(url)
+    const m = /^node_modules\/((@[^/]+\/)?[^/]+)/.exec(w)
+    return m ? m[1] : w || '(native)'
+  }
+  const part = (frame) => {
+    const u = frame.url
+    if (frame.functionName === '(garbage collector)') return 'GC'
+    if (u.includes('/dist/core/')) return 'core'
+    if (u.includes('/dist/adapters/http/')) return 'HTTP adapters'
+    if (u.includes('/dist/adapters/sql/')) return 'SQL store (with native SQLite)'
+    if (u.includes('/dist/adapters/crypto/') || u.startsWith('node:internal/crypto')) return 'crypto (HMAC, signing, ids)'
+    if (u.includes('/dist/')) return 'other service code'
+    if (u.includes('node_modules/')) return `library: ${pkg(u)}`
+    if (/^node:(internal\/streams|_http|net|events|internal\/stream_base)/.test(u)) return 'Node HTTP, streams, events'
+    if (u.startsWith('node:')) return 'Node, other'
+    return `native: ${frame.functionName || '(anonymous)'}`
+  }
+  const byFunction = new Map()
+  const byFile = new Map()
+  const byPart = new Map()
+  let busy = 0
+  for (const node of profile.nodes) {
+    const t = selfTime.get(node.id) ?? 0
+    const f = node.callFrame
+    // Waiting for I/O is not work.
+    if (f.functionName === '(idle)') continue
+    busy += t
+    const add = (m, k) => m.set(k, (m.get(k) ?? 0) + t)
+    add(byFunction, `${f.functionName || '(anonymous)'}  ${where(f.url) || '(native)'}:${f.lineNumber + 1}`)
+    add(byFile, pkg(f.url))
+    add(byPart, part(f))
+  }
+  const top = Number(opts.top)
+  const print = (title, m) => {
+    console.log(`\n## ${title} (share of the busy time, ${(busy / 1e6).toFixed(1)} s)`)
+    for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((v / busy) * 100).toFixed(1).padStart(5)} %  ${k}`)
+  }
+  print('by part of the service', byPart)
+  print('by file or package', byFile)
+  print('by function', byFunction)
+  if (opts.keep) console.log(`\nprofile kept: ${join(dir, file)}`)
+} finally {
+  if (schema) {
+    const c = new pg.Client({ connectionString: databaseUrl })
+    await c.connect().then(() => c.query(`drop schema if exists ${schema} cascade`)).finally(() => c.end()).catch(() => undefined)
+  }
+  if (!opts.keep) rmSync(dir, { recursive: true, force: true })
+}
