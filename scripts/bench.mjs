@@ -19,7 +19,6 @@
 //   npm run bench -- --only memory --memory-seconds 60 --memory-warmup 20
 //   npm run bench -- --prefill 1000000 the SQLite database starts with that many issued sessions in its audit table
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -29,6 +28,7 @@ import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import pg from 'pg'
+import { documentedExample, freePort, KEY, ROUTE, serviceEnv as serviceEnvOf } from './bench/support.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { values: opts } = parseArgs({
@@ -51,9 +51,6 @@ const only = opts.only ? new Set(opts.only.split(',')) : undefined
 const wanted = (name) => !only || only.has(name)
 const databaseUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/test'
 
-const BASE = '/crmapi/rest/v2'
-const ROUTE = `${BASE}/authentication/consumer_application_key/token`
-const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
 const AUTH = `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`
 const ISSUER = 'https://id.bench.example'
 const PEER_TOKEN_PATH = '/token'
@@ -113,17 +110,6 @@ const peerVersion = () => {
   }
 }
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
-
-/** A port free right now (the kernel's choice), so that runs beside other services and tests do not collide. */
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
 
 // ------------------------------------------------------------------------------------------------ load
 
@@ -218,13 +204,9 @@ try {
   const idp = await generateKeyPair('RS256')
   const publicJwk = { ...(await exportJWK(idp.publicKey)), kid: 'bench-1', alg: 'RS256', use: 'sig' }
   const document = {
-    organisations: [{ id: 'ps_dev', name: 'PS Dev', consumer_user: 'maytemplate' }],
-    units: [{ organisation: 'ps_dev', id: '1', name: 'Head office' }],
-    users: [{ organisation: 'ps_dev', username: 'maytemplate', default_unit: '1', units: ['1'] }],
-    web_api_keys: [{ organisation: 'ps_dev', user: 'maytemplate', key: KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' }],
-    consumers: [{ organisation: 'ps_dev', contact_information_id: '2695FED3FCFD4084AB39F44B18889123', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC' }],
+    ...documentedExample,
     access_tokens: [
-      { organisation: 'ps_dev', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC', authentication_code: 'p_kestora1!', state: 'EFFECTIVE' },
+      ...documentedExample.access_tokens,
       { organisation: 'ps_dev', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC', identifier: 'maria', pass_code: '4711', state: 'EFFECTIVE' },
     ],
     identity_providers: [{ issuer: ISSUER, audience: 'crm', jwks: { keys: [publicJwk] } }],
@@ -267,12 +249,7 @@ try {
     console.log(`# prefilled ${prefill} issued sessions in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   }
 
-  // Lock-out thresholds far above the load, so that the failure scenario measures the unknown-key path itself
-  // (a locked-out key is answered earlier and cheaper) and the success scenarios never trip it.
-  const serviceEnv = (db) => ({
-    ...common, DATABASE_URL: db, LOG_LEVEL: 'info', DEMO_SEED: 'false',
-    LOCKOUT_KEY_THRESHOLD: '1000000', LOCKOUT_ADDRESS_THRESHOLD: '1000000', LOCKOUT_IDENTIFIER_THRESHOLD: '1000000',
-  })
+  const serviceEnv = (db) => serviceEnvOf(secretsFile, db)
   const startService = async (db) => {
     const port = await freePort()
     const child = await startChild([join(root, 'bin/consumer-auth.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], serviceEnv(db), port)

@@ -10,13 +10,13 @@
 //   npm run profile -- --keep                        keep the .cpuprofile (open it in Chrome DevTools) and say where
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import pg from 'pg'
+import { documentedExample, freePort, KEY, ROUTE, serviceEnv } from './bench/support.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { values: opts } = parseArgs({
@@ -28,33 +28,13 @@ const { values: opts } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 })
-const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
-const ROUTE = '/crmapi/rest/v2/authentication/consumer_application_key/token'
 const scenarios = {
   code: { key: KEY, body: { access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '1' } },
   fail: { key: '00000000000000000000000000000000', body: { access_token_identifier: { authentication_code: 'p_kestora1!' } } },
 }
-/** The documented example (SPEC), as `npm run bench` seeds it. */
-const documentedExample = {
-  organisations: [{ id: 'ps_dev', name: 'PS Dev', consumer_user: 'maytemplate' }],
-  units: [{ organisation: 'ps_dev', id: '1', name: 'Head office' }],
-  users: [{ organisation: 'ps_dev', username: 'maytemplate', default_unit: '1', units: ['1'] }],
-  web_api_keys: [{ organisation: 'ps_dev', user: 'maytemplate', key: KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' }],
-  consumers: [{ organisation: 'ps_dev', contact_information_id: '2695FED3FCFD4084AB39F44B18889123', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC' }],
-  access_tokens: [{ organisation: 'ps_dev', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC', authentication_code: 'p_kestora1!', state: 'EFFECTIVE' }],
-}
 const scenario = scenarios[opts.scenario]
 if (!scenario) throw new Error(`--scenario: one of ${Object.keys(scenarios).join(', ')}`)
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
 const run = (args, env) =>
   new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [join(root, 'bin/consumer-auth.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
@@ -80,10 +60,7 @@ try {
     u.searchParams.set('options', `-c search_path=${schema}`)
     db = u.toString()
   }
-  const env = {
-    ...process.env, SECRETS_FILE: join(dir, 'secrets.json'), NODE_ENV: 'development', DATABASE_URL: db, LOG_LEVEL: 'info', DEMO_SEED: 'false',
-    LOCKOUT_KEY_THRESHOLD: '1000000', LOCKOUT_ADDRESS_THRESHOLD: '1000000', LOCKOUT_IDENTIFIER_THRESHOLD: '1000000',
-  }
+  const env = serviceEnv(join(dir, 'secrets.json'), db)
   writeFileSync(join(dir, 'import.json'), JSON.stringify(documentedExample))
   await run(['import', join(dir, 'import.json'), '--db', db], env)
 
