@@ -22,15 +22,12 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import pg from 'pg'
-import { documentedExample, freePort, KEY, ROUTE, serviceEnv as serviceEnvOf } from './bench/support.mjs'
+import { BIN, consumerAuth as cli, documentedExample, freePort, KEY, ownSchema, ROOT as root, ROUTE, rssMiB, serviceEnv as serviceEnvOf } from './support.mjs'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -57,15 +54,6 @@ const PEER_TOKEN_PATH = '/token'
 const CLK_TCK = 100
 
 // ------------------------------------------------------------------------------------------------ processes
-
-const cli = (args, env = {}) =>
-  new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(root, 'bin/consumer-auth.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (out += d))
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`consumer-auth ${args[0]} exited ${code}: ${out}`))))
-  })
 
 /** Starts a server child and resolves once it answers on its port. */
 const startChild = async (args, env, port) => {
@@ -109,7 +97,6 @@ const peerVersion = () => {
     return '?'
   }
 }
-const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
 
 // ------------------------------------------------------------------------------------------------ load
 
@@ -192,10 +179,7 @@ const children = []
 let pgSchema
 const cleanup = async () => {
   await Promise.all(children.map(stopChild))
-  if (pgSchema) {
-    const c = new pg.Client({ connectionString: databaseUrl })
-    await c.connect().then(() => c.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`)).finally(() => c.end()).catch(() => undefined)
-  }
+  await pgSchema?.drop()
   rmSync(dir, { recursive: true, force: true })
 }
 process.on('SIGINT', () => cleanup().finally(() => process.exit(130)))
@@ -252,7 +236,7 @@ try {
   const serviceEnv = (db) => serviceEnvOf(secretsFile, db)
   const startService = async (db) => {
     const port = await freePort()
-    const child = await startChild([join(root, 'bin/consumer-auth.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], serviceEnv(db), port)
+    const child = await startChild([BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], serviceEnv(db), port)
     children.push(child)
     return { port, child }
   }
@@ -317,15 +301,9 @@ try {
     }
   }
   if (wanted('postgres')) {
-    pgSchema = `ca_bench_${process.pid}`
-    const admin = new pg.Client({ connectionString: databaseUrl })
-    await admin.connect()
-    await admin.query(`CREATE SCHEMA ${pgSchema}`)
-    await admin.end()
-    const u = new URL(databaseUrl)
-    u.searchParams.set('options', `-c search_path=${pgSchema}`)
-    await cli(['import', importFile, '--db', u.toString()], common)
-    const pgService = await startService(u.toString())
+    pgSchema = await ownSchema(databaseUrl, `ca_bench_${process.pid}`)
+    await cli(['import', importFile, '--db', pgSchema.url], common)
+    const pgService = await startService(pgSchema.url)
     results.push(await runScenario('AuthenticationCode with key (PostgreSQL)', bare, pgService, scenarios.code))
   }
   if (wanted('memory')) {

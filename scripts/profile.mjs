@@ -11,14 +11,11 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import pg from 'pg'
-import { documentedExample, freePort, KEY, ROUTE, serviceEnv } from './bench/support.mjs'
+import { BIN, consumerAuth, documentedExample, freePort, KEY, ownSchema, ROOT as root, ROUTE, serviceEnv } from './support.mjs'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { values: opts } = parseArgs({
   options: {
     scenario: { type: 'string', default: 'code' },
@@ -35,14 +32,6 @@ const scenarios = {
 const scenario = scenarios[opts.scenario]
 if (!scenario) throw new Error(`--scenario: one of ${Object.keys(scenarios).join(', ')}`)
 
-const run = (args, env) =>
-  new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(root, 'bin/consumer-auth.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
-    let err = ''
-    p.stderr.on('data', (d) => (err += d))
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`consumer-auth ${args[0]} exited ${code}: ${err}`))))
-  })
-
 const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-profile-'))
 let schema
 const databaseUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/test'
@@ -51,21 +40,15 @@ try {
   writeFileSync(join(dir, 'secrets.json'), JSON.stringify(await generateSecrets()), { mode: 0o600 })
   let db = `sqlite:${join(dir, 'profile.db')}`
   if (opts.db === 'postgres') {
-    schema = `ca_profile_${process.pid}`
-    const c = new pg.Client({ connectionString: databaseUrl })
-    await c.connect()
-    await c.query(`create schema ${schema}`)
-    await c.end()
-    const u = new URL(databaseUrl)
-    u.searchParams.set('options', `-c search_path=${schema}`)
-    db = u.toString()
+    schema = await ownSchema(databaseUrl, `ca_profile_${process.pid}`)
+    db = schema.url
   }
   const env = serviceEnv(join(dir, 'secrets.json'), db)
   writeFileSync(join(dir, 'import.json'), JSON.stringify(documentedExample))
-  await run(['import', join(dir, 'import.json'), '--db', db], env)
+  await consumerAuth(['import', join(dir, 'import.json'), '--db', db], env)
 
   const port = await freePort()
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, join(root, 'bin/consumer-auth.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
   const exited = new Promise((resolve) => child.on('exit', resolve))
   for (let i = 0; ; i++) {
     try {
@@ -140,9 +123,6 @@ try {
   print('by function', byFunction)
   if (opts.keep) console.log(`\nprofile kept: ${join(dir, file)}`)
 } finally {
-  if (schema) {
-    const c = new pg.Client({ connectionString: databaseUrl })
-    await c.connect().then(() => c.query(`drop schema if exists ${schema} cascade`)).finally(() => c.end()).catch(() => undefined)
-  }
+  await schema?.drop()
   if (!opts.keep) rmSync(dir, { recursive: true, force: true })
 }

@@ -26,13 +26,11 @@ import { randomBytes } from 'node:crypto'
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import pg from 'pg'
+import { BIN, consumerAuth as cli, KEY, ownSchema, ROOT as root, rssMiB } from './support.mjs'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 let opts
 try {
   opts = parseArgs({
@@ -68,7 +66,6 @@ if (opts.db !== undefined && !/^postgres(ql)?:\/\//.test(opts.db)) {
 const BASE = '/crmapi/rest/v2'
 const TOKEN = `${BASE}/authentication/consumer_application_key/token`
 const SESSION = `${BASE}/authentication/consumer_application_key/session`
-const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
 const CODE = 'p_kestora1!'
 const CII = '2695FED3FCFD4084AB39F44B18889123'
 const ARI = '261BF2B79198401D89A79C545F16CBEC'
@@ -86,21 +83,9 @@ const pick = (xs) => xs[Math.floor(Math.random() * xs.length)]
 const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-soak-'))
 let schema
 let dbUrl
-const adminQuery = async (text) => {
-  const c = new pg.Client({ connectionString: opts.db, connectionTimeoutMillis: 3000 })
-  await c.connect()
-  try {
-    return await c.query(text)
-  } finally {
-    await c.end().catch(() => undefined)
-  }
-}
 if (opts.db) {
-  schema = `ca_soak_${randomBytes(5).toString('hex')}`
-  await adminQuery(`CREATE SCHEMA ${schema}`)
-  const u = new URL(opts.db)
-  u.searchParams.set('options', `-c search_path=${schema}`)
-  dbUrl = u.toString()
+  schema = await ownSchema(opts.db, `ca_soak_${randomBytes(5).toString('hex')}`)
+  dbUrl = schema.url
 } else {
   dbUrl = `sqlite:${join(dir, 'soak.db')}`
 }
@@ -110,24 +95,14 @@ let child
 const cleanup = async () => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   if (!opts.keep) {
-    if (schema) await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined)
+    await schema?.drop()
     rmSync(dir, { recursive: true, force: true })
   } else {
-    console.log(`kept: ${dir}${schema ? `, schema ${schema}` : ''}`)
+    console.log(`kept: ${dir}${schema ? `, ${schema.url}` : ''}`)
   }
 }
 process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)))
 
-const cli = (args, env) =>
-  new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(root, 'bin/consumer-auth.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (out += d))
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`consumer-auth ${args[0]} exited ${code}: ${out}`))))
-  })
-
-const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
 
 let failed = false
 try {
@@ -167,7 +142,7 @@ try {
   const port = 39_700 + Math.floor(Math.random() * 800)
   const logFile = join(dir, 'service.log')
   const logFd = openSync(logFile, 'a')
-  child = spawn(process.execPath, [join(root, 'bin/consumer-auth.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+  child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     env: {
       PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', SECRETS_FILE: secretsFile, DATABASE_URL: dbUrl,
       DEMO_SEED: 'false', LOG_LEVEL: 'warn',
