@@ -1,11 +1,10 @@
-import { createHmac } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Store } from '../../adapters/store.js'
 import { migrateDatabase, openSqlStore } from '../../adapters/sql/open-store.js'
 import { migrations } from '../../adapters/sql/migrations.js'
 import { describeWithPostgres, postgresTestUrl, withPostgresSchema, withSearchPath, type PostgresSchema } from '../support/postgres.js'
 import { storeContract } from './store-contract.js'
-import { secretColumnProblems } from './sql-secrets.js'
+import { clearCode, clearKey, provisionDigestedSecrets, secretColumnProblems, testDigest } from './sql-secrets.js'
 
 await describeWithPostgres('PostgreSQL store', () => {
   // One schema per test of the contract: created, migrated, dropped.
@@ -55,19 +54,8 @@ await describeWithPostgres('PostgreSQL store', () => {
 
     test('holds no clear-text secret: no column for one, and no table dump contains one', async () => {
       const store = await openSqlStore(pg.database)
-      const digest = (s: string) => createHmac('sha256', 'test-pepper').update(s).digest('hex')
-      const clearKey = 'EE73C0AE64524371B5DDEFF5F7BB2192'
-      const clearCode = 'p_kestora1!'
       try {
-        await store.upsertOrganisation({ id: 'ps_dev', name: 'PS Dev', consumerUser: 'maytemplate' })
-        await store.upsertUser({ organisation: 'ps_dev', username: 'maytemplate', units: [] })
-        await store.upsertKey({
-          digest: digest(clearKey), prefix: clearKey.slice(0, 6), organisation: 'ps_dev', user: 'maytemplate',
-          classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE', createdAt: 1,
-        })
-        const consumer = { organisation: 'ps_dev', contactInformationId: 'c', accountsReceivableId: 'a' }
-        await store.upsertConsumer(consumer)
-        await store.upsertAccessToken({ id: 't1', organisation: 'ps_dev', consumer, authenticationCodeDigest: digest(clearCode), state: 'EFFECTIVE' })
+        await provisionDigestedSecrets(store)
       } finally {
         await store.close()
       }
@@ -77,7 +65,7 @@ await describeWithPostgres('PostgreSQL store', () => {
       const { rows: tables } = await pg.admin(`select table_name from information_schema.tables where table_schema = '${pg.schema}'`)
       let dump = ''
       for (const t of tables) dump += JSON.stringify((await pg.admin(`select * from ${pg.schema}.${t.table_name}`)).rows)
-      expect(dump).toContain(digest(clearKey))
+      expect(dump).toContain(testDigest(clearKey))
       expect(dump).not.toContain(clearKey)
       expect(dump).not.toContain(clearCode)
     })

@@ -8,7 +8,7 @@ import type { DatabaseUrl } from '../../composition/config.js'
 import { migrateDatabase, openSqlStore } from '../../adapters/sql/open-store.js'
 import { migrations } from '../../adapters/sql/migrations.js'
 import { storeContract } from './store-contract.js'
-import { secretColumnProblems } from './sql-secrets.js'
+import { clearCode, clearKey, provisionDigestedSecrets, secretColumnProblems, secretsConsumer, testDigest } from './sql-secrets.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ca-sqlite-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -101,21 +101,10 @@ describe('SQLite store', () => {
     const db = freshDatabase()
     const store = await openSqlStore(db)
     // Provisioning digests keys and codes and hashes pass codes before they reach the store; fakes stand in here.
-    const digest = (s: string) => createHmac('sha256', 'test-pepper').update(s).digest('hex')
-    const clearKey = 'EE73C0AE64524371B5DDEFF5F7BB2192'
-    const clearCode = 'p_kestora1!'
     const clearPassCode = 'pass-4711-secret'
     const fakeHash = (s: string) => `scrypt$16384$8$1$salt$${createHmac('sha256', 'salt').update(s).digest('base64')}`
-    await store.upsertOrganisation({ id: 'ps_dev', name: 'PS Dev', consumerUser: 'maytemplate' })
-    await store.upsertUser({ organisation: 'ps_dev', username: 'maytemplate', units: [] })
-    await store.upsertKey({
-      digest: digest(clearKey), prefix: clearKey.slice(0, 6), organisation: 'ps_dev', user: 'maytemplate',
-      classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE', createdAt: 1,
-    })
-    const consumer = { organisation: 'ps_dev', contactInformationId: 'c', accountsReceivableId: 'a' }
-    await store.upsertConsumer(consumer)
-    await store.upsertAccessToken({ id: 't1', organisation: 'ps_dev', consumer, authenticationCodeDigest: digest(clearCode), state: 'EFFECTIVE' })
-    await store.upsertAccessToken({ id: 't2', organisation: 'ps_dev', consumer, identifier: 'maria', passCodeHash: fakeHash(clearPassCode), state: 'EFFECTIVE' })
+    await provisionDigestedSecrets(store)
+    await store.upsertAccessToken({ id: 't2', organisation: 'ps_dev', consumer: secretsConsumer, identifier: 'maria', passCodeHash: fakeHash(clearPassCode), state: 'EFFECTIVE' })
     await store.close()
 
     const raw = new BetterSqlite3(db.path, { readonly: true })
@@ -126,7 +115,7 @@ describe('SQLite store', () => {
       raw.close()
     }
     const bytes = Buffer.concat(['', '-wal'].filter((s) => existsSync(db.path + s)).map((s) => readFileSync(db.path + s)))
-    expect(bytes.includes(digest(clearKey))).toBe(true) // the check can see what is there
+    expect(bytes.includes(testDigest(clearKey))).toBe(true) // the check can see what is there
     for (const secret of [clearKey, clearCode, clearPassCode]) expect(bytes.includes(secret)).toBe(false)
   })
 })
