@@ -252,23 +252,23 @@ class SqliteHotPath implements HotPath {
     return []
   }
 
-  all<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
-    if (this.held) return this.held.then(() => this.all(q, args))
+  /** Runs a synchronous read now, or once a transaction that holds the connection has ended. */
+  private read<R>(run: () => R[]): Promise<R[]> {
+    if (this.held) return this.held.then(() => this.read(run))
     try {
-      return Promise.resolve(this.exec(q, args))
+      return Promise.resolve(run())
     } catch (e) {
       return Promise.reject(e)
     }
   }
 
+  all<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    return this.read(() => this.exec(q, args))
+  }
+
   load<R>(q: BatchedRead<R>, args: ReadonlyArray<Param>): Promise<R[]> {
     if (!q.cached) return this.all(q.one, args)
-    if (this.held) return this.held.then(() => this.load(q, args))
-    try {
-      return Promise.resolve(this.cache.get(q, args, () => this.exec(q.one, args)))
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return this.read(() => this.cache.get(q, args, () => this.exec(q.one, args)))
   }
 
   write<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
