@@ -360,8 +360,10 @@ describe('consumer-auth serve', () => {
       }
       expect((await session(running.url, token)).status).toBe(200)
 
-      const tokens = JSON.parse((await cli(['access-tokens', 'list', '--json', '--db', db])).stdout) as Array<{ id: string }>
-      const suspended = await cli(['access-tokens', 'suspend', tokens[0]!.id, '--db', db])
+      // The example's access token with the authentication code (the other one has an identifier and pass code).
+      const tokens = JSON.parse((await cli(['access-tokens', 'list', '--json', '--db', db])).stdout) as Array<{ id: string; credential: string }>
+      const withCode = tokens.find((t) => t.credential === 'authentication_code')!
+      const suspended = await cli(['access-tokens', 'suspend', withCode.id, '--db', db])
       expect(suspended.code, suspended.stderr).toBe(0)
       const afterSuspend = await postExample(running.url)
       expect(afterSuspend.status).toBe(401)
