@@ -15,6 +15,7 @@ import { systemClock } from '../../adapters/clock.js'
 import { hmacDigest } from '../../adapters/crypto/hmac-digest.js'
 import { scryptHasher } from '../../adapters/crypto/scrypt-hasher.js'
 import { generateSecrets, type Secrets } from '../../adapters/crypto/secrets.js'
+import { MemoryStore } from '../../adapters/memory/memory-store.js'
 import { importDocument, type ImportSummary } from '../../adapters/provisioning/import.js'
 import { openSqlStore } from '../../adapters/sql/open-store.js'
 import type { Store } from '../../adapters/store.js'
@@ -81,6 +82,8 @@ export interface SecuredServiceOptions {
   readonly flags?: Record<string, string>
   /** Default: a SQLite file in a temporary directory. */
   readonly db?: DatabaseUrl
+  /** Serve from a MemoryStore instead of `db` (which is then not opened). */
+  readonly memory?: boolean
   readonly clock?: TestClock
   readonly logger?: Logger
   /** Default: newly generated (give the same secrets to instances that share a database). */
@@ -97,7 +100,7 @@ export const startSecuredService = async (options: SecuredServiceOptions = {}): 
   const db: DatabaseUrl = options.db ?? { engine: 'sqlite', path: join(dir, 'consumer-auth.db'), url: `sqlite:${join(dir, 'consumer-auth.db')}` }
   const secrets = options.secrets ?? (await generateSecrets())
   const clock = options.clock ?? testClock()
-  const store = await openSqlStore(db)
+  const store = options.memory ? new MemoryStore() : await openSqlStore(db)
   let svc: TestService
   try {
     svc = await startTestService(
