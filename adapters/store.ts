@@ -5,7 +5,7 @@
  * test suite (test/adapters/store-contract.ts) runs against every implementation.
  */
 import type {
-  AccessToken, AccessTokenState, AccessTokenStore, AuditEvent, AuditLog, Consumer, Directory, IdentityLink, IdentityLinks,
+  AccessToken, AccessTokenState, AttemptCounter, CounterClaim, AccessTokenStore, AuditEvent, AuditLog, Consumer, Directory, IdentityLink, IdentityLinks,
   IdentityProvider, KeyStatus, KeyStore, Organisation, RevocationCheck, Unit, User, WebApiKey,
 } from '../core/index.js'
 
@@ -52,16 +52,14 @@ export interface Provisioning {
   findAccessToken(id: string): Promise<AccessToken | undefined>
 }
 
-/** Attempt counters, kept in the store so they survive restarts and are shared by instances (SPEC 4). */
-export interface AttemptCounters {
+/**
+ * Attempt counters, kept in the store so they survive restarts and are shared by instances (SPEC 4): the core's
+ * AttemptCounter (core/lockout.ts holds the rules; a store applies them atomically, across instances too).
+ */
+export interface AttemptCounters extends AttemptCounter {
+  claimAttempt(subject: string, claim: CounterClaim): Promise<AttemptCount | undefined>
   /** The subject's count, or undefined when it has none. */
   getAttempts(subject: string): Promise<AttemptCount | undefined>
-  /**
-   * Adds one failure: starts a new window at `now` when the subject has none or its window began at or before
-   * `now - windowSeconds`; atomic across instances. Answers the count after the increment.
-   */
-  incrementAttempts(subject: string, now: number, windowSeconds: number): Promise<AttemptCount>
-  clearAttempts(subject: string): Promise<void>
 }
 
 export interface Store

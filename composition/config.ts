@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import { parseRelease, type Release } from '../core/index.js'
+import { defaultLockoutPolicy, parseRelease, type Release } from '../core/index.js'
 
 /** One setting: its flag, its environment variable, its default, and the codec its text is decoded with. */
 interface Setting<A> {
@@ -72,10 +72,10 @@ export const settings = {
   basePath: { flag: 'base-path', env: 'BASE_PATH', default: '/crmapi/rest/v2', codec: BasePath, help: 'path prefix of the Web API routes' },
   claimTimes: { flag: 'claim-times', env: 'CLAIM_TIMES', default: 'number', codec: oneOf('number', 'string'), help: 'iat/exp as JSON numbers (RFC 7519) or strings (as the documented example)' },
   httpStatus: { flag: 'http-status', env: 'HTTP_STATUS', default: 'standard', codec: oneOf('standard', 'envelope'), help: '"envelope" answers every failure with HTTP 200 and the error envelope' },
-  lockoutWindowSeconds: { flag: 'lockout-window', env: 'LOCKOUT_WINDOW_SECONDS', default: '900', codec: integer(1, 86400), help: 'window in which failed authentications are counted' },
-  lockoutIdentifierThreshold: { flag: 'lockout-identifier', env: 'LOCKOUT_IDENTIFIER_THRESHOLD', default: '5', codec: integer(1, 1_000_000), help: 'failures per identifier before lock-out' },
-  lockoutKeyThreshold: { flag: 'lockout-key', env: 'LOCKOUT_KEY_THRESHOLD', default: '100', codec: integer(1, 1_000_000), help: 'failures per key before lock-out' },
-  lockoutAddressThreshold: { flag: 'lockout-address', env: 'LOCKOUT_ADDRESS_THRESHOLD', default: '20', codec: integer(1, 1_000_000), help: 'failures per client address (keyless modes) before lock-out' },
+  lockoutWindowSeconds: { flag: 'lockout-window', env: 'LOCKOUT_WINDOW_SECONDS', default: String(defaultLockoutPolicy.windowSeconds), codec: integer(1, 86400), help: 'window in which failed authentications are counted' },
+  lockoutIdentifierThreshold: { flag: 'lockout-identifier', env: 'LOCKOUT_IDENTIFIER_THRESHOLD', default: String(defaultLockoutPolicy.thresholds.identifier), codec: integer(1, 1_000_000), help: 'failures per identifier before lock-out' },
+  lockoutKeyThreshold: { flag: 'lockout-key', env: 'LOCKOUT_KEY_THRESHOLD', default: String(defaultLockoutPolicy.thresholds.key), codec: integer(1, 1_000_000), help: 'failures per key before lock-out' },
+  lockoutAddressThreshold: { flag: 'lockout-address', env: 'LOCKOUT_ADDRESS_THRESHOLD', default: String(defaultLockoutPolicy.thresholds.address), codec: integer(1, 1_000_000), help: 'failures per client address (keyless modes) before lock-out' },
   secretsFile: { flag: 'secrets-file', env: 'SECRETS_FILE', default: undefined, codec: Text, help: 'JSON file with the signing key ring and the digest pepper' },
   secrets: { flag: 'secrets', env: 'CONSUMER_AUTH_SECRETS', default: undefined, codec: Text, help: 'the secrets JSON itself (instead of a file)' },
   signingAlg: { flag: 'signing-alg', env: 'SIGNING_ALG', default: 'HS256', codec: oneOf('HS256', 'ES256', 'EdDSA'), help: 'algorithm of the signing key when secrets are generated (ES256/EdDSA publish /.well-known/jwks.json); a given key ring keeps its own' },

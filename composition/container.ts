@@ -8,10 +8,9 @@ import type { Logger } from 'pino'
 import type Koa from 'koa'
 import { dirname, join } from 'node:path'
 import {
-  issueSessionToken, verifySessionToken, type AttemptLimiter, type Clock, type IdentityVerifier, type IdSource,
+  attemptLimiter, issueSessionToken, verifySessionToken, type AttemptLimiter, type Clock, type IdentityVerifier, type IdSource,
   type PassCodeHasher, type SecretDigest,
 } from '../core/index.js'
-import { storeAttemptLimiter } from '../adapters/attempt-limiter.js'
 import { systemClock } from '../adapters/clock.js'
 import { hmacDigest } from '../adapters/crypto/hmac-digest.js'
 import { createReloadableKeyRing, type KeyRing } from '../adapters/crypto/key-ring.js'
@@ -111,7 +110,7 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
     return identityVerifier(() => store.listIdentityProviders(), ctx.get(TYPES.Clock))
   })
   c.bind(TYPES.Limiter).toDynamicValue(async (ctx) =>
-    storeAttemptLimiter(await ctx.getAsync(TYPES.Store), {
+    attemptLimiter(await ctx.getAsync(TYPES.Store), {
       windowSeconds: config.lockoutWindowSeconds,
       thresholds: { identifier: config.lockoutIdentifierThreshold, key: config.lockoutKeyThreshold, address: config.lockoutAddressThreshold },
     }),

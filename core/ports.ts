@@ -6,6 +6,7 @@
  */
 import type { CredentialMode } from './credentials.js'
 import type { ErrorName } from './errors.js'
+import type { AttemptSubject } from './lockout.js'
 import type { AccessToken, Consumer, Organisation, User, WebApiKey } from './model.js'
 import type { SessionClaims } from './session.js'
 
@@ -30,6 +31,23 @@ export interface PassCodeHasher {
   verify(passCode: string, hash: string): Promise<boolean>
   /** Costs what `verify` costs and answers false: for unknown identifiers, so both take the same time. */
   verifyDummy(passCode: string): Promise<false>
+}
+
+/**
+ * Admission to pass-code verification. scrypt runs on the thread pool that every other asynchronous crypto call
+ * (signing and verifying session tokens) shares, so verifications are bounded: at most a few run at once, a few more
+ * wait, and an attempt that finds the queue full is answered at once (503) instead of queued without bound.
+ */
+export interface VerificationQueue {
+  /** A place in the queue, or undefined when it is full. */
+  enter(): QueuePlace | undefined
+}
+
+export interface QueuePlace {
+  /** Runs `verification` once a slot is free, then leaves the queue (call once). */
+  run<A>(verification: () => Promise<A>): Promise<A>
+  /** Leaves without running: the attempt was refused before its credential was checked. */
+  leave(): void
 }
 
 export interface Directory {
@@ -67,33 +85,6 @@ export interface IdentityVerifier {
 export interface IdentityLinks {
   findConsumer(issuer: string, subject: string, organisation: string): Promise<Consumer | undefined>
 }
-
-/** Who failed attempts are counted against (SPEC 4). */
-export interface AttemptSubject {
-  readonly kind: 'identifier' | 'key' | 'address'
-  /** Not a secret: an organisation-qualified identifier, a key digest, or a client address. */
-  readonly id: string
-}
-
-export interface AttemptLimiter {
-  /** Seconds until the first locked-out subject of these may try again, or undefined when none is locked out. */
-  lockedFor(subjects: ReadonlyArray<AttemptSubject>, nowSeconds: number): Promise<number | undefined>
-  /** Counts one failure against each subject; answers the subjects this failure locked out. */
-  recordFailure(subjects: ReadonlyArray<AttemptSubject>, nowSeconds: number): Promise<ReadonlyArray<AttemptSubject>>
-  /**
-   * Counts one attempt against the subject before its credential is checked, atomically (across instances too), for
-   * checks slow enough (scrypt) that a burst of concurrent attempts would otherwise all pass `lockedFor` before the
-   * first failure is counted. Answers `refusedFor` (seconds) when this attempt is beyond the threshold: refuse it
-   * unchecked; else whether a failure of this attempt reaches the threshold (a lock-out to audit). The caller does
-   * not `recordFailure` this subject again for the attempt, and `reset`s it when the credential verifies.
-   */
-  claim(subject: AttemptSubject, nowSeconds: number): Promise<AttemptClaim>
-  reset(subject: AttemptSubject): Promise<void>
-}
-
-export type AttemptClaim =
-  | { readonly refusedFor: number }
-  | { readonly refusedFor?: undefined; readonly reachesThreshold: boolean }
 
 export interface SessionSigner {
   sign(claims: SessionClaims): Promise<string>

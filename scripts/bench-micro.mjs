@@ -21,7 +21,6 @@ const ms = Number(opts.ms ?? (opts.quick ? 300 : 2000))
 
 const core = await dist('core/index.js')
 const { MemoryStore } = await dist('adapters/memory/memory-store.js')
-const { storeAttemptLimiter } = await dist('adapters/attempt-limiter.js')
 const { hmacDigest } = await dist('adapters/crypto/hmac-digest.js')
 const { createKeyRing } = await dist('adapters/crypto/key-ring.js')
 const { generateSecrets } = await dist('adapters/crypto/secrets.js')
@@ -43,7 +42,7 @@ if (E.isLeft(imported)) throw new Error(imported.left.join('\n'))
 const issue = core.issueSessionToken({
   release: core.DEFAULT_RELEASE, claimTimes: 'number', clock: systemClock, ids: randomSessionIds, digest, hasher,
   directory: store, keys: store, accessTokens: store, identity: { verify: async () => ({ ok: false, reason: 'none' }) },
-  identityLinks: store, limiter: storeAttemptLimiter(store), signer: ring.signer, audit: store,
+  identityLinks: store, limiter: core.attemptLimiter(store), signer: ring.signer, audit: store,
 })
 const verify = core.verifySessionToken({ verifier: ring.verifier, clock: systemClock })
 const request = {

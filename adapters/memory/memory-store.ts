@@ -4,7 +4,7 @@
  * contract suite holds it to that.
  */
 import {
-  isAccessTokenUsable, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
+  afterClaim, afterGiveBack, isAccessTokenUsable, type CounterClaim, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
   type IdentityProvider, type KeyStatus, type Organisation, type Unit, type User,
 } from '../../core/index.js'
 import type { AttemptCount, Store, StoredAuditEvent, StoredKey } from '../store.js'
@@ -108,12 +108,19 @@ export class MemoryStore implements Store {
   findAccessToken = (id: string) => this.op(() => this.t.accessTokens.get(id))
 
   getAttempts = (subject: string) => this.op(() => this.t.attempts.get(subject))
-  incrementAttempts = (subject: string, now: number, windowSeconds: number) =>
+  // The rules of the claim are the core's (afterClaim, afterGiveBack); one synchronous step is atomic here.
+  claimAttempt = (subject: string, claim: CounterClaim) =>
     this.op(() => {
-      const c = this.t.attempts.get(subject)
-      const next = c && c.windowStart > now - windowSeconds ? { ...c, failures: c.failures + 1 } : { subject, failures: 1, windowStart: now }
-      this.t.attempts.set(subject, next)
-      return next
+      const next = afterClaim(this.t.attempts.get(subject), claim)
+      if (next === undefined) return undefined
+      const row = { subject, ...next }
+      this.t.attempts.set(subject, row)
+      return row
+    })
+  giveBackAttempt = (subject: string, windowStart: number) =>
+    this.op(() => {
+      const next = afterGiveBack(this.t.attempts.get(subject), windowStart)
+      if (next !== undefined) this.t.attempts.set(subject, { subject, ...next })
     })
   clearAttempts = (subject: string) => this.op(() => void this.t.attempts.delete(subject))
 

@@ -9,7 +9,7 @@
  *   statement once, later calls only bind and execute. Reads of the same kind asked at the same moment by concurrent
  *   requests share one query (BatchedRead): round trips, not answers, are shared.
  *
- * SQLite also keeps the rows of the reads marked `cached` (keys, users, access tokens, organisations, attempt counts)
+ * SQLite also keeps the rows of the reads marked `cached` (keys, users, access tokens, organisations)
  * for as long as they cannot have changed (ReadCache below): one `PRAGMA data_version` per turn of the event loop
  * instead of a query per read.
  *
@@ -123,8 +123,11 @@ export interface HotPath {
   all<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]>
   /** A read shared with the callers of the same read at this moment where that saves round trips (PostgreSQL). */
   load<R>(q: BatchedRead<R>, args: ReadonlyArray<Param>): Promise<R[]>
-  /** A write whose answer is needed (an upsert RETURNING): in the group commit where the engine allows it. */
-  write<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]>
+  /**
+   * A write whose answer is needed (an upsert RETURNING): in the group commit where the engine allows it.
+   * `changesCachedRows` false: it writes no table whose reads are cached, so SQLite keeps its read cache.
+   */
+  write<R>(q: Prepared<R>, args: ReadonlyArray<Param>, changesCachedRows?: boolean): Promise<R[]>
   /** Appends one row; resolves once it is committed, together with the other writes of this moment. */
   append(q: PreparedInsert, row: ReadonlyArray<Param>): Promise<void>
   /** Runs `work` while it holds the connection for a transaction of its own (SQLite: the hot path waits meanwhile). */
@@ -162,8 +165,8 @@ const MAX_CACHED_READS = 10_000
  *   the same turn as the check were already arriving when the other process committed, and may be answered as
  *   before it (docs/decisions.md). Asked before every read, it cost as much as the reads it replaced: it opens a WAL
  *   read transaction like any statement;
- * - this connection's own writes: the hot path's `write`s (attempt counters) forget everything when their batch
- *   commits, and every statement that runs through Kysely on this connection (provisioning, transactions) calls
+ * - this connection's own writes: the hot path's `write`s forget everything when their batch commits (except those
+ *   that say they change no cached table: the attempt counters, whose reads are not cached), and every statement that runs through Kysely on this connection (provisioning, transactions) calls
  *   `changed()` after it ran (a Kysely plugin in sql-store.ts). Audit `append`s change no cached table and keep them.
  */
 class ReadCache {
@@ -271,8 +274,8 @@ class SqliteHotPath implements HotPath {
     return this.read(() => this.cache.get(q, args, () => this.exec(q.one, args)))
   }
 
-  write<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
-    this.queueWrites = true
+  write<R>(q: Prepared<R>, args: ReadonlyArray<Param>, changesCachedRows = true): Promise<R[]> {
+    if (changesCachedRows) this.queueWrites = true
     return this.enqueue(() => this.exec(q, args))
   }
 

@@ -7,7 +7,7 @@
  */
 import { sql, type Kysely, type KyselyPlugin, type Selectable } from 'kysely'
 import {
-  isAccessTokenUsable, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
+  isAccessTokenUsable, type AccessToken, type CounterClaim, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
   type IdentityProvider, type KeyClassification, type KeyStatus, type Organisation, type Unit, type User,
 } from '../../core/index.js'
 import type { AttemptCount, Store, StoredAuditEvent, StoredKey } from '../store.js'
@@ -121,25 +121,39 @@ const compileQueries = (db: Kysely<Database>, engine: Engine) => {
         .where('l.subject', '=', arg(1))
         .where('l.organisation', '=', arg(2)),
     ),
+    // Not cached on SQLite: claims change these rows without clearing the read cache (see claimAttempt).
     attempts: new BatchedRead<Selectable<AttemptCountersTable>>(
       new Prepared('ca_attempts', db.selectFrom('attempt_counters').selectAll().where('subject', '=', arg(0))),
       pg ? new Prepared('ca_attempts_of', db.selectFrom('attempt_counters').selectAll().where('subject', '=', anyOf(0))) : undefined,
       (r) => r.subject,
-      true,
     ),
-    // One statement, so that concurrent failures from several instances all count. Both CASEs read the row as it
-    // was before this update.
-    incrementAttempts: new Prepared<Selectable<AttemptCountersTable>>(
-      'ca_increment_attempts',
+    // core/lockout.ts afterClaim as one statement, atomic across instances: $1 subject, $2 now, $3 the moment at or
+    // before which a window is over, $4 the limit. Both CASEs read the row as it was before the update; a claim at
+    // the limit matches the WHERE of no row, changes nothing and returns nothing (refused).
+    claimAttempt: new Prepared<Selectable<AttemptCountersTable>>(
+      'ca_claim_attempt',
       db
         .insertInto('attempt_counters')
         .values({ subject: arg(0), failures: 1, window_start: arg<number>(1) })
         .onConflict((oc) =>
-          oc.column('subject').doUpdateSet({
-            failures: sql<number>`case when attempt_counters.window_start > ${arg<number>(2)} then attempt_counters.failures + 1 else 1 end`,
-            window_start: sql<number>`case when attempt_counters.window_start > ${arg<number>(2)} then attempt_counters.window_start else ${arg<number>(1)} end`,
-          }))
+          oc
+            .column('subject')
+            .doUpdateSet({
+              failures: sql<number>`case when attempt_counters.window_start > ${arg<number>(2)} then attempt_counters.failures + 1 else 1 end`,
+              window_start: sql<number>`case when attempt_counters.window_start > ${arg<number>(2)} then attempt_counters.window_start else ${arg<number>(1)} end`,
+            })
+            .where((eb) => eb.or([eb('attempt_counters.window_start', '<=', arg<number>(2)), eb('attempt_counters.failures', '<', arg<number>(3))])))
         .returningAll(),
+    ),
+    // core/lockout.ts afterGiveBack: one off the window the claim was counted in ($2), none off a newer one.
+    giveBackAttempt: new Prepared<never>(
+      'ca_give_back_attempt',
+      db
+        .updateTable('attempt_counters')
+        .set({ failures: sql<number>`failures - 1` })
+        .where('subject', '=', arg(0))
+        .where('window_start', '=', arg<number>(1))
+        .where('failures', '>', 0),
     ),
     clearAttempts: new Prepared<never>('ca_clear_attempts', db.deleteFrom('attempt_counters').where('subject', '=', arg(0))),
     record: new PreparedInsert('ca_record', 4, (rows) =>
@@ -268,8 +282,8 @@ export class SqlStore implements Store {
     return this.hot ? this.hot.all(q, args) : q.run(this.db, args)
   }
 
-  private write<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
-    return this.hot ? this.hot.write(q, args) : q.run(this.db, args)
+  private write<R>(q: Prepared<R>, args: ReadonlyArray<Param>, changesCachedRows = true): Promise<R[]> {
+    return this.hot ? this.hot.write(q, args, changesCachedRows) : q.run(this.db, args)
   }
 
   // -- the request path -----------------------------------------------------------------------------------------
@@ -320,11 +334,13 @@ export class SqlStore implements Store {
     return this.rows(this.q.attempts, [subject]).then(firstAttempts)
   }
 
-  incrementAttempts(subject: string, now: number, windowSeconds: number): Promise<AttemptCount> {
-    return this.write(this.q.incrementAttempts, [subject, now, now - windowSeconds]).then(([r]) => {
-      if (!r) throw new Error('incrementAttempts: the upsert returned no row')
-      return toAttempts(r)
-    })
+  /** Group-committed on SQLite like the audit; the tables of the read cache are untouched, so it is kept. */
+  claimAttempt(subject: string, claim: CounterClaim): Promise<AttemptCount | undefined> {
+    return this.write(this.q.claimAttempt, [subject, claim.now, claim.staleAtOrBefore, claim.limit], false).then(firstAttempts)
+  }
+
+  async giveBackAttempt(subject: string, windowStart: number): Promise<void> {
+    await this.write(this.q.giveBackAttempt, [subject, windowStart], false)
   }
 
   async clearAttempts(subject: string): Promise<void> {

@@ -3,7 +3,7 @@ import type { Store } from '../../adapters/store.js'
 import { migrateDatabase, openSqlStore } from '../../adapters/sql/open-store.js'
 import { migrations } from '../../adapters/sql/migrations.js'
 import { describeWithPostgres, postgresTestUrl, withPostgresSchema, withSearchPath, type PostgresSchema } from '../support/postgres.js'
-import { storeContract } from './store-contract.js'
+import { addAttempt, storeContract } from './store-contract.js'
 import { clearCode, clearKey, provisionDigestedSecrets, secretColumnProblems, testDigest } from './sql-secrets.js'
 
 await describeWithPostgres('PostgreSQL store', () => {
@@ -78,7 +78,7 @@ await describeWithPostgres('PostgreSQL store', () => {
       const store = await openSqlStore(down, { migrate: false, onConnectionError: (m) => errors.push(m) })
       await expect(store.ping()).rejects.toThrow()
       await expect(store.findKeyByDigest('d')).rejects.toThrow()
-      await expect(store.incrementAttempts('s', 1, 900)).rejects.toThrow()
+      await expect(addAttempt(store, 's', 1, 900)).rejects.toThrow()
       await store.close()
       expect(Date.now() - started).toBeLessThan(5_000)
     })
@@ -111,12 +111,12 @@ await describeWithPostgres('PostgreSQL store', () => {
       const admin = new pgAdmin.default.Client({ connectionString: pg.url })
       await admin.connect()
       try {
-        await store.incrementAttempts('locked', 1, 900)
+        await addAttempt(store, 'locked', 1, 900)
         // Another connection holds the counter's row: the upsert waits for it, and the client gives up.
         await admin.query('begin')
         await admin.query(`select * from attempt_counters where subject = 'locked' for update`)
         const started = Date.now()
-        await expect(store.incrementAttempts('locked', 2, 900)).rejects.toThrow('Query read timeout')
+        await expect(addAttempt(store, 'locked', 2, 900)).rejects.toThrow('Query read timeout')
         expect(Date.now() - started).toBeLessThan(1_500)
         // Still locked: the connection left waiting for the abandoned answer is not reused.
         expect(await store.getAttempts('other')).toBeUndefined()

@@ -8,6 +8,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { addAttempt } from './store-contract.js'
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest'
 import type { DatabaseUrl } from '../../composition/config.js'
 import type { AuditEvent, User } from '../../core/index.js'
@@ -148,7 +149,7 @@ const hotPathSuite = (name: string, open: () => Promise<{ store: Store; reopen: 
 
     test('concurrent failures on one subject all count, and one failing write does not fail the others', async () => {
       const bad = store.record({ ...event(99), type: null } as unknown as AuditEvent)
-      const counts = Promise.all(Array.from({ length: 10 }, () => store.incrementAttempts('s', NOW, 900)))
+      const counts = Promise.all(Array.from({ length: 10 }, () => addAttempt(store, 's', NOW, 900)))
       const good = store.record(event(1))
       await expect(bad).rejects.toThrow()
       expect((await counts).map((c) => c.failures).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])

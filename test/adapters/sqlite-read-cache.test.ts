@@ -18,6 +18,7 @@ import { connect } from '../../adapters/sql/connect.js'
 import { runMigrations } from '../../adapters/sql/migrations.js'
 import { openSqlStore } from '../../adapters/sql/open-store.js'
 import { SqlStore } from '../../adapters/sql/sql-store.js'
+import { addAttempt } from './store-contract.js'
 import type { Store } from '../../adapters/store.js'
 
 const NOW = 1_700_000_000
@@ -135,13 +136,13 @@ describe('SQLite read cache', () => {
 
   test("the request path's own attempt counts are read back at once, concurrent ones included", async () => {
     await warm()
-    const counts = await Promise.all(Array.from({ length: 5 }, () => store.incrementAttempts('key:key-1', NOW, 900)))
+    const counts = await Promise.all(Array.from({ length: 5 }, () => addAttempt(store, 'key:key-1', NOW, 900)))
     expect(counts.map((c) => c.failures)).toEqual([1, 2, 3, 4, 5])
     expect((await store.getAttempts('key:key-1'))?.failures).toBe(5)
     await store.clearAttempts('key:key-1')
     expect(await store.getAttempts('key:key-1')).toBeUndefined()
     // A read and a write of the same moment: the read answers before or after the write, never a stale count after.
-    const [, after] = await Promise.all([store.incrementAttempts('key:key-1', NOW, 900), store.getAttempts('key:key-1')])
+    const [, after] = await Promise.all([addAttempt(store, 'key:key-1', NOW, 900), store.getAttempts('key:key-1')])
     expect([undefined, 1]).toContain(after?.failures)
     expect((await store.getAttempts('key:key-1'))?.failures).toBe(1)
   })

@@ -1,10 +1,9 @@
 // Shared fixture for the issue-session-token use-case tests: a MemoryStore seeded with two organisations, and pure
 // test instances of the other ports (fixed clock, sequential ids, fake digest / hasher / signer / identity verifier).
 import * as E from 'fp-ts/lib/Either.js'
-import { defaultLockoutPolicy, storeAttemptLimiter, type LockoutPolicy } from '../../adapters/attempt-limiter.js'
 import { MemoryStore } from '../../adapters/memory/memory-store.js'
 import {
-  issueSessionToken, R16_2_0, type AuditEvent, type AuthError, type IdentityClaims, type IssueDeps, type IssuedToken, type PassCodeHasher,
+  attemptLimiter, defaultLockoutPolicy, issueSessionToken, type LockoutPolicy, R16_2_0, type AuditEvent, type AuthError, type IdentityClaims, type IssueDeps, type IssuedToken, type PassCodeHasher,
   type Release, type SessionClaims,
 } from '../../core/index.js'
 
@@ -113,7 +112,7 @@ export const fixture = async (options: FixtureOptions = {}) => {
     accessTokens: store,
     identity: { verify: async (jwt) => (IDENTITIES[jwt] ? { ok: true, identity: IDENTITIES[jwt] } : { ok: false, reason: 'signature does not verify' }) },
     identityLinks: store,
-    limiter: storeAttemptLimiter(store, options.policy ?? defaultLockoutPolicy),
+    limiter: attemptLimiter(store, options.policy ?? defaultLockoutPolicy),
     signer: { sign: async (claims) => JSON.stringify(claims) },
     audit: store,
   }

@@ -2,8 +2,7 @@
 // five wrong pass codes lock the identifier out until the window passes, a success resets it, lock-outs are audited,
 // and keys and client addresses are counted with their own (configurable) thresholds.
 import { describe, expect, it } from 'vitest'
-import { defaultLockoutPolicy } from '../../adapters/attempt-limiter.js'
-import { httpStatusOf, type AuditEvent } from '../../core/index.js'
+import { defaultLockoutPolicy, httpStatusOf, type AuditEvent } from '../../core/index.js'
 import { ADDRESS, code, failure, fixture, KEY, ok, pass, REVOKED_KEY, T0 } from './issue-fixture.js'
 
 const WINDOW = 15 * 60

@@ -6,12 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as E from 'fp-ts/lib/Either.js'
-import { storeAttemptLimiter } from '../../adapters/attempt-limiter.js'
 import { hmacDigest } from '../../adapters/crypto/hmac-digest.js'
 import { scryptHasher } from '../../adapters/crypto/scrypt-hasher.js'
 import { MemoryStore } from '../../adapters/memory/memory-store.js'
 import { importDocument } from '../../adapters/provisioning/import.js'
-import { issueSessionToken, R16_2_0, type PassCodeHasher } from '../../core/index.js'
+import { attemptLimiter, issueSessionToken, R16_2_0, type PassCodeHasher } from '../../core/index.js'
 import { randomBytes } from 'node:crypto'
 import {
   countScrypt, IDENTIFIER, KEY, login, outcome, PASS_CODE, specExampleDocument, startSecuredService, testClock, withPassCode,
@@ -53,7 +52,7 @@ describe('the dummy verification of unknown identifiers (use case, real scrypt)'
       release: R16_2_0, claimTimes: 'number', clock, ids: { newSessionId: () => 'F586B288048A4100B749E62F47DFC844' }, digest, hasher,
       directory: store, keys: store, accessTokens: store, identity: { verify: async () => ({ ok: false, reason: 'none' }) }, identityLinks: store,
       // High thresholds: this test is about timing, not lock-out.
-      limiter: storeAttemptLimiter(store, { windowSeconds: 900, thresholds: { identifier: 1000, key: 1000, address: 1000 } }),
+      limiter: attemptLimiter(store, { windowSeconds: 900, thresholds: { identifier: 1000, key: 1000, address: 1000 } }),
       signer: { sign: async () => 'signed' }, audit: store,
     })
     const attempt = async (identifier: string, passCode: string) => {

@@ -1,0 +1,53 @@
+/**
+ * @module issue/key
+ * The application key of the keyed modes: read first, and only a usable key (ACTIVE, a consumer application key,
+ * its user present) goes on to become a throttling subject. A key that does not exist, is revoked or is not a
+ * consumer application key is refused on that one read and counted against nothing: its requests cannot check any
+ * credential, so there is nothing to throttle, and counting them would give every random key a counter row of its
+ * own (a store-filling flood) and make each of these failures cost a write.
+ */
+import { pipe } from 'fp-ts/lib/function.js'
+import * as TE from '../task-either.js'
+import { keySubject, type AttemptSubject } from '../lockout.js'
+import type { User, WebApiKey } from '../model.js'
+import { failWith, fromPort, INVALID_KEY, userOf, type AttemptContext, type Failure, type IssueDeps } from './attempt.js'
+
+export interface UsableKey {
+  readonly key: WebApiKey
+  readonly user: User
+  /** The key's throttling subject (by digest). */
+  readonly subject: AttemptSubject
+  /** The key's prefix and organisation, for the audit. */
+  readonly context: AttemptContext
+}
+
+const keyPrefixOf = (key: string): string => key.slice(0, 6)
+
+/** The key must be ACTIVE and a consumer application key. */
+const isUsableKey = (k: WebApiKey): boolean => k.status === 'ACTIVE' && k.classification === 'CONSUMER_APPLICATION_KEY'
+
+const readKey = (deps: IssueDeps, keyDigest: string) => {
+  const findKeyWithUser = deps.keys.findKeyWithUser
+  if (findKeyWithUser) {
+    // The same checks on the key and its user, read in one look-up.
+    return pipe(
+      fromPort(() => findKeyWithUser.call(deps.keys, keyDigest)),
+      TE.chain((found) => (found && isUsableKey(found.key) && found.user ? TE.right({ key: found.key, user: found.user }) : TE.left(INVALID_KEY))),
+    )
+  }
+  return pipe(
+    fromPort(() => deps.keys.findKeyByDigest(keyDigest)),
+    TE.chain((k) => (k && isUsableKey(k) ? TE.right(k) : TE.left(INVALID_KEY))),
+    TE.chain((k) => pipe(userOf(deps, k.organisation, k.user, INVALID_KEY), TE.map((user) => ({ key: k, user })))),
+  )
+}
+
+export const authenticateKey = (deps: IssueDeps, key: string): TE.TaskEither<Failure, UsableKey> => {
+  const keyDigest = deps.digest.digest(key)
+  const context: AttemptContext = { keyPrefix: keyPrefixOf(key), claims: [] }
+  return pipe(
+    readKey(deps, keyDigest),
+    TE.mapLeft(failWith(context)),
+    TE.map(({ key: k, user }) => ({ key: k, user, subject: keySubject(keyDigest), context: { ...context, organisation: k.organisation } })),
+  )
+}
