@@ -3,7 +3,7 @@
 // and keys and client addresses are counted with their own (configurable) thresholds.
 import { describe, expect, it } from 'vitest'
 import { defaultLockoutPolicy, httpStatusOf, type AuditEvent } from '../../core/index.js'
-import { ADDRESS, code, failure, fixture, KEY, ok, pass, REVOKED_KEY, T0 } from './issue-fixture.js'
+import { ADDRESS, code, failure, fakeDigest, fixture, KEY, ok, pass, REVOKED_KEY, T0 } from './issue-fixture.js'
 
 const WINDOW = 15 * 60
 
@@ -101,5 +101,25 @@ describe('lock-out per key and per client address', () => {
     const f = await fixture()
     for (let i = 0; i < 30; i++) expect(failure(await f.issue({ access_token_identifier: {} })).name).toBe('MISSINGPARAMETER')
     expect(ok(await f.issue(code('p_kestora1!'))).mode).toBe('AuthenticationCode')
+  })
+})
+
+describe('lock-out subjects are unambiguous', () => {
+  it('organisation x/y with identifier z and organisation x with identifier y/z are counted apart', async () => {
+    const f = await fixture()
+    for (const organisation of ['x/y', 'x']) {
+      await f.store.upsertOrganisation({ id: organisation, name: organisation, consumerUser: 'u' })
+      await f.store.upsertUnit({ organisation, id: '1', name: 'Unit' })
+      await f.store.upsertUser({ organisation, username: 'u', defaultUnit: '1', units: ['1'] })
+      await f.store.upsertKey({ digest: fakeDigest.digest(`key-${organisation}`), prefix: 'key-x', organisation, user: 'u', classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE', createdAt: T0 })
+      await f.store.upsertConsumer({ organisation, contactInformationId: 'CII', accountsReceivableId: 'ARI' })
+    }
+    await f.store.upsertAccessToken({ id: 't-x', organisation: 'x', consumer: { organisation: 'x', contactInformationId: 'CII', accountsReceivableId: 'ARI' }, identifier: 'y/z', passCodeHash: 'hash:1111', state: 'EFFECTIVE' })
+    for (let i = 0; i < 5; i++) expect(failure(await f.issue(pass('z', 'wrong'), 'key-x/y')).name).toBe('INVALIDACCESSTOKEN')
+    expect(failure(await f.issue(pass('z', 'wrong'), 'key-x/y')).name).toBe('TOOMANYATTEMPTS')
+    // The other organisation's identifier has its own count.
+    expect(ok(await f.issue(pass('y/z', '1111'), 'key-x')).session.organisation).toBe('x')
+    const [locked] = byType(await f.audit(), 'locked_out')
+    expect(locked).toMatchObject({ subject: { kind: 'identifier', id: 'x%2Fy/z' } })
   })
 })

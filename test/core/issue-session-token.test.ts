@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { httpStatusOf, R15_0_0, type AuditEvent } from '../../core/index.js'
 import {
-  ADDRESS, C1, C2, C3, claimsOf, code, failure, fixture, KEY, ok, OTHER_KEY, pass, REVOKED_KEY, SYSTEMIC_KEY, T0,
+  ADDRESS, C1, C2, C3, claimsOf, code, failure, fakeDigest, fixture, KEY, ok, OTHER_KEY, pass, REVOKED_KEY, SYSTEMIC_KEY, T0,
 } from './issue-fixture.js'
 
 const issuedEvents = (events: AuditEvent[]) => events.filter((e) => e.type === 'issued')
@@ -156,6 +156,17 @@ describe('the access token', () => {
   it('refuses a keyless code that matches in two organisations', async () => {
     const f = await fixture()
     await invalid(f, code('code-dup'))
+  })
+
+  it('a keyless code that matches a cancelled or suspended token in another organisation still logs in', async () => {
+    const f = await fixture()
+    for (const [id, state] of [['at-dead-cancelled', 'CANCELLED'], ['at-dead-suspended', 'SUSPENDED']] as const) {
+      await f.store.upsertAccessToken({ id, organisation: 'other', consumer: C3, authenticationCodeDigest: fakeDigest.digest('p_kestora1!'), state })
+    }
+    expect(ok(await f.issue(code('p_kestora1!'))).session).toMatchObject({ organisation: 'ps_dev', contactInformationId: C1.contactInformationId })
+    // Two usable ones are still ambiguous.
+    await f.store.upsertAccessToken({ id: 'at-live-other', organisation: 'other', consumer: C3, authenticationCodeDigest: fakeDigest.digest('p_kestora1!'), state: 'EFFECTIVE' })
+    await invalid(f, code('p_kestora1!'))
   })
 
   it('refuses a keyless code whose organisation has no consumer user in the directory', async () => {
