@@ -5,8 +5,9 @@
  * none); audit events are compared in order.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import fc from 'fast-check'
 import {
-  isAccessTokenUsable, type AccessToken, type AuditEvent, type Consumer, type IdentityLink, type IdentityProvider,
+  afterClaim, afterGiveBack, isAccessTokenUsable, type AccessToken, type AuditEvent, type Consumer, type IdentityLink, type IdentityProvider,
   type Organisation, type Unit, type User,
 } from '../../core/index.js'
 import type { AttemptCount, AttemptCounters, Store, StoredKey } from '../../adapters/store.js'
@@ -406,6 +407,85 @@ export const storeContract = (name: string, makeStore: () => Promise<StoreUnderT
         const results = await Promise.all(Array.from({ length: 30 }, (_, i) => addAttempt(i % 2 ? second : store, 'shared', NOW, W)))
         expect(results.map((r) => r.failures).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
         expect(await second.getAttempts('shared')).toEqual({ subject: 'shared', failures: 30, windowStart: NOW })
+      })
+
+      const claimAt = (now: number, limit: number) => ({ now, staleAtOrBefore: now - W, limit })
+
+      test('a claim at the limit is refused and changes nothing; once the window is over a claim starts it again', async () => {
+        for (let i = 1; i <= 3; i++) expect(await store.claimAttempt('l', claimAt(NOW + i, 3))).toEqual({ subject: 'l', failures: i, windowStart: NOW + 1 })
+        expect(await store.claimAttempt('l', claimAt(NOW + 10, 3))).toBeUndefined()
+        expect(await store.getAttempts('l')).toEqual({ subject: 'l', failures: 3, windowStart: NOW + 1 })
+        // A higher limit (another kind's threshold) is a different question of the same count.
+        expect(await store.claimAttempt('l', claimAt(NOW + 10, 5))).toEqual({ subject: 'l', failures: 4, windowStart: NOW + 1 })
+        expect(await store.claimAttempt('l', claimAt(NOW + 1 + W, 3))).toEqual({ subject: 'l', failures: 1, windowStart: NOW + 1 + W })
+      })
+
+      test('giving a claim back takes one off its window, never below 0, and nothing off a newer window', async () => {
+        const first = await store.claimAttempt('g', claimAt(NOW, 10))
+        await store.claimAttempt('g', claimAt(NOW, 10))
+        await store.giveBackAttempt('g', first!.windowStart)
+        expect(await store.getAttempts('g')).toEqual({ subject: 'g', failures: 1, windowStart: NOW })
+        await store.giveBackAttempt('g', NOW)
+        await store.giveBackAttempt('g', NOW)
+        expect(await store.getAttempts('g')).toEqual({ subject: 'g', failures: 0, windowStart: NOW })
+        await store.claimAttempt('g', claimAt(NOW + W, 10))
+        await store.giveBackAttempt('g', NOW)
+        expect(await store.getAttempts('g')).toEqual({ subject: 'g', failures: 1, windowStart: NOW + W })
+        await store.giveBackAttempt('never-claimed', NOW)
+        expect(await store.getAttempts('never-claimed')).toBeUndefined()
+      })
+
+      test('300 concurrent claims with 20 left: exactly 20 are granted', async () => {
+        for (let i = 0; i < 5; i++) await store.claimAttempt('b', claimAt(NOW, 25))
+        const results = await Promise.all(Array.from({ length: 300 }, () => store.claimAttempt('b', claimAt(NOW + 1, 25))))
+        expect(results.filter((r) => r !== undefined).map((r) => r!.failures).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 6))
+        expect(await store.getAttempts('b')).toEqual({ subject: 'b', failures: 25, windowStart: NOW })
+      })
+
+      if (options.severalInstances) test('300 concurrent claims through two instances with 20 left: exactly 20 are granted', async () => {
+        if (!sut.openAnother) throw new Error(`${name} says it has several instances but gives no openAnother()`)
+        const second = await sut.openAnother()
+        others.push(second)
+        for (let i = 0; i < 5; i++) await store.claimAttempt('b2', claimAt(NOW, 25))
+        const results = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? second : store).claimAttempt('b2', claimAt(NOW + 1, 25))))
+        expect(results.filter((r) => r !== undefined)).toHaveLength(20)
+        // Give-backs through both instances meet the same row.
+        await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? second : store).giveBackAttempt('b2', NOW)))
+        expect(await store.getAttempts('b2')).toEqual({ subject: 'b2', failures: 15, windowStart: NOW })
+      })
+
+      test('claims and give-backs in any order agree with the rules of core/lockout.ts', async () => {
+        let run = 0
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.oneof(
+              fc.record({ op: fc.constant('claim' as const), at: fc.integer({ min: 0, max: 3 * W }), limit: fc.integer({ min: 1, max: 4 }) }),
+              fc.record({ op: fc.constant('giveBack' as const), window: fc.integer({ min: 0, max: 3 * W }) }),
+            ), { maxLength: 12 }),
+            async (ops) => {
+              const subject = `p${++run}`
+              let model: AttemptCount | undefined
+              let now = NOW
+              for (const o of ops) {
+                if (o.op === 'claim') {
+                  now = Math.max(now, NOW + o.at)
+                  const c = claimAt(now, o.limit)
+                  const next = afterClaim(model, c)
+                  expect(await store.claimAttempt(subject, c)).toEqual(next && { subject, ...next })
+                  model = next ? { subject, ...next } : model
+                } else {
+                  // Mostly the current window, sometimes one that is not.
+                  const windowStart = model && o.window % 2 === 0 ? model.windowStart : NOW + o.window
+                  await store.giveBackAttempt(subject, windowStart)
+                  const next = afterGiveBack(model, windowStart)
+                  model = next && { subject, ...next }
+                }
+                expect(await store.getAttempts(subject)).toEqual(model)
+              }
+            },
+          ),
+          { numRuns: 25 },
+        )
       })
     })
 

@@ -2,10 +2,12 @@
  * The identifier's attempt is counted before its pass code is verified (AttemptLimiter.claim), at the level of the
  * use case with the in-memory store: a concurrent burst is verified at most `threshold` times; a right pass code
  * whose unit is then refused (INVALIDUNIT, which does not count) leaves no count behind; the lock-out is audited
- * once; and an unknown identifier is locked out exactly like a known one (a lock-out does not tell which exist).
+ * once; an unknown identifier is locked out exactly like a known one (a lock-out does not tell which exist); and the
+ * key and the client address are claimed the same way, so a burst against them checks at most their threshold.
  */
 import { describe, expect, it } from 'vitest'
-import { ADDRESS, failure, fixture, KEY, ok, pass } from '../core/issue-fixture.js'
+import { defaultLockoutPolicy } from '../../core/index.js'
+import { ADDRESS, code, failure, fixture, KEY, ok, pass } from '../core/issue-fixture.js'
 
 describe('identifier attempts are claimed before verification', () => {
   it('a burst of 20 concurrent wrong pass codes is verified 5 times; the rest are refused unchecked', async () => {
@@ -35,5 +37,37 @@ describe('identifier attempts are claimed before verification', () => {
       expect(locked.retryAfterSeconds).toBe(15 * 60)
     }
     expect(f.hasher.calls).toEqual({ verify: 5, verifyDummy: 5 })
+  })
+
+  const countLookups = (f: Awaited<ReturnType<typeof fixture>>) => {
+    let n = 0
+    const find = f.store.findByAuthenticationCode
+    f.store.findByAuthenticationCode = (...args) => {
+      n++
+      return find(...args)
+    }
+    return () => n
+  }
+
+  it('key: 200 concurrent code guesses with one key (threshold 20) look up 20 codes', async () => {
+    const f = await fixture({ policy: { ...defaultLockoutPolicy, thresholds: { ...defaultLockoutPolicy.thresholds, key: 20 } } })
+    const lookups = countLookups(f)
+    const names = (await Promise.all(Array.from({ length: 200 }, (_, i) => f.issue(code(`guess${i}`), KEY)))).map((r) => failure(r).name)
+    expect(lookups()).toBe(20)
+    expect(names.filter((n) => n === 'TOOMANYATTEMPTS')).toHaveLength(180)
+  })
+
+  it('key: 200 concurrent pass codes for distinct identifiers with one key (threshold 20) verify 20', async () => {
+    const f = await fixture({ policy: { ...defaultLockoutPolicy, thresholds: { ...defaultLockoutPolicy.thresholds, key: 20 } } })
+    await Promise.all(Array.from({ length: 200 }, (_, i) => f.issue(pass(`nobody${i}`, 'x'), KEY)))
+    expect(f.hasher.calls.verify + f.hasher.calls.verifyDummy).toBe(20)
+  })
+
+  it('address: 200 concurrent keyless guesses (threshold 20) look up 20 codes', async () => {
+    const f = await fixture()
+    const lookups = countLookups(f)
+    const names = (await Promise.all(Array.from({ length: 200 }, (_, i) => f.issue(code(`guess${i}`))))).map((r) => failure(r).name)
+    expect(lookups()).toBe(20)
+    expect(names.filter((n) => n === 'INVALIDACCESSTOKEN')).toHaveLength(20)
   })
 })
