@@ -12,6 +12,8 @@ export const TABLE_END = '<!-- settings:end -->'
 const accepts = (codecName: string): string => {
   const range = /^Integer\[(\d+),(\d+)\]$/.exec(codecName)
   if (range) return `whole number ${range[1]}–${range[2]}`
+  const auto = /^AutoOrInteger\[(\d+),(\d+)\]$/.exec(codecName)
+  if (auto) return `\`auto\` or a whole number ${auto[1]}–${auto[2]}`
   switch (codecName) {
     case 'Boolean': return '`true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`)'
     case 'Release': return '`R<major>.<minor>.<patch>`'

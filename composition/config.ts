@@ -32,6 +32,11 @@ const integer = (min: number, max: number) =>
   fromText(`Integer[${min},${max}]`, (s) =>
     /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max ? E.right(Number(s)) : E.left(`must be a whole number from ${min} to ${max}`))
 
+/** `auto` (a default derived at start-up) or a whole number. */
+const autoOr = (min: number, max: number) =>
+  fromText<'auto' | number>(`AutoOrInteger[${min},${max}]`, (s) =>
+    s === 'auto' ? E.right('auto') : /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max ? E.right(Number(s)) : E.left(`must be auto or a whole number from ${min} to ${max}`))
+
 const oneOf = <L extends string>(...values: L[]) =>
   fromText(values.join('|'), (s) => (values.includes(s as L) ? E.right(s as L) : E.left(`must be one of ${values.join(', ')}`)))
 
@@ -76,6 +81,8 @@ export const settings = {
   lockoutIdentifierThreshold: { flag: 'lockout-identifier', env: 'LOCKOUT_IDENTIFIER_THRESHOLD', default: String(defaultLockoutPolicy.thresholds.identifier), codec: integer(1, 1_000_000), help: 'failures per identifier before lock-out' },
   lockoutKeyThreshold: { flag: 'lockout-key', env: 'LOCKOUT_KEY_THRESHOLD', default: String(defaultLockoutPolicy.thresholds.key), codec: integer(1, 1_000_000), help: 'failures per key before lock-out' },
   lockoutAddressThreshold: { flag: 'lockout-address', env: 'LOCKOUT_ADDRESS_THRESHOLD', default: String(defaultLockoutPolicy.thresholds.address), codec: integer(1, 1_000_000), help: 'failures per client address (keyless modes) before lock-out' },
+  passCodeConcurrency: { flag: 'passcode-concurrency', env: 'PASSCODE_CONCURRENCY', default: 'auto', codec: autoOr(1, 1024), help: 'pass-code verifications (scrypt) running at once (auto: one less than the libuv thread pool and than the cores, at least 1)' },
+  passCodeQueue: { flag: 'passcode-queue', env: 'PASSCODE_QUEUE_LIMIT', default: 'auto', codec: autoOr(1, 100_000), help: 'pass-code verifications waiting or running; beyond, attempts get 503 with Retry-After: 1 at once (auto: 4 per running one)' },
   secretsFile: { flag: 'secrets-file', env: 'SECRETS_FILE', default: undefined, codec: Text, help: 'JSON file with the signing key ring and the digest pepper' },
   secrets: { flag: 'secrets', env: 'CONSUMER_AUTH_SECRETS', default: undefined, codec: Text, help: 'the secrets JSON itself (instead of a file)' },
   signingAlg: { flag: 'signing-alg', env: 'SIGNING_ALG', default: 'HS256', codec: oneOf('HS256', 'ES256', 'EdDSA'), help: 'algorithm of the signing key when secrets are generated (ES256/EdDSA publish /.well-known/jwks.json); a given key ring keeps its own' },

@@ -15,6 +15,7 @@ import { systemClock } from '../adapters/clock.js'
 import { hmacDigest } from '../adapters/crypto/hmac-digest.js'
 import { createReloadableKeyRing, type KeyRing } from '../adapters/crypto/key-ring.js'
 import { scryptHasher } from '../adapters/crypto/scrypt-hasher.js'
+import { boundedVerificationQueue, verificationBounds } from '../adapters/crypto/verification-queue.js'
 import { loadSecrets, type Secrets } from '../adapters/crypto/secrets.js'
 import { randomSessionIds } from '../adapters/crypto/session-ids.js'
 import { createHttpApp } from '../adapters/http/app.js'
@@ -130,6 +131,7 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       ids: ctx.get(TYPES.Ids),
       digest: await ctx.getAsync(TYPES.Digest),
       hasher: ctx.get(TYPES.Hasher),
+      passCodeQueue: boundedVerificationQueue(verificationBounds({ capacity: config.passCodeQueue, concurrency: config.passCodeConcurrency })),
       directory: store,
       keys: store,
       accessTokens: store,

@@ -28,6 +28,7 @@ export interface HttpFailure {
 export const toHttpFailure = (e: AuthError, mode: HttpStatusMode = 'standard'): HttpFailure => {
   const headers: Record<string, string> = {}
   if (e.name === 'INVALIDAPPLICATIONKEY') headers['WWW-Authenticate'] = 'Basic realm="consumer-auth", charset="UTF-8"'
-  if (e.name === 'TOOMANYATTEMPTS' && e.retryAfterSeconds !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(e.retryAfterSeconds)))
+  // A lock-out's wait, or how long a client shed by a full pass-code queue (503) should wait.
+  if ((e.name === 'TOOMANYATTEMPTS' || e.name === 'SERVICEUNAVAILABLE') && e.retryAfterSeconds !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(e.retryAfterSeconds)))
   return { status: mode === 'envelope' ? 200 : httpStatusOf(e.name), headers, body: errorEnvelope(e) }
 }

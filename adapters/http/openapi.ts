@@ -162,6 +162,7 @@ const HEADERS: Readonly<Record<number, Json>> = {
   401: { 'WWW-Authenticate': { description: 'With INVALIDAPPLICATIONKEY: Basic realm="consumer-auth", charset="UTF-8"', schema: { type: 'string' } } },
   405: { Allow: { description: 'The methods the path serves', schema: { type: 'string' } } },
   429: { 'Retry-After': { description: 'Seconds until the subject may try again', schema: { type: 'integer', minimum: 1 } } },
+  503: { 'Retry-After': { description: 'When the pass-code verification queue is full: seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } } },
 }
 
 /** An error envelope restricted to some errors' codes. */

@@ -36,6 +36,7 @@ const FLAGS = {
   'lockout-address': String(ADDRESS_THRESHOLD),
   // Room for every pass-code attempt of a burst: here the lock-out, not load shedding, must bound the checks.
   'passcode-queue': '1000',
+  'passcode-concurrency': '3',
 }
 
 /** Each test comes from an address of its own (the service trusts the proxy's X-Forwarded-For). */

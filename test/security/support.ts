@@ -1,8 +1,8 @@
 /**
  * Shared helpers of the security suite (test/security): a real in-process service whose store the test holds a
  * handle on (to import documents through the real import path and to read the audit log), with known secrets and a
- * test clock; the SPEC 9 example document; and a count of the scrypt derivations the process performs, so that a
- * test over HTTP can tell whether a pass code was checked at all.
+ * test clock; the SPEC 9 example document; and a count of the scrypt derivations the process performs (and of how many
+ * ran at once), so that a test over HTTP can tell whether a pass code was checked at all.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -161,20 +161,32 @@ export const outcome = (r: RawResponse): string => {
  * counting wrapper and the ESM named exports are re-synchronised (`syncBuiltinESMExports`), so the scrypt hasher's
  * `import { scrypt } from 'node:crypto'` sees the wrapper too. `restore()` puts the original back.
  */
-export const countScrypt = (): { readonly count: () => number; reset(): void; restore(): void } => {
+export const countScrypt = (): { readonly count: () => number; readonly maxInFlight: () => number; reset(): void; restore(): void } => {
   const crypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
   const original = crypto.scrypt
   let calls = 0
+  let inFlight = 0
+  let maxInFlight = 0
   const counting = function (this: unknown, ...args: unknown[]) {
     calls++
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    // The callback is the last argument: the derivation has ended when it is called.
+    const done = args[args.length - 1] as (...r: unknown[]) => void
+    args[args.length - 1] = (...r: unknown[]) => {
+      inFlight--
+      done(...r)
+    }
     return (original as (...a: unknown[]) => unknown).apply(this, args)
   }
   crypto.scrypt = counting as typeof crypto.scrypt
   syncBuiltinESMExports()
   return {
     count: () => calls,
+    maxInFlight: () => maxInFlight,
     reset: () => {
       calls = 0
+      maxInFlight = inFlight
     },
     restore: () => {
       crypto.scrypt = original
