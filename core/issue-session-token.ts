@@ -83,8 +83,10 @@ export const issueSessionToken = (deps: IssueDeps) => {
     if (error.name === 'TOOMANYATTEMPTS' || error.name === 'INVALIDUNIT') {
       return pipe(fromPort(() => audit.record(failed)), TE.chain(() => TE.left(error)))
     }
-    // Best effort: a store that just failed may fail this too, and the client gets the first error either way.
-    return () => limiter.giveBack(context.claims).then(() => E.left(error), () => E.left(error))
+    // Best effort, and not waited for: a store that just failed may fail (or hang on) this too, and the answer must
+    // not take a second timeout; the client gets the first error either way.
+    if (context.claims.length > 0) void limiter.giveBack(context.claims).catch(() => undefined)
+    return TE.left(error)
   }
 
   return (request: IssueRequest): TE.TaskEither<AuthError, IssuedToken> =>
