@@ -110,9 +110,10 @@ export const issueSessionToken = (deps: IssueDeps) => {
           TE.orElseW(onFailure(credentials._tag, now, request.clientAddress)),
           TE.chain(({ who, unit, settle }) => {
             const session = newSession(who.subject, unit, now, deps.ids.newSessionId())
-            const signAndAudit = async () => {
+            return fromPort(async () => {
               const token = await deps.signer.sign(buildClaims(session, deps.claimTimes))
-              await audit.record({
+              // Settled beside the `issued` event: on SQLite both go in one group commit.
+              await Promise.all([settle(), audit.record({
                 type: 'issued',
                 at: session.issuedAt,
                 mode: credentials._tag,
@@ -124,11 +125,9 @@ export const issueSessionToken = (deps: IssueDeps) => {
                 ...(who.accessTokenId ? { accessTokenId: who.accessTokenId } : {}),
                 expiresAt: session.expiresAt,
                 clientAddress: request.clientAddress,
-              })
+              })])
               return { token, session, mode: credentials._tag }
-            }
-            // Settling does not wait for the signature, nor the signature for it.
-            return fromPort(async () => (await Promise.all([signAndAudit(), settle()]))[0])
+            })
           }),
         )
       }),

@@ -145,6 +145,11 @@ export const attemptLimiter = (counter: AttemptCounter, policy: LockoutPolicy = 
   }
   return {
     async claim(subjects, now) {
+      if (subjects.length === 1) {
+        // One subject (every mode but the pass code): nothing to give back when it is refused.
+        const one = await claimOne(subjects[0]!, now)
+        return 'refusedFor' in one ? one : { granted: [one] }
+      }
       const settled = await Promise.allSettled(subjects.map((s) => claimOne(s, now)))
       const granted = settled.flatMap((o) => (o.status === 'fulfilled' && !('refusedFor' in o.value) ? [o.value] : []))
       if (granted.length === settled.length) return { granted }
