@@ -24,7 +24,7 @@ export interface VerificationBounds {
 }
 
 /** Waiting or running verifications per running one, when the capacity is `auto`. */
-export const QUEUE_PER_SLOT = 4
+const QUEUE_PER_SLOT = 4
 
 /**
  * The bounds, `auto` derived from the machine: one thread of the pool and one core are always left to everything

@@ -15,7 +15,7 @@ import { claimSubjects, consumerSubject, INVALID_ACCESS_TOKEN, step, type Authen
 import { authenticateKey } from './key.js'
 
 /** How long a client shed by a full verification queue waits before trying again. */
-export const QUEUE_FULL_RETRY_SECONDS = 1
+const QUEUE_FULL_RETRY_SECONDS = 1
 
 const queueFull = {
   ...authError('SERVICEUNAVAILABLE', 'Too many pass-code verifications are in progress; try again shortly'),
