@@ -42,16 +42,18 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   const inFlight = new Set<ServerResponse>()
   let draining = false
   const handle = app.callback()
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (draining) res.shouldKeepAlive = false
-    inFlight.add(res)
-    res.once('close', () => inFlight.delete(res))
-    void handle(req, res)
-  })
-  // Bounded request handling: a client that sends headers or a body too slowly is cut off.
-  server.headersTimeout = 10_000
-  server.requestTimeout = 15_000
-  server.keepAliveTimeout = 5_000
+  // Bounded request handling: a client that sends headers or a body too slowly is cut off. node:http looks for
+  // such clients every `connectionsCheckingInterval` (30 s by default, which let a slow sender stay up to 45 s):
+  // every second, the time-outs hold within a second.
+  const server = createServer(
+    { headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+    (req: IncomingMessage, res: ServerResponse) => {
+      if (draining) res.shouldKeepAlive = false
+      inFlight.add(res)
+      res.once('close', () => inFlight.delete(res))
+      void handle(req, res)
+    },
+  )
   try {
     await listen(server, config.port, config.host)
   } catch (e) {

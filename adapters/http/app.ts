@@ -13,6 +13,7 @@ import { requestLog, type RequestLogger } from './request-log.js'
 import { sendOk } from './respond.js'
 import { consumerSession, type SessionState } from './session-middleware.js'
 import { TOKEN_PATH, tokenRoute } from './token-route.js'
+import { closeIfBodyUnread } from './unread-body.js'
 
 export const SESSION_PATH = '/authentication/consumer_application_key/session'
 
@@ -80,6 +81,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   })
   deps.extraRoutes?.(router)
 
+  app.use(closeIfBodyUnread)
   app.use(requestLog(deps.log))
   if (deps.observe) app.use(deps.observe)
   app.use(errorsMiddleware(deps.httpStatus, deps.log))

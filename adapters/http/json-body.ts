@@ -19,10 +19,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 const readBounded = (req: IncomingMessage): Promise<E.Either<AuthError, Buffer>> =>
   new Promise((resolve) => {
     const declared = Number(req.headers['content-length'])
-    if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
-      req.resume()
-      return resolve(E.left(tooLarge()))
-    }
+    // What is not read is not drained either: the answer closes the connection (unread-body.ts).
+    if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return resolve(E.left(tooLarge()))
     const chunks: Buffer[] = []
     let size = 0
     let done = false
@@ -30,14 +28,12 @@ const readBounded = (req: IncomingMessage): Promise<E.Either<AuthError, Buffer>>
       if (done) return
       done = true
       req.off('data', onData)
+      if (E.isLeft(r)) req.pause()
       resolve(r)
     }
     const onData = (chunk: Buffer) => {
       size += chunk.length
-      if (size > MAX_BODY_BYTES) {
-        req.resume()
-        return finish(E.left(tooLarge()))
-      }
+      if (size > MAX_BODY_BYTES) return finish(E.left(tooLarge()))
       chunks.push(chunk)
     }
     req.on('data', onData)
@@ -49,7 +45,6 @@ const readBounded = (req: IncomingMessage): Promise<E.Either<AuthError, Buffer>>
 /** The body as a JSON value; any JSON value is returned, whether it is an object is the core's rule. */
 export const readJsonBody = async (req: IncomingMessage): Promise<E.Either<AuthError, unknown>> => {
   if (!isJsonContentType(req.headers['content-type'])) {
-    req.resume()
     return E.left(authError('UNSUPPORTEDMEDIATYPE', 'The request body must be application/json (charset utf-8)'))
   }
   const raw = await readBounded(req)
