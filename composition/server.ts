@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { formatRelease } from '../core/index.js'
 import { SecretsError } from '../adapters/crypto/secrets.js'
+import { answerClientError, answerUnmetExpectation } from '../adapters/http/protocol-errors.js'
 import { buildContainer, TYPES, type Overrides } from './container.js'
 import type { Config } from './config.js'
 
@@ -20,6 +21,9 @@ export interface RunningServer {
   /** Reload the signing key ring from the secrets (as on SIGHUP). */
   reloadKeys(): Promise<void>
 }
+
+const HEADERS_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = 15_000
 
 const listen = (server: Server, port: number, host: string) =>
   new Promise<void>((resolve, reject) => {
@@ -46,7 +50,7 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   // such clients every `connectionsCheckingInterval` (30 s by default, which let a slow sender stay up to 45 s):
   // every second, the time-outs hold within a second.
   const server = createServer(
-    { headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
     (req: IncomingMessage, res: ServerResponse) => {
       if (draining) res.shouldKeepAlive = false
       inFlight.add(res)
@@ -54,6 +58,9 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
       void handle(req, res)
     },
   )
+  // node:http's own refusals (bad framing, time-outs, oversized heads) answer the envelope too.
+  server.on('clientError', answerClientError({ headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS }, log))
+  server.on('checkExpectation', answerUnmetExpectation(log))
   try {
     await listen(server, config.port, config.host)
   } catch (e) {

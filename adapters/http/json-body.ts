@@ -13,6 +13,10 @@ const JSON_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i
 
 export const isJsonContentType = (type: string | undefined): boolean => type !== undefined && JSON_TYPE.test(type.trim())
 
+/** Does the request's framing announce a body? Without Content-Length or Transfer-Encoding it ends with its head. */
+export const hasRequestBody = (req: IncomingMessage): boolean =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
+
 const tooLarge = () => authError('PAYLOADTOOLARGE', `The request body must be at most ${MAX_BODY_BYTES} bytes`)
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -38,8 +42,11 @@ const readBounded = (req: IncomingMessage): Promise<E.Either<AuthError, Buffer>>
     }
     req.on('data', onData)
     req.once('end', () => finish(E.right(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))))
-    req.once('error', () => finish(E.left(authError('MALFORMEDREQUEST', 'The request body could not be read'))))
-    req.once('aborted', () => finish(E.left(authError('MALFORMEDREQUEST', 'The request body could not be read'))))
+    // An error, an abort, or the connection closed under the request (a time-out answered by protocol-errors.ts).
+    const unreadable = () => finish(E.left(authError('MALFORMEDREQUEST', 'The request body could not be read')))
+    req.once('error', unreadable)
+    req.once('aborted', unreadable)
+    req.once('close', unreadable)
   })
 
 /** The body as a JSON value; any JSON value is returned, whether it is an object is the core's rule. */
