@@ -8,6 +8,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import Koa, { type Middleware } from 'koa'
 import { authError, type AuthError, type ConsumerSession, type IssuedToken, type IssueRequest, type Release } from '../../core/index.js'
 import { errorEnvelope, okEnvelope, type HttpStatusMode } from './envelope.js'
+import { answerOptions } from './options.js'
 import { errorsMiddleware, type ErrorLogger } from './errors-middleware.js'
 import { requestLog, type RequestLogger } from './request-log.js'
 import { sendOk } from './respond.js'
@@ -56,8 +57,11 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   // Behind a trusted proxy the client address is the last X-Forwarded-For entry, the one that proxy appended: the
   // entries before it are whatever the client sent, and would let it dodge the per-address lock-out (SPEC 4).
   const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: 1 })
-  const router = new Router()
+  // Paths match exactly: `.../TOKEN` and `.../token/` are no route (a proxy's allow-list and the service must agree).
+  const router = new Router({ sensitive: true, strict: true })
   const base = deps.basePath
+  // Answers about credentials are never stored by a cache, whatever they say: success, failure, 405, OPTIONS.
+  const noStorePaths = new Set([base + TOKEN_PATH, base + SESSION_PATH])
 
   router.post(base + TOKEN_PATH, tokenRoute(deps))
   router.get(
@@ -85,6 +89,11 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   app.use(requestLog(deps.log))
   if (deps.observe) app.use(deps.observe)
   app.use(errorsMiddleware(deps.httpStatus, deps.log))
+  app.use(async (ctx, next) => {
+    if (noStorePaths.has(ctx.path)) ctx.set('Cache-Control', 'no-store')
+    await next()
+  })
+  app.use(answerOptions(router))
   app.use(router.routes())
   app.use(router.allowedMethods())
   // Koa's own error listener prints stacks to stderr; the error guard already logged what matters.
