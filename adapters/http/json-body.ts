@@ -1,11 +1,13 @@
 /**
  * @module json-body
  * A bounded JSON body reader (SPEC 3.1): the content type checked first (415), at most 16 KiB read (413), then
- * parsed (400 MALFORMEDREQUEST). Reads the raw stream itself so that no byte past the limit is buffered.
+ * parsed (400 MALFORMEDREQUEST, a name given twice in one object included). Reads the raw stream itself so that no
+ * byte past the limit is buffered.
  */
 import type { IncomingMessage } from 'node:http'
 import * as E from 'fp-ts/lib/Either.js'
 import { authError, type AuthError } from '../../core/index.js'
+import { firstDuplicateName } from './duplicate-names.js'
 
 export const MAX_BODY_BYTES = 16 * 1024
 
@@ -16,6 +18,9 @@ export const isJsonContentType = (type: string | undefined): boolean => type !==
 /** Does the request's framing announce a body? Without Content-Length or Transfer-Encoding it ends with its head. */
 export const hasRequestBody = (req: IncomingMessage): boolean =>
   req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
+
+/** A duplicated name is quoted in the answer up to this length (it is the client's own text, not a secret's place). */
+const MAX_NAME_SHOWN = 100
 
 const tooLarge = () => authError('PAYLOADTOOLARGE', `The request body must be at most ${MAX_BODY_BYTES} bytes`)
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -56,9 +61,18 @@ export const readJsonBody = async (req: IncomingMessage): Promise<E.Either<AuthE
   }
   const raw = await readBounded(req)
   if (E.isLeft(raw)) return raw
+  let text: string
+  let value: unknown
   try {
-    return E.right(JSON.parse(utf8.decode(raw.right)))
+    text = utf8.decode(raw.right)
+    value = JSON.parse(text)
   } catch {
     return E.left(authError('MALFORMEDREQUEST', 'The request body is not valid UTF-8 JSON'))
   }
+  const duplicate = firstDuplicateName(text)
+  if (duplicate !== undefined) {
+    const shown = JSON.stringify(duplicate.length > MAX_NAME_SHOWN ? `${duplicate.slice(0, MAX_NAME_SHOWN)}…` : duplicate)
+    return E.left(authError('MALFORMEDREQUEST', `The request body gives ${shown} more than once: a name may appear once in an object`, [duplicate.slice(0, MAX_NAME_SHOWN)]))
+  }
+  return E.right(value)
 }
