@@ -50,7 +50,11 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   // such clients every `connectionsCheckingInterval` (30 s by default, which let a slow sender stay up to 45 s):
   // every second, the time-outs hold within a second.
   const server = createServer(
-    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+    {
+      headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000,
+      // The app refuses a request without Host itself, in the envelope (adapters/http/protocol-errors.ts).
+      requireHostHeader: false,
+    },
     (req: IncomingMessage, res: ServerResponse) => {
       if (draining) res.shouldKeepAlive = false
       inFlight.add(res)

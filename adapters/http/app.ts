@@ -9,6 +9,7 @@ import Koa, { type Middleware } from 'koa'
 import { authError, type AuthError, type ConsumerSession, type IssuedToken, type IssueRequest, type Release } from '../../core/index.js'
 import { errorEnvelope, okEnvelope, type HttpStatusMode } from './envelope.js'
 import { answerOptions } from './options.js'
+import { requireHost } from './protocol-errors.js'
 import { errorsMiddleware, type ErrorLogger } from './errors-middleware.js'
 import { requestLog, type RequestLogger } from './request-log.js'
 import { sendOk } from './respond.js'
@@ -88,6 +89,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   app.use(closeIfBodyUnread)
   app.use(requestLog(deps.log))
   if (deps.observe) app.use(deps.observe)
+  app.use(requireHost)
   app.use(errorsMiddleware(deps.httpStatus, deps.log))
   app.use(async (ctx, next) => {
     if (noStorePaths.has(ctx.path)) ctx.set('Cache-Control', 'no-store')

@@ -1,15 +1,18 @@
 /**
  * @module protocol-errors
  * node:http's own answers, in the envelope: a request its parser refuses (400), a head or a request not received in
- * time (408), a header section or chunk extensions too large (431, 413), an `Expect` it cannot meet (417). node:http
- * would answer these with empty bodies; every answer is the CRM.COM envelope here. They keep the protocol's status in
+ * time (408), a header section or chunk extensions too large (431, 413), an `Expect` it cannot meet (417), an
+ * HTTP/1.1 request without Host (400). node:http would answer these with empty bodies; every answer is the CRM.COM
+ * envelope here. They keep the protocol's status in
  * both HTTP_STATUS modes and close the connection (docs/decisions.md).
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import type { Middleware } from 'koa'
 import { authError, type AuthError } from '../../core/index.js'
 import { lingeringClose, lingerWhenClosed } from './closing.js'
 import { errorEnvelope } from './envelope.js'
+import { sendFailure } from './respond.js'
 
 export interface ProtocolLimits {
   readonly headersTimeoutMs: number
@@ -79,4 +82,14 @@ export const answerUnmetExpectation = (log: ProtocolErrorLogger) => (req: Incomi
   const { head, body } = envelopeResponse(failure)
   lingerWhenClosed(req.socket)
   res.writeHead(failure.status, head).end(body)
+}
+
+/**
+ * node:http answers an HTTP/1.1 request without Host with an empty 400 (its `requireHostHeader`, turned off in
+ * composition/server.ts so that the request reaches this middleware): the same refusal, in the envelope, logged.
+ */
+export const requireHost: Middleware = async (ctx, next) => {
+  if (ctx.req.httpVersion !== '1.1' || ctx.req.headers.host !== undefined) return next()
+  sendFailure(ctx, authError('MALFORMEDREQUEST', 'An HTTP/1.1 request needs a Host header'), 'standard')
+  ctx.set('Connection', 'close')
 }

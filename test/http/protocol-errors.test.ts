@@ -26,6 +26,7 @@ const refusals: ReadonlyArray<{ name: string; bytes: string; status: number; err
     bytes: `POST ${TOKEN_ROUTE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2;${'e'.repeat(20_000)}\r\n{}\r\n0\r\n\r\n`,
     status: 413, error: 'PAYLOADTOOLARGE', message: /chunk extensions/,
   },
+  { name: 'an HTTP/1.1 request without Host', bytes: `GET /health/live HTTP/1.1\r\nAccept: */*\r\n\r\n`, status: 400, error: 'MALFORMEDREQUEST', message: /Host/ },
   {
     name: 'an Expect other than 100-continue',
     bytes: `POST ${TOKEN_ROUTE} HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: something-else\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
