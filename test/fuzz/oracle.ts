@@ -213,9 +213,9 @@ export const checkOutcome = (ctx: CheckContext, c: FuzzCase, o: Outcome): Verdic
     return { label: `app HEAD ${o.status}`, violations: v }
   }
   // OPTIONS on a route: the OK envelope naming the route's methods, as Allow does. (On no route it is the 404
-  // envelope, which in `envelope` mode is a 200 too: checked as an envelope below.)
+  // envelope, which in `envelope` mode is a 200 too; without Host it is refused: both checked as envelopes below.)
   const methods = routeMethods(cfg, path)
-  if (c.method === 'OPTIONS' && methods !== undefined) {
+  if (c.method === 'OPTIONS' && methods !== undefined && c.host) {
     const allow = o.headers.get('allow')?.[0]
     if (o.status !== 200 || allow !== methods.join(', ') || text !== JSON.stringify({ data: { allow: methods }, status: { code: 'OK', description: '', message: '' } })) {
       v.push(`OPTIONS on a route: HTTP ${o.status}, Allow ${JSON.stringify(allow)}, ${JSON.stringify(text.slice(0, 160))}`)
