@@ -1,7 +1,8 @@
 /**
  * @module app
- * The Koa app factory: a tiny core of composable middleware (request log, observer, error guard) and a router with
- * the Web API routes under the base path plus the operational routes.
+ * The Koa app factory: a tiny core of composable middleware (closing connections whose body was not read, request
+ * log, observer, Host check, error guard, no-store on credential routes, OPTIONS) and a router, matching paths
+ * exactly, with the Web API routes under the base path plus the operational routes.
  */
 import { Router } from '@koa/router'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
