@@ -1,44 +1,44 @@
 /**
  * @module store-readiness
  * What `/health/ready` asks (docs/operations.md, "Health"): can a token be issued right now? The store must answer,
- * be migrated (ping) and accept a write (checkWritable), within a bounded time. The answer is kept for a moment, and
- * concurrent askers share one probe, so a load balancer polling often costs one small write per second at most.
+ * be migrated (ping, asked every time: a read) and accept a write (checkWritable), within a bounded time. A write
+ * that succeeded is trusted for a moment, and concurrent askers share one probe, so a load balancer polling often
+ * costs one small write per second at most; a failed one is asked again on the next poll, so recovery shows at once.
  */
 import type { Store } from './store.js'
 
 export interface ReadinessOptions {
   /** Past this the store counts as not ready (a hung store must not hang the probe). */
   readonly timeoutMs: number
-  /** How long an answer is reused (default 1000 ms). */
+  /** How long a successful write probe is trusted (default 1000 ms). */
   readonly cacheMs?: number
 }
 
 export const storeReadiness = (store: Pick<Store, 'ping' | 'checkWritable'>, options: ReadinessOptions): (() => Promise<boolean>) => {
   const cacheMs = options.cacheMs ?? 1_000
-  let last: { readonly at: number; readonly ready: boolean } | undefined
-  let probing: Promise<boolean> | undefined
+  let wroteAt: number | undefined
+  let probing: Promise<void> | undefined
 
-  const probe = () =>
+  const writable = async () => {
+    if (wroteAt !== undefined && Date.now() - wroteAt < cacheMs) return
+    await (probing ??= store.checkWritable().finally(() => {
+      probing = undefined
+    }))
+    wroteAt = Date.now()
+  }
+
+  return () =>
     new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), options.timeoutMs)
       store
         .ping()
-        .then(() => store.checkWritable())
+        .then(writable)
         .then(
           () => resolve(true),
           () => resolve(false),
         )
         .finally(() => clearTimeout(timer))
     })
-
-  return () => {
-    if (last && Date.now() - last.at < cacheMs) return Promise.resolve(last.ready)
-    return (probing ??= probe().then((ready) => {
-      last = { at: Date.now(), ready }
-      probing = undefined
-      return ready
-    }))
-  }
 }
 
 /** The service refuses to start on a store it cannot write (a token could not be issued); the CLI exits 2. */

@@ -56,8 +56,9 @@ export const READY_TIMEOUT_MS = 2_000
 const shownDatabase = (config: Config): string => (config.db.engine === 'sqlite' ? config.db.path : '(PostgreSQL, DATABASE_URL)')
 
 /**
- * The store, opened and migrated, refused (StoreNotWritableError) when it does not accept a write: the service must
- * not start, and say it is ready, on a database where no token can be issued.
+ * The store, opened and migrated, refused (StoreNotWritableError) when it refuses a write (read-only, full, no
+ * privilege): the service must not start, and say it is ready, on a database where no token can be issued. Other
+ * failures of the probe (a store given unmigrated, a lock held for long) start the service; readiness tells.
  */
 const openWritableStore = async (config: Config, given: Store | undefined): Promise<Store> => {
   let store: Store
@@ -69,6 +70,7 @@ const openWritableStore = async (config: Config, given: Store | undefined): Prom
   try {
     await store.checkWritable()
   } catch (e) {
+    if (!isWriteRefusal(e)) return store
     await store.close().catch(() => undefined)
     throw new StoreNotWritableError(shownDatabase(config), e)
   }
