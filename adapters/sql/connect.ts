@@ -15,6 +15,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely'
 import pg from 'pg'
 import type { DatabaseUrl } from '../../composition/config.js'
+import { JOURNAL_SIZE_LIMIT } from './checkpointer.js'
 import type { Database, Engine } from './schema.js'
 
 export interface ConnectOptions {
@@ -124,7 +125,10 @@ const openSqlite = (path: string, options: ConnectOptions): Connection => {
   const raw = new BetterSqlite3(path)
   try {
     raw.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMillis ?? 5_000))}`)
-    if (!inMemory) raw.pragma('journal_mode = WAL')
+    if (!inMemory) {
+      raw.pragma('journal_mode = WAL')
+      raw.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`)
+    }
     raw.pragma('synchronous = NORMAL')
     raw.pragma('foreign_keys = ON')
   } catch (e) {

@@ -22,7 +22,7 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely'
 import type pg from 'pg'
-import { offloadCheckpoints } from './checkpointer.js'
+import { offloadCheckpoints, type OffloadedCheckpoints } from './checkpointer.js'
 import type { NativeHandle } from './connect.js'
 import type { Database } from './schema.js'
 
@@ -234,14 +234,14 @@ class SqliteHotPath implements HotPath {
   /** Set while a transaction of the Kysely side holds the connection: nothing here may run inside it. */
   private held: Promise<void> | undefined
   private closed = false
-  /** Takes the WAL checkpoints back from the checkpointer thread (see checkpointer.ts). */
-  private readonly releaseCheckpoints: () => Promise<void>
+  /** The WAL checkpoints, run on the checkpointer's thread (see checkpointer.ts). */
+  private readonly checkpoints: OffloadedCheckpoints
 
   constructor(
     private readonly db: BetterSqlite3.Database,
     queries: Statements,
   ) {
-    this.releaseCheckpoints = offloadCheckpoints(db)
+    this.checkpoints = offloadCheckpoints(db)
     this.cache = new ReadCache(db.prepare('pragma data_version').pluck())
     this.begin = db.prepare('begin immediate')
     this.commit = db.prepare('commit')
@@ -372,6 +372,8 @@ class SqliteHotPath implements HotPath {
       return
     }
     for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i] as never)
+    // Between two batches, nothing commits: a truncation of the WAL can finish here (checkpointer.ts).
+    this.checkpoints.truncateIfLarge()
   }
 
   async exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -391,7 +393,7 @@ class SqliteHotPath implements HotPath {
     while (this.held) await this.held
     this.flush()
     this.closed = true
-    await this.releaseCheckpoints()
+    await this.checkpoints.release()
   }
 }
 
