@@ -3,7 +3,8 @@ import type { Store } from '../../adapters/store.js'
 import { migrateDatabase, openSqlStore } from '../../adapters/sql/open-store.js'
 import { migrations } from '../../adapters/sql/migrations.js'
 import { describeWithPostgres, postgresTestUrl, withPostgresSchema, withSearchPath, type PostgresSchema } from '../support/postgres.js'
-import { addAttempt, storeContract } from './store-contract.js'
+import { addAttempt } from '../support/attempts.js'
+import { storeContract } from './store-contract.js'
 import { clearCode, clearKey, provisionDigestedSecrets, secretColumnProblems, testDigest } from './sql-secrets.js'
 
 await describeWithPostgres('PostgreSQL store', () => {

@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { addAttempt } from './store-contract.js'
+import { addAttempt } from '../support/attempts.js'
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest'
 import type { DatabaseUrl } from '../../composition/config.js'
 import type { AuditEvent, User } from '../../core/index.js'

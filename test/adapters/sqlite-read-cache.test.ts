@@ -18,7 +18,7 @@ import { connect } from '../../adapters/sql/connect.js'
 import { runMigrations } from '../../adapters/sql/migrations.js'
 import { openSqlStore } from '../../adapters/sql/open-store.js'
 import { SqlStore } from '../../adapters/sql/sql-store.js'
-import { addAttempt } from './store-contract.js'
+import { addAttempt } from '../support/attempts.js'
 import type { Store } from '../../adapters/store.js'
 
 const NOW = 1_700_000_000

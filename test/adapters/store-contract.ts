@@ -10,7 +10,9 @@ import {
   afterClaim, afterGiveBack, isAccessTokenUsable, type AccessToken, type AuditEvent, type Consumer, type IdentityLink, type IdentityProvider,
   type Organisation, type Unit, type User,
 } from '../../core/index.js'
-import type { AttemptCount, AttemptCounters, Store, StoredKey } from '../../adapters/store.js'
+import type { AttemptCount, Store, StoredKey } from '../../adapters/store.js'
+import { addAttempt } from '../support/attempts.js'
+import { storageBoundsContract } from './store-contract-bounds.js'
 
 export interface StoreUnderTest {
   readonly store: Store
@@ -18,16 +20,6 @@ export interface StoreUnderTest {
   cleanup(): Promise<void>
   /** Opens another instance on the same database (stores shared by several instances); closed by the contract. */
   openAnother?(): Promise<Store>
-}
-
-/**
- * Counts one attempt as the failures of the lock-out do, with a limit no test reaches: a claim (see core/lockout.ts
- * afterClaim) that is never refused.
- */
-export const addAttempt = async (store: AttemptCounters, subject: string, now: number, windowSeconds: number): Promise<AttemptCount> => {
-  const c = await store.claimAttempt(subject, { now, staleAtOrBefore: now - windowSeconds, limit: 1_000_000 })
-  if (c === undefined) throw new Error(`addAttempt: the claim on ${subject} was refused`)
-  return c
 }
 
 // -- a small world ------------------------------------------------------------------------------------------------
@@ -616,6 +608,8 @@ export const storeContract = (name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.listOrganisations()).toEqual([])
       })
     })
+
+    storageBoundsContract(() => ({ store, ...(sut.openAnother ? { openAnother: sut.openAnother } : {}) }), options)
 
     describe('the store itself', () => {
       test('ping answers when the store is reachable', async () => {
