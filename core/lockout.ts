@@ -81,11 +81,14 @@ export const afterClaim = (current: AttemptCount | undefined, c: CounterClaim): 
   return current.failures < c.limit ? { failures: current.failures + 1, windowStart: current.windowStart } : undefined
 }
 
-/** Giving a claim back takes one off the window it was counted in, and nothing off a window started since. */
-export const afterGiveBack = (current: AttemptCount | undefined, windowStart: number): AttemptCount | undefined =>
-  current !== undefined && current.windowStart === windowStart && current.failures > 0
-    ? { failures: current.failures - 1, windowStart }
-    : current
+/**
+ * Giving a claim back takes one off the window it was counted in, and nothing off a window started since; a counter
+ * left at 0 counts nothing and is removed (undefined), so successful logins leave no rows behind.
+ */
+export const afterGiveBack = (current: AttemptCount | undefined, windowStart: number): AttemptCount | undefined => {
+  if (current === undefined || current.windowStart !== windowStart || current.failures <= 0) return current
+  return current.failures === 1 ? undefined : { failures: current.failures - 1, windowStart }
+}
 
 /** Seconds until a locked-out subject may try again: the rest of its window, at least 1. */
 export const retryAfterSeconds = (windowStart: number, now: number, windowSeconds: number): number =>
@@ -102,7 +105,7 @@ export const onSuccess: Readonly<Record<SubjectKind, 'reset' | 'giveBack'>> = { 
 export interface AttemptCounter {
   /** Applies `afterClaim` atomically (across instances sharing the database too): the count after, or undefined when refused. */
   claimAttempt(key: string, claim: CounterClaim): Promise<AttemptCount | undefined>
-  /** Applies `afterGiveBack` atomically. */
+  /** Applies `afterGiveBack` atomically (a counter left at 0 may be removed at once or later: it counts nothing). */
   giveBackAttempt(key: string, windowStart: number): Promise<void>
   clearAttempts(key: string): Promise<void>
   getAttempts(key: string): Promise<AttemptCount | undefined>

@@ -138,7 +138,8 @@ export class MemoryStore implements Store {
   giveBackAttempt = (subject: string, windowStart: number) =>
     this.op(() => {
       const next = afterGiveBack(this.t.attempts.get(subject), windowStart)
-      if (next !== undefined) this.t.attempts.set(subject, { subject, ...next })
+      if (next === undefined) this.t.attempts.delete(subject)
+      else this.t.attempts.set(subject, { subject, ...next })
     })
   clearAttempts = (subject: string) => this.op(() => void this.t.attempts.delete(subject))
 

@@ -156,6 +156,10 @@ const compileQueries = (db: Kysely<Database>, engine: Engine) => {
         .where('window_start', '=', arg<number>(1))
         .where('failures', '>', 0),
     ),
+    // Then a counter left at 0 goes (whatever its window: it counts nothing). A separate statement after the update,
+    // so that concurrent give-backs each take one off before either deletes, and a claim that came between them
+    // (the row at 1 again) is not deleted.
+    dropEmptyAttempts: new Prepared<never>('ca_drop_empty_attempts', db.deleteFrom('attempt_counters').where('subject', '=', arg(0)).where('failures', '<=', 0)),
     clearAttempts: new Prepared<never>('ca_clear_attempts', db.deleteFrom('attempt_counters').where('subject', '=', arg(0))),
     record: auditInsert(db, engine),
     writeProbe: writeProbe(db),
@@ -338,7 +342,11 @@ export class SqlStore implements Store {
   }
 
   async giveBackAttempt(subject: string, windowStart: number): Promise<void> {
-    await this.write(this.q.giveBackAttempt, [subject, windowStart], false)
+    const take = () => this.write(this.q.giveBackAttempt, [subject, windowStart], false)
+    const drop = () => this.write(this.q.dropEmptyAttempts, [subject], false)
+    // SQLite's hot path runs its queue in order, so both join one group commit; elsewhere the second waits.
+    if (this.hot && this.engine === 'sqlite') await Promise.all([take(), drop()])
+    else await take().then(drop)
   }
 
   async clearAttempts(subject: string): Promise<void> {
