@@ -8,7 +8,8 @@ import type { Logger } from 'pino'
 import type Koa from 'koa'
 import { dirname, join } from 'node:path'
 import {
-  issueSessionToken, verifySessionToken, type AttemptLimiter, type Clock, type IdentityVerifier, type IdSource,
+  eitherRevocation, issueSessionToken, releaseSessionToken, sessionRevocationCheck, verifySessionToken, type AttemptLimiter,
+  type Clock, type IdentityVerifier, type IdSource,
   type PassCodeHasher, type SecretDigest,
 } from '../core/index.js'
 import { storeAttemptLimiter } from '../adapters/attempt-limiter.js'
@@ -124,6 +125,7 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
     const clock = ctx.get(TYPES.Clock)
     const log = ctx.get(TYPES.Logger)
     const metrics = ctx.get(TYPES.Metrics)
+    const audit = metrics.auditing(store)
     const issue = issueSessionToken({
       release: config.release,
       claimTimes: config.claimTimes,
@@ -138,11 +140,17 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       identityLinks: store,
       limiter: await ctx.getAsync(TYPES.Limiter),
       signer: ring.signer,
-      audit: metrics.auditing(store),
+      audit,
     })
-    // The revocation check asks the store about each session at most once per REVOCATION_CACHE_SECONDS (0: every time).
-    const revocation = config.revocationCheck ? cachedRevocationCheck(store, clock, config.revocationCacheSeconds) : undefined
-    const verify = verifySessionToken({ verifier: ring.verifier, clock, ...(revocation ? { revocation } : {}) })
+    // A released session is refused on every request (release is an explicit act; one indexed read, uncached). The
+    // full check (key and access token behind the session) asks the store about each session at most once per
+    // REVOCATION_CACHE_SECONDS (0: every time), when REVOCATION_CHECK is on.
+    const released = sessionRevocationCheck({ ledger: store, keys: store, accessTokens: store }, 'release')
+    const revocation = config.revocationCheck
+      ? eitherRevocation(released, cachedRevocationCheck(store, clock, config.revocationCacheSeconds))
+      : released
+    const verify = verifySessionToken({ verifier: ring.verifier, clock, revocation })
+    const releaseSession = releaseSessionToken({ verifier: ring.verifier, clock, ledger: store, audit })
     // The JWKS route exists when the ring holds asymmetric keys at start-up; moving from HS256 to ES256/EdDSA by a
     // key reload (SIGHUP) publishes it after the next restart.
     const jwks = ring.publicJwks().keys.length > 0
@@ -156,6 +164,7 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       trustProxy: config.trustProxy,
       issue,
       verify,
+      releaseSession,
       log,
       ...(jwks ? { jwks: () => ring.publicJwks() } : {}),
       ready: pingWithin(store, READY_TIMEOUT_MS),

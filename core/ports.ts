@@ -137,6 +137,23 @@ export type AuditEvent =
       readonly subject: AttemptSubject
       readonly clientAddress: string
     }
+  | {
+      /** A session released (logged out): by its consumer through the release route, or by an operator. */
+      readonly type: 'released'
+      readonly at: number
+      readonly sessionId: string
+      readonly organisation: string
+      readonly accountsReceivableId: string
+      readonly by: 'consumer' | 'operator'
+      readonly clientAddress?: string
+    }
+  | {
+      /** An operator cleared a subject's failure count: it may try again at once. */
+      readonly type: 'lockout_cleared'
+      readonly at: number
+      readonly subject: AttemptSubject
+      readonly failures: number
+    }
 
 /** Never given a secret or a token. */
 export interface AuditLog {

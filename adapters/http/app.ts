@@ -6,9 +6,10 @@
 import { Router } from '@koa/router'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import Koa, { type Middleware } from 'koa'
-import { authError, type AuthError, type ConsumerSession, type IssuedToken, type IssueRequest, type Release } from '../../core/index.js'
+import { authError, type AuthError, type ConsumerSession, type IssuedToken, type IssueRequest, type Release, type ReleaseRequest } from '../../core/index.js'
 import { errorEnvelope, okEnvelope, type HttpStatusMode } from './envelope.js'
 import { errorsMiddleware, type ErrorLogger } from './errors-middleware.js'
+import { RELEASE_PATH, releaseRoute } from './release-route.js'
 import { requestLog, type RequestLogger } from './request-log.js'
 import { sendOk } from './respond.js'
 import { consumerSession, type SessionState } from './session-middleware.js'
@@ -23,6 +24,8 @@ export interface HttpAppDeps {
   readonly trustProxy: boolean
   readonly issue: (request: IssueRequest) => TaskEither<AuthError, IssuedToken>
   readonly verify: (token: unknown) => TaskEither<AuthError, ConsumerSession>
+  /** Releases (logs out) a session: POST {base}/authentication/token/release (the route exists when given). */
+  readonly releaseSession?: (request: ReleaseRequest) => TaskEither<AuthError, ConsumerSession>
   readonly log: RequestLogger & ErrorLogger
   /** Public keys of an asymmetric ring, served at /.well-known/jwks.json; absent for HS256. */
   readonly jwks?: () => { keys: ReadonlyArray<object> }
@@ -64,6 +67,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
     consumerSession({ verify: deps.verify, httpStatus: deps.httpStatus }),
     (ctx) => sendOk(ctx, { session: (ctx.state as SessionState).session }),
   )
+  if (deps.releaseSession) router.post(base + RELEASE_PATH, releaseRoute({ httpStatus: deps.httpStatus, releaseSession: deps.releaseSession }))
   if (deps.jwks) {
     const jwks = deps.jwks
     router.get('/.well-known/jwks.json', (ctx) => {

@@ -11,6 +11,7 @@ import {
 import type { HttpStatusMode } from './envelope.js'
 import { SESSION_PATH } from './app.js'
 import { MAX_BODY_BYTES } from './json-body.js'
+import { RELEASE_PATH } from './release-route.js'
 import { TOKEN_PATH } from './token-route.js'
 
 export const OPENAPI_PATH = '/openapi.json'
@@ -238,6 +239,25 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
         tags: ['Web API'],
         security: [{ sessionTokenQuery: [] }, { sessionTokenBearer: [] }],
         responses: responses(json('The session the token carries', ref('schemas', 'SessionEnvelope')), [401, 500, 503]),
+      },
+    },
+    [basePath + RELEASE_PATH]: {
+      post: {
+        operationId: 'releaseSessionToken',
+        summary: 'authentication/token/release: releases (logs out) a session token',
+        description: 'The token is taken from the token field of a JSON body (or the token query parameter), else from Authorization: Bearer. ' +
+          'From then on the session route refuses it, and so does every verifier with a revocation check (within its cache time). ' +
+          'Releasing a released session again answers OK.',
+        tags: ['Web API'],
+        security: [{ sessionTokenBearer: [] }, {}],
+        requestBody: {
+          required: false,
+          content: { 'application/json': { schema: { type: 'object', properties: { token: { type: 'string', description: 'The session token' } } } } },
+        },
+        responses: responses(
+          { description: 'Released (data is null)', headers: { 'Cache-Control': { schema: { const: 'no-store' } } }, content: { 'application/json': { schema: okEnvelope({ type: 'null' }) } } },
+          [401, 500, 503],
+        ),
       },
     },
     ...(options.jwks

@@ -4,10 +4,11 @@
  * contract suite holds it to that.
  */
 import {
-  isAccessTokenUsable, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
+  sessionRevocationCheck, type SessionRecord, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
   type IdentityProvider, type KeyStatus, type Organisation, type Unit, type User,
 } from '../../core/index.js'
-import type { AttemptCount, Store, StoredAuditEvent, StoredKey } from '../store.js'
+import { auditMatches, recordOf, summaryOf } from '../operations.js'
+import type { AttemptCount, AuditQuery, Store, StoredAuditEvent, StoredKey } from '../store.js'
 
 const k2 = (a: string, b: string) => `${a}\u0000${b}`
 const k3 = (a: string, b: string, c: string) => `${a}\u0000${b}\u0000${c}`
@@ -64,15 +65,26 @@ export class MemoryStore implements Store {
   record = (event: AuditEvent) => this.op(() => void this.t.audit.push({ id: this.t.audit.length + 1, event }))
   listAuditEvents = (sinceId = 0) => this.op(() => this.t.audit.filter((e) => e.id > sinceId))
 
-  isRevoked = (sessionId: string, nowSeconds: number) =>
-    this.op(() => {
+  sessionRecord = (sessionId: string) =>
+    this.op((): SessionRecord | undefined => {
       const issued = this.t.audit.find((e) => e.event.type === 'issued' && e.event.sessionId === sessionId)?.event
-      if (!issued || issued.type !== 'issued') return true
-      const key = issued.keyDigest === undefined ? undefined : this.t.keys.get(issued.keyDigest)
-      if (issued.keyDigest !== undefined && key?.status !== 'ACTIVE') return true
-      const token = issued.accessTokenId === undefined ? undefined : this.t.accessTokens.get(issued.accessTokenId)
-      return issued.accessTokenId !== undefined && !(token && isAccessTokenUsable(token, nowSeconds))
+      if (issued?.type !== 'issued') return undefined
+      const released = this.t.audit.some((e) => e.event.type === 'released' && e.event.sessionId === sessionId)
+      return recordOf(issued, released)
     })
+  isRevoked = sessionRevocationCheck({ ledger: this, keys: this, accessTokens: this }).isRevoked
+
+  listSessions = (organisation: string, accountsReceivableId: string, nowSeconds: number) =>
+    this.op(() => {
+      const released = new Set(this.t.audit.flatMap((e) => (e.event.type === 'released' ? [e.event.sessionId] : [])))
+      return this.t.audit
+        .flatMap((e) => (e.event.type === 'issued' ? [e.event] : []))
+        .filter((e) => e.organisation === organisation && e.accountsReceivableId === accountsReceivableId && e.expiresAt > nowSeconds)
+        .reverse()
+        .map((e) => summaryOf(e, released.has(e.sessionId)))
+    })
+  listAttemptCounts = () => this.op(() => [...this.t.attempts.values()].sort((a, b) => a.subject.localeCompare(b.subject)))
+  queryAuditEvents = (q: AuditQuery) => this.op(() => [...this.t.audit].reverse().filter(auditMatches(q)).slice(0, q.limit))
 
   upsertOrganisation = (o: Organisation) => this.op(() => void this.t.organisations.set(o.id, o))
   upsertUnit = (u: Unit) => this.op(() => void this.t.units.set(k2(u.organisation, u.id), u))

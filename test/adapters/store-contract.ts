@@ -10,6 +10,7 @@ import {
   type Organisation, type Unit, type User,
 } from '../../core/index.js'
 import type { Store, StoredKey } from '../../adapters/store.js'
+import { operationsContract } from './operations-contract.js'
 
 export interface StoreUnderTest {
   readonly store: Store
@@ -532,5 +533,7 @@ export const storeContract = (name: string, makeStore: () => Promise<StoreUnderT
         await expect(store.ping()).resolves.toBeUndefined()
       })
     })
+
+    operationsContract({ store: () => store, now: NOW, seedAll, issued })
   })
 }

@@ -12,6 +12,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSecrets } from '../../adapters/crypto/secrets.js'
 import { routeTable, SESSION_PATH } from '../../adapters/http/app.js'
+import { RELEASE_PATH } from '../../adapters/http/release-route.js'
 import { MemoryStore } from '../../adapters/memory/memory-store.js'
 import { decodeConfig } from '../../composition/config.js'
 import { buildContainer, TYPES } from '../../composition/container.js'
@@ -227,6 +228,7 @@ describe('the documented responses', () => {
     for (const dep of [d, envelope]) {
       const token = '/crmapi/rest/v2/authentication/consumer_application_key/token'
       const session = `/crmapi/rest/v2${SESSION_PATH}`
+      const release = `/crmapi/rest/v2${RELEASE_PATH}`
       const json = { 'Content-Type': 'application/json' }
       const post = (body: string, headers: Record<string, string> = {}) => rawRequest(dep.url, { path: token, headers: { ...json, ...headers }, body })
       const ok = await post(EXAMPLE_BODY, { Authorization: EXAMPLE_AUTHORIZATION })
@@ -240,6 +242,10 @@ describe('the documented responses', () => {
         [session, 'GET', await rawRequest(dep.url, { method: 'GET', path: `${session}?token=${ok.json.data.token}` })],
         [session, 'GET', await rawRequest(dep.url, { method: 'GET', path: session, headers: { Authorization: `Bearer ${ok.json.data.token}` } })],
         [session, 'GET', await rawRequest(dep.url, { method: 'GET', path: `${session}?token=nope` })],
+        [release, 'POST', await rawRequest(dep.url, { path: release, headers: json, body: JSON.stringify({ token: ok.json.data.token }) })],
+        [release, 'POST', await rawRequest(dep.url, { path: release, headers: { Authorization: `Bearer ${ok.json.data.token}` } })],
+        [release, 'POST', await rawRequest(dep.url, { path: release, headers: json, body: '{"token":"nope"}' })],
+        [session, 'GET', await rawRequest(dep.url, { method: 'GET', path: `${session}?token=${ok.json.data.token}` })],
         ['/health/live', 'GET', await rawRequest(dep.url, { method: 'GET', path: '/health/live' })],
         ['/health/ready', 'GET', await rawRequest(dep.url, { method: 'GET', path: '/health/ready' })],
         ['/metrics', 'GET', await rawRequest(dep.url, { method: 'GET', path: '/metrics' })],
@@ -254,9 +260,9 @@ describe('the documented responses', () => {
         dep.store.unavailable = false
       }
       const statuses = exchanges.map(([, , r]) => r.status)
-      if (dep === d) expect(statuses).toEqual([200, 400, 401, 403, 415, 413, 200, 200, 401, 200, 200, 200, 404, 405, 503, 503])
+      if (dep === d) expect(statuses).toEqual([200, 400, 401, 403, 415, 413, 200, 200, 401, 200, 200, 401, 401, 200, 200, 200, 404, 405, 503, 503])
       // Envelope mode: every failure is 200, except readiness, which keeps its real status for load balancers.
-      else expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 503])
+      else expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 503])
       for (const [path, method, r] of exchanges) check(dep, path, method, r)
     }
   })
