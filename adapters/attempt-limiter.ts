@@ -16,7 +16,8 @@ export const defaultLockoutPolicy: LockoutPolicy = {
   thresholds: { identifier: 5, key: 100, address: 20 },
 }
 
-const subjectKey = (s: AttemptSubject) => `${s.kind}:${s.id}`
+/** The attempt-counter row a subject's failures are kept in (also what `lockouts clear` clears). */
+export const subjectKey = (s: AttemptSubject) => `${s.kind}:${s.id}`
 
 export const storeAttemptLimiter = (counters: AttemptCounters, policy: LockoutPolicy = defaultLockoutPolicy): AttemptLimiter => ({
   async lockedFor(subjects, now) {

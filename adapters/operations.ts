@@ -10,6 +10,8 @@ import type { AuditQuery, SessionSummary, StoredAuditEvent } from './store.js'
 type Issued = Extract<AuditEvent, { type: 'issued' }>
 
 export const recordOf = (issued: Issued, released: boolean): SessionRecord => ({
+  organisation: issued.organisation,
+  accountsReceivableId: issued.accountsReceivableId,
   ...(issued.keyDigest !== undefined && { keyDigest: issued.keyDigest }),
   ...(issued.accessTokenId !== undefined && { accessTokenId: issued.accessTokenId }),
   released,

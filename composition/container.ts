@@ -151,11 +151,10 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       : released
     const verify = verifySessionToken({ verifier: ring.verifier, clock, revocation })
     const releaseSession = releaseSessionToken({ verifier: ring.verifier, clock, ledger: store, audit })
-    // The JWKS route exists when the ring holds asymmetric keys at start-up; moving from HS256 to ES256/EdDSA by a
-    // key reload (SIGHUP) publishes it after the next restart.
-    const jwks = ring.publicJwks().keys.length > 0
+    // The JWKS route reads the ring on each request: a reload (SIGHUP) that brings in an ES256 or EdDSA key publishes
+    // it at once, and one that leaves only HS256 keys makes the route answer 404 again.
     const openapi = openApiDocument({
-      basePath: config.basePath, release: config.release, jwks, httpStatus: config.httpStatus, version: packageVersion(),
+      basePath: config.basePath, release: config.release, jwks: true, httpStatus: config.httpStatus, version: packageVersion(),
     })
     return createHttpApp({
       basePath: config.basePath,
@@ -166,7 +165,7 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       verify,
       releaseSession,
       log,
-      ...(jwks ? { jwks: () => ring.publicJwks() } : {}),
+      jwks: () => ring.publicJwks(),
       ready: pingWithin(store, READY_TIMEOUT_MS),
       observe: metrics.observe,
       extraRoutes: (router) => {

@@ -9,6 +9,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 // fp-ts's TaskEither, with combinators cheaper per request (task-either.ts).
 import * as TE from './task-either.js'
 import { resolveCredentials, type AuthenticationCode, type CredentialMode, type Credentials, type IdentifierPassCode, type IdentityJwt } from './credentials.js'
+import { identifierSubject } from './attempt-subjects.js'
 import { authError, type AuthError } from './errors.js'
 import { isAccessTokenUsable, type AccessToken, type User, type WebApiKey } from './model.js'
 import type {
@@ -206,10 +207,10 @@ export const issueSessionToken = (deps: IssueDeps) => {
     pipe(
       authenticateKey(c.key, attempt),
       TE.chain(({ key, user }) => {
-        const identifierSubject: AttemptSubject = { kind: 'identifier', id: `${key.organisation}/${c.identifier}` }
+        const subject = identifierSubject(key.organisation, c.identifier)
         return pipe(
           // Counted now, not after the verification: concurrent attempts must not all pass a check of a count of 0.
-          claimAttempt(identifierSubject, attempt),
+          claimAttempt(subject, attempt),
           TE.chain(() => fromPort(() => accessTokens.findByIdentifier(key.organisation, c.identifier))),
           // An unknown identifier costs a dummy verification, so timing does not tell which identifiers exist.
           TE.chain((t) =>
@@ -217,7 +218,7 @@ export const issueSessionToken = (deps: IssueDeps) => {
           ),
           TE.chain((t) => (t && isAccessTokenUsable(t, clock.nowSeconds()) ? TE.right(t) : TE.left(INVALID_ACCESS_TOKEN))),
           // The credential is right: the identifier's count starts again (also when the unit is then refused).
-          TE.chainFirst(() => fromPort(() => limiter.reset(identifierSubject))),
+          TE.chainFirst(() => fromPort(() => limiter.reset(subject))),
           TE.map((t) => ({ subject: consumerSubject(t, user.username), user, accessTokenId: t.id, key })),
         )
       }),

@@ -8,8 +8,10 @@
 import type { KeyStore, RevocationCheck } from './ports.js'
 import { isAccessTokenUsable, type AccessToken, type WebApiKey } from './model.js'
 
-/** What the audit log knows of a session: what produced it, and whether it was released since. */
+/** What the audit log knows of a session: whose it is, what produced it, and whether it was released since. */
 export interface SessionRecord {
+  readonly organisation: string
+  readonly accountsReceivableId: string
   readonly keyDigest?: string
   readonly accessTokenId?: string
   readonly released: boolean

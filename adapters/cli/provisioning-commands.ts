@@ -12,17 +12,12 @@ import { keyPrefix } from '../provisioning/ids.js'
 import { formatIssue, formatPath, type EntryName, type ImportIssue } from '../provisioning/import-document.js'
 import { describeSummary, importDocumentChecked, type ImportSummary } from '../provisioning/import.js'
 import type { StoredKey } from '../store.js'
-import { dbOption, jsonOption, storeConfig, storeOptions, withStore, type StoreContext } from './context.js'
-import { flag, iso, json, str, strs, table, UsageError, type CliIo, type Command, type OptionSpec, type Parsed, type Row } from './kit.js'
+import { dbOption, jsonOption, keyDigestCandidates, storeConfig, storeOptions, withStore, type StoreContext } from './context.js'
+import { flag, iso, print, str, strs, table, UsageError, type CliIo, type Command, type OptionSpec, type Parsed, type Row } from './kit.js'
 
 const PROGRAM = 'consumer-auth'
 
 const organisationFilter: Record<string, OptionSpec> = { organisation: { type: 'string', value: 'ID', help: 'only this organisation' } }
-
-const print = (io: CliIo, args: Parsed, data: unknown, text: () => string) => {
-  io.stdout.write(flag(args, 'json') ? json(data) : text())
-  return 0
-}
 
 /** Reads a JSON file; a missing or unparsable file is a UsageError naming it. */
 const readJsonFile = async (path: string, what: string): Promise<unknown> => {
@@ -256,10 +251,7 @@ const keysRevoke: Command = {
   options: { ...storeOptions, ...jsonOption },
   run: (args, io) =>
     withStore(args, io, async (ctx) => {
-      const given = args.positionals[0]!.trim()
-      const { digest } = await ctx.importDeps()
-      const candidates = [digest.digest(given), ...(/^[0-9a-fA-F]{64}$/.test(given) ? [given.toLowerCase()] : [])]
-      for (const d of candidates) {
+      for (const d of await keyDigestCandidates(ctx, args.positionals[0]!)) {
         const key = await ctx.store.findKeyByDigest(d)
         if (!key) continue
         await ctx.store.setKeyStatus(d, 'REVOKED')

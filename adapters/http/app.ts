@@ -27,7 +27,7 @@ export interface HttpAppDeps {
   /** Releases (logs out) a session: POST {base}/authentication/token/release (the route exists when given). */
   readonly releaseSession?: (request: ReleaseRequest) => TaskEither<AuthError, ConsumerSession>
   readonly log: RequestLogger & ErrorLogger
-  /** Public keys of an asymmetric ring, served at /.well-known/jwks.json; absent for HS256. */
+  /** Public keys of the ring's asymmetric keys, served at /.well-known/jwks.json (404 while there are none). */
   readonly jwks?: () => { keys: ReadonlyArray<object> }
   /** Is the store reachable and migrated? */
   readonly ready: () => Promise<boolean>
@@ -71,8 +71,12 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   if (deps.jwks) {
     const jwks = deps.jwks
     router.get('/.well-known/jwks.json', (ctx) => {
+      const set = jwks()
+      // Read per request, so the route follows the ring through reloads; a ring without an asymmetric key has
+      // nothing to publish, and the path answers as an unknown one does (404 METHODNOTAVAILABLE).
+      if (set.keys.length === 0) return void (ctx.status = 404)
       ctx.set('Cache-Control', 'public, max-age=300')
-      ctx.body = jwks()
+      ctx.body = set
     })
   }
   router.get('/health/live', (ctx) => sendOk(ctx, { status: 'live' }))

@@ -265,9 +265,11 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
           '/.well-known/jwks.json': {
             get: {
               operationId: 'jwks',
-              summary: 'The public keys that verify session tokens (asymmetric key rings only)',
+              summary: 'The public keys that verify session tokens (ES256 and EdDSA keys of the ring)',
+              description: 'Follows the key ring through reloads (SIGHUP); while the ring holds no asymmetric key the path answers 404.',
               tags: ['Operations'],
               responses: {
+                '404': ref('responses', 'NotFound'),
                 '200': json('A JSON Web Key Set (RFC 7517)', {
                   type: 'object',
                   required: ['keys'],

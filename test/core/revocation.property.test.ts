@@ -56,6 +56,7 @@ describe('revocationOf', () => {
 })
 
 describe('sessionRevocationCheck', () => {
+  const whose = { organisation: 'o', accountsReceivableId: 'A' }
   const setup = (record: SessionRecord | undefined) => {
     const asked: string[] = []
     const deps = {
@@ -67,16 +68,16 @@ describe('sessionRevocationCheck', () => {
   }
 
   it('the release scope reads only the record; the full scope the key and access token too', async () => {
-    const a = setup({ keyDigest: 'k', accessTokenId: 'at', released: false })
+    const a = setup({ ...whose, keyDigest: 'k', accessTokenId: 'at', released: false })
     expect(await sessionRevocationCheck(a.deps, 'release').isRevoked('S', T)).toBe(false)
     expect(a.asked).toEqual(['record:S'])
     expect(await sessionRevocationCheck(a.deps, 'all').isRevoked('S', T)).toBe(true)
     expect(await readSessionStanding(a.deps, 'S', 'all')).toEqual({
       released: false, key: expect.objectContaining({ status: 'ACTIVE' }), accessToken: expect.objectContaining({ state: 'SUSPENDED' }),
     })
-    const gone = setup({ keyDigest: 'missing', released: false })
+    const gone = setup({ ...whose, keyDigest: 'missing', released: false })
     expect(await readSessionStanding(gone.deps, 'S', 'all')).toEqual({ released: false, key: null })
-    const released = setup({ keyDigest: 'k', released: true })
+    const released = setup({ ...whose, keyDigest: 'k', released: true })
     expect(await sessionRevocationCheck(released.deps, 'all').isRevoked('S', T)).toBe(true)
     expect(released.asked).toEqual(['record:S'])
   })
