@@ -164,6 +164,7 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       issue,
       verify,
       releaseSession,
+      corsOrigins: config.corsOrigins,
       log,
       jwks: () => ring.publicJwks(),
       ready: pingWithin(store, READY_TIMEOUT_MS),

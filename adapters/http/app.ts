@@ -7,6 +7,7 @@ import { Router } from '@koa/router'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import Koa, { type Middleware } from 'koa'
 import { authError, type AuthError, type ConsumerSession, type IssuedToken, type IssueRequest, type Release, type ReleaseRequest } from '../../core/index.js'
+import { corsFor } from './cors.js'
 import { errorEnvelope, okEnvelope, type HttpStatusMode } from './envelope.js'
 import { errorsMiddleware, type ErrorLogger } from './errors-middleware.js'
 import { RELEASE_PATH, releaseRoute } from './release-route.js'
@@ -36,6 +37,8 @@ export interface HttpAppDeps {
    * the final status and failure of 404s, 405s and escaped exceptions too.
    */
   readonly observe?: Middleware
+  /** Browser origins allowed (CORS) on the token, session and release routes; none when absent. */
+  readonly corsOrigins?: ReadonlyArray<string>
   /** Extra routes (metrics, openapi) mounted at the root. */
   readonly extraRoutes?: (router: Router) => void
 }
@@ -91,6 +94,9 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   app.use(requestLog(deps.log))
   if (deps.observe) app.use(deps.observe)
   app.use(errorsMiddleware(deps.httpStatus, deps.log))
+  // In front of the router: a preflight from an allowed origin is answered here, before any OPTIONS handling.
+  const cors = corsFor([base + TOKEN_PATH, base + SESSION_PATH, base + RELEASE_PATH], deps.corsOrigins ?? [])
+  if (cors) app.use(cors)
   app.use(router.routes())
   app.use(router.allowedMethods())
   // Koa's own error listener prints stacks to stderr; the error guard already logged what matters.
