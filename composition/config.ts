@@ -81,6 +81,7 @@ const Flag = fromText('Boolean', (s) =>
 
 export const settings = {
   port: { flag: 'port', env: 'PORT', default: '3000', codec: integer(0, 65535), help: 'TCP port to listen on (0 picks a free one)' },
+  opsPort: { flag: 'ops-port', env: 'OPS_PORT', default: undefined, codec: integer(0, 65535), help: 'a port of its own for /metrics, /health/* and /openapi.json (default: served on PORT)' },
   host: { flag: 'host', env: 'HOST', default: '::', codec: Text, help: 'address to listen on' },
   db: { flag: 'db', env: 'DATABASE_URL', default: 'sqlite:./data/consumer-auth.db', codec: DatabaseUrlText, help: 'sqlite:PATH or a postgres:// URL' },
   release: { flag: 'release', env: 'CRM_RELEASE', default: 'R16.2.0', codec: ReleaseText, help: 'the CRM.COM release implemented (R<major>.<minor>.<patch>)' },

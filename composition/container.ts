@@ -5,6 +5,7 @@
  */
 import { Container, type ServiceIdentifier } from 'inversify'
 import type { Logger } from 'pino'
+import type { Router } from '@koa/router'
 import type Koa from 'koa'
 import { dirname, join } from 'node:path'
 import {
@@ -22,6 +23,7 @@ import { randomSessionIds } from '../adapters/crypto/session-ids.js'
 import { createHttpApp } from '../adapters/http/app.js'
 import { createMetrics, type Metrics } from '../adapters/http/metrics.js'
 import { openApiDocument, serveOpenApi } from '../adapters/http/openapi.js'
+import { createOperationsApp, type OperationsRoutesDeps } from '../adapters/http/ops-routes.js'
 import { identityVerifier } from '../adapters/identity/identity-verifier.js'
 import { seedDemoIfEmpty } from '../adapters/provisioning/demo.js'
 import { openSqlStore } from '../adapters/sql/open-store.js'
@@ -47,6 +49,9 @@ export const TYPES = {
   Limiter: id<AttemptLimiter>('Limiter'),
   Metrics: id<Metrics>('Metrics'),
   HttpApp: id<Koa>('HttpApp'),
+  OperationsRoutes: id<OperationsRoutesDeps>('OperationsRoutes'),
+  /** The operations listener's app (OPS_PORT), or null when they are served on the main port. */
+  OpsApp: id<Koa | null>('OpsApp'),
 }
 
 /** /health/ready answers within this time even when the store hangs (SPEC 8: no hung requests). */
@@ -151,11 +156,6 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       : released
     const verify = verifySessionToken({ verifier: ring.verifier, clock, revocation })
     const releaseSession = releaseSessionToken({ verifier: ring.verifier, clock, ledger: store, audit })
-    // The JWKS route reads the ring on each request: a reload (SIGHUP) that brings in an ES256 or EdDSA key publishes
-    // it at once, and one that leaves only HS256 keys makes the route answer 404 again.
-    const openapi = openApiDocument({
-      basePath: config.basePath, release: config.release, jwks: true, httpStatus: config.httpStatus, version: packageVersion(),
-    })
     return createHttpApp({
       basePath: config.basePath,
       release: config.release,
@@ -166,14 +166,32 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       releaseSession,
       corsOrigins: config.corsOrigins,
       log,
+      // The JWKS route reads the ring on each request: a reload (SIGHUP) that brings in an ES256 or EdDSA key
+      // publishes it at once, and one that leaves only HS256 keys makes the route answer 404 again.
       jwks: () => ring.publicJwks(),
-      ready: pingWithin(store, READY_TIMEOUT_MS),
       observe: metrics.observe,
-      extraRoutes: (router) => {
+      ...(await ctx.getAsync(TYPES.OperationsRoutes)),
+      operationsElsewhere: config.opsPort !== undefined,
+    })
+  })
+  // Health, metrics and the OpenAPI document: on the main app, or with OPS_PORT on an app of their own.
+  c.bind(TYPES.OperationsRoutes).toDynamicValue(async (ctx) => {
+    const store = await ctx.getAsync(TYPES.Store)
+    const metrics = ctx.get(TYPES.Metrics)
+    const openapi = openApiDocument({
+      basePath: config.basePath, release: config.release, jwks: true, httpStatus: config.httpStatus, version: packageVersion(),
+    })
+    return {
+      ready: pingWithin(store, READY_TIMEOUT_MS),
+      extraRoutes: (router: Router) => {
         metrics.route(router)
         serveOpenApi(router, openapi)
       },
-    })
+    }
   })
+  c.bind(TYPES.OpsApp).toDynamicValue(async (ctx) =>
+    config.opsPort === undefined
+      ? null
+      : createOperationsApp({ ...(await ctx.getAsync(TYPES.OperationsRoutes)), httpStatus: config.httpStatus, log: ctx.get(TYPES.Logger) }))
   return c
 }

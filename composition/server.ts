@@ -19,6 +19,8 @@ export interface RunningServer {
   close(): Promise<void>
   /** Reload the signing key ring from the secrets (as on SIGHUP). */
   reloadKeys(): Promise<void>
+  /** The operations listener (OPS_PORT), when there is one: /metrics, /health/*, /openapi.json. */
+  readonly ops?: { readonly url: string; readonly port: number }
 }
 
 const listen = (server: Server, port: number, host: string) =>
@@ -52,31 +54,49 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   server.headersTimeout = 10_000
   server.requestTimeout = 15_000
   server.keepAliveTimeout = 5_000
+  const opsApp = await container.getAsync(TYPES.OpsApp)
+  const opsServer = opsApp ? createServer(opsApp.callback()) : undefined
+  if (opsServer) {
+    opsServer.headersTimeout = server.headersTimeout
+    opsServer.requestTimeout = server.requestTimeout
+    opsServer.keepAliveTimeout = server.keepAliveTimeout
+  }
   try {
     await listen(server, config.port, config.host)
+    if (opsServer) await listen(opsServer, config.opsPort!, config.host)
   } catch (e) {
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()))
     await store.close().catch(() => undefined)
     throw e
   }
   const { port } = server.address() as AddressInfo
   const shownHost = config.host === '::' || config.host === '0.0.0.0' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host
-  log.info({ port, release: formatRelease(config.release), basePath: config.basePath, db: config.db.engine }, 'consumer-auth listening')
+  const opsPort = opsServer ? (opsServer.address() as AddressInfo).port : undefined
+  log.info({ port, release: formatRelease(config.release), basePath: config.basePath, db: config.db.engine, opsPort }, 'consumer-auth listening')
 
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= (async () => {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+      const stopped = Promise.all([
+        new Promise<void>((resolve) => server.close(() => resolve())),
+        opsServer && new Promise<void>((resolve) => opsServer.close(() => resolve())),
+      ])
       draining = true
       // Answers still to be written say `Connection: close`, so no client sends another request on a closing socket.
       for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false
       log.info({ graceSeconds: config.shutdownGraceSeconds, inFlight: inFlight.size }, 'consumer-auth stopping: no new connections, finishing requests in flight')
       // server.close() closes only the keep-alive connections idle right now; one whose answer was already on its
       // way becomes idle afterwards and would hold the close open until its keep-alive timeout. Sweep them.
-      server.closeIdleConnections()
-      const sweep = setInterval(() => server.closeIdleConnections(), 50)
+      const closeIdle = () => {
+        server.closeIdleConnections()
+        opsServer?.closeIdleConnections()
+      }
+      closeIdle()
+      const sweep = setInterval(closeIdle, 50)
       const grace = setTimeout(() => {
         log.warn({ graceSeconds: config.shutdownGraceSeconds, inFlight: inFlight.size }, 'grace period over: closing the connections still open')
         server.closeAllConnections()
+        opsServer?.closeAllConnections()
       }, config.shutdownGraceSeconds * 1000)
       try {
         await stopped
@@ -100,7 +120,10 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
       },
     )
 
-  return { url: `http://${shownHost}:${port}`, port, close, reloadKeys }
+  return {
+    url: `http://${shownHost}:${port}`, port, close, reloadKeys,
+    ...(opsPort !== undefined && { ops: { url: `http://${shownHost}:${opsPort}`, port: opsPort } }),
+  }
 }
 
 /**

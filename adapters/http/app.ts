@@ -6,10 +6,11 @@
 import { Router } from '@koa/router'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import Koa, { type Middleware } from 'koa'
-import { authError, type AuthError, type ConsumerSession, type IssuedToken, type IssueRequest, type Release, type ReleaseRequest } from '../../core/index.js'
+import { type AuthError, type ConsumerSession, type IssuedToken, type IssueRequest, type Release, type ReleaseRequest } from '../../core/index.js'
 import { corsFor } from './cors.js'
-import { errorEnvelope, okEnvelope, type HttpStatusMode } from './envelope.js'
+import type { HttpStatusMode } from './envelope.js'
 import { errorsMiddleware, type ErrorLogger } from './errors-middleware.js'
+import { mountOperationsRoutes } from './ops-routes.js'
 import { RELEASE_PATH, releaseRoute } from './release-route.js'
 import { requestLog, type RequestLogger } from './request-log.js'
 import { sendOk } from './respond.js'
@@ -41,6 +42,8 @@ export interface HttpAppDeps {
   readonly corsOrigins?: ReadonlyArray<string>
   /** Extra routes (metrics, openapi) mounted at the root. */
   readonly extraRoutes?: (router: Router) => void
+  /** The operations routes (health, extra routes) are served by an app of their own (OPS_PORT), not this one. */
+  readonly operationsElsewhere?: boolean
 }
 
 /** One registered route: its path pattern and methods, as @koa/router holds them. */
@@ -82,14 +85,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
       ctx.body = set
     })
   }
-  router.get('/health/live', (ctx) => sendOk(ctx, { status: 'live' }))
-  router.get('/health/ready', async (ctx) => {
-    const ready = await deps.ready().catch(() => false)
-    ctx.status = ready ? 200 : 503
-    // Always the real status, even in `envelope` mode: load balancers read the status, not the envelope.
-    ctx.body = ready ? okEnvelope({ status: 'ready' }) : errorEnvelope(authError('SERVICEUNAVAILABLE', 'The store is not reachable or not migrated'))
-  })
-  deps.extraRoutes?.(router)
+  if (!deps.operationsElsewhere) mountOperationsRoutes(router, deps)
 
   app.use(requestLog(deps.log))
   if (deps.observe) app.use(deps.observe)
