@@ -181,8 +181,10 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
     const openapi = openApiDocument({
       basePath: config.basePath, release: config.release, jwks: true, httpStatus: config.httpStatus, version: packageVersion(),
     })
+    const ready = pingWithin(store, READY_TIMEOUT_MS)
+    metrics.watchReadiness(ready)
     return {
-      ready: pingWithin(store, READY_TIMEOUT_MS),
+      ready,
       extraRoutes: (router: Router) => {
         metrics.route(router)
         serveOpenApi(router, openapi)

@@ -265,6 +265,7 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
           '/.well-known/jwks.json': {
             get: {
               operationId: 'jwks',
+              security: [],
               summary: 'The public keys that verify session tokens (ES256 and EdDSA keys of the ring)',
               description: 'Follows the key ring through reloads (SIGHUP); while the ring holds no asymmetric key the path answers 404.',
               tags: ['Operations'],
@@ -283,6 +284,7 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
     '/health/live': {
       get: {
         operationId: 'live',
+        security: [],
         summary: 'Liveness: the process answers',
         tags: ['Operations'],
         responses: responses(json('Live', okEnvelope({ type: 'object', required: ['status'], properties: { status: { const: 'live' } } })), [500]),
@@ -291,6 +293,7 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
     '/health/ready': {
       get: {
         operationId: 'ready',
+        security: [],
         summary: 'Readiness: the store is reachable and migrated',
         description: 'Always answers its real status, also with HTTP_STATUS=envelope: load balancers read the status line.',
         tags: ['Operations'],
@@ -303,6 +306,7 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
     '/metrics': {
       get: {
         operationId: 'metrics',
+        security: [],
         summary: 'Prometheus metrics (text exposition format)',
         tags: ['Operations'],
         responses: { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
@@ -311,6 +315,7 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
     [OPENAPI_PATH]: {
       get: {
         operationId: 'openapi',
+        security: [],
         summary: 'This document',
         tags: ['Operations'],
         responses: { '200': json('An OpenAPI 3.1 document', { type: 'object' }) },
@@ -334,7 +339,12 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
       ].join(' '),
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    tags: [{ name: 'Web API', description: `Under the base path ${basePath || '/'}` }, { name: 'Operations' }],
+    // Relative: the document is served by the deployment it describes, whatever its host name.
+    servers: [{ url: '/', description: 'this deployment (health, metrics and this document on OPS_PORT when it is set)' }],
+    tags: [
+      { name: 'Web API', description: `Under the base path ${basePath || '/'}` },
+      { name: 'Operations', description: 'Health, metrics, this document and the public keys: no credentials' },
+    ],
     paths,
     components: {
       securitySchemes: {
@@ -355,7 +365,13 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
         SessionEnvelope: okEnvelope({ type: 'object', additionalProperties: false, required: ['session'], properties: { session: ref('schemas', 'ConsumerSession') } }),
         ErrorEnvelope: errorEnvelope,
       },
-      responses: Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, names]) => [responseName(status), errorResponse(status, names)])),
+      // Only the answers some operation gives: 405 (a method a path does not serve) is no operation's, and is
+      // described above; in envelope mode most failures are a 200.
+      responses: Object.fromEntries(
+        [...byStatus].sort(([a], [b]) => a - b)
+          .filter(([status]) => JSON.stringify(paths).includes(`"#/components/responses/${responseName(status)}"`))
+          .map(([status, names]) => [responseName(status), errorResponse(status, names)]),
+      ),
     },
   }
 }
