@@ -29,6 +29,8 @@ const operatorsDay = (engine: string, database: () => Promise<{ url: string; dro
   let db: { url: string; drop(): Promise<void> }
   let secrets: string
   let serve: ServeProcess
+  /** A second instance on the same database and secrets: what one instance or the CLI does, the other sees. */
+  let secondInstance: ServeProcess
   const cli = async (args: ReadonlyArray<string>, expectCode = 0) => {
     // The service's own secrets file: the pepper of the digests (keys, codes) is the one the server uses.
     const r = await runCli(dir, [...args, '--db', db.url], { SECRETS_FILE: secrets })
@@ -46,6 +48,7 @@ const operatorsDay = (engine: string, database: () => Promise<{ url: string; dro
     return r.body.data.token as string
   }
   const session = (t: string) => request(serve.url, `${SESSION_PATH}?token=${t}`)
+  const sessionOnOther = (t: string) => request(secondInstance.url, `${SESSION_PATH}?token=${t}`)
 
   beforeAll(async () => {
     await ensureBuilt()
@@ -53,8 +56,10 @@ const operatorsDay = (engine: string, database: () => Promise<{ url: string; dro
     db = await database()
     secrets = await writeSecretsFile(dir)
     serve = await startServe(dir, ['--db', db.url, '--secrets-file', secrets])
+    secondInstance = await startServe(dir, ['--db', db.url, '--secrets-file', secrets, '--no-demo'])
   }, 60_000)
   afterAll(async () => {
+    await secondInstance?.stop()
     await serve?.stop()
     await db?.drop()
     rmSync(dir, { recursive: true, force: true })
@@ -70,6 +75,8 @@ const operatorsDay = (engine: string, database: () => Promise<{ url: string; dro
       expect((await session(released)).status).toBe(401)
       expect((await session(bearer)).status).toBe(401)
       expect((await session(kept)).status).toBe(200)
+      // The other instance refuses the released sessions too, at once, and keeps the other one.
+      expect((await Promise.all([released, bearer, kept].map(sessionOnOther))).map((a) => a.status)).toEqual([401, 401, 200])
       const invalid = await request(serve.url, RELEASE_PATH, { method: 'POST', headers: { authorization: 'Bearer nope' } })
       expect(invalid).toMatchObject({ status: 401, body: { status: { description: 'INVALIDTOKEN' } } })
     }, 60_000)
@@ -106,22 +113,23 @@ const operatorsDay = (engine: string, database: () => Promise<{ url: string; dro
       await cli(['consumers', 'create', '--organisation', ORG, '--contact-information-id', OTHER.contact, '--accounts-receivable-id', OTHER.ari])
       await cli(['access-tokens', 'create', '--organisation', ORG, '--accounts-receivable-id', OTHER.ari, '--authentication-code', OTHER.code])
       const mine = [await token(), await token(), await token()]
-      const other = await token({ access_token_identifier: { authentication_code: OTHER.code }, unit: '1' })
-      for (const t of [...mine, other]) expect((await session(t)).status).toBe(200)
+      const othersToken = await token({ access_token_identifier: { authentication_code: OTHER.code }, unit: '1' })
+      for (const t of [...mine, othersToken]) expect((await session(t)).status).toBe(200)
       const listed = await cliJson(['sessions', 'list', '--organisation', ORG, '--consumer', CONSUMER])
       for (const t of mine) {
         expect(listed).toContainEqual(expect.objectContaining({ session_id: jti(t), mode: 'AuthenticationCode', key_prefix: 'EE73C0', released: false }))
       }
-      expect(listed.map((s: { session_id: string }) => s.session_id)).not.toContain(jti(other))
+      expect(listed.map((s: { session_id: string }) => s.session_id)).not.toContain(jti(othersToken))
       const revoked = await cliJson(['sessions', 'revoke', '--organisation', ORG, '--consumer', CONSUMER])
       expect(revoked.revoked).toEqual(expect.arrayContaining(mine.map(jti)))
-      const after = await Promise.all([...mine, other].map(session))
+      const after = await Promise.all([...mine, othersToken].map(session))
       expect(after.map((r) => r.status)).toEqual([401, 401, 401, 200])
+      expect((await Promise.all([...mine, othersToken].map(sessionOnOther))).map((r) => r.status)).toEqual([401, 401, 401, 200])
       expect((await cliJson(['sessions', 'list', '--organisation', ORG, '--consumer', CONSUMER])).every((s: { released: boolean }) => s.released)).toBe(true)
       // One session by its id; again is harmless; a malformed or unknown id is bad input.
-      expect(await cliJson(['sessions', 'revoke', jti(other)])).toEqual({ revoked: [jti(other)], alreadyReleased: [] })
-      expect(await cliJson(['sessions', 'revoke', jti(other)])).toEqual({ revoked: [], alreadyReleased: [jti(other)] })
-      expect((await session(other)).status).toBe(401)
+      expect(await cliJson(['sessions', 'revoke', jti(othersToken)])).toEqual({ revoked: [jti(othersToken)], alreadyReleased: [] })
+      expect(await cliJson(['sessions', 'revoke', jti(othersToken)])).toEqual({ revoked: [], alreadyReleased: [jti(othersToken)] })
+      expect((await session(othersToken)).status).toBe(401)
       await cli(['sessions', 'revoke', 'not-a-session'], 2)
       await cli(['sessions', 'revoke', '0'.repeat(32)], 2)
       await cli(['sessions', 'revoke'], 2)
