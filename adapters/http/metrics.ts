@@ -89,6 +89,11 @@ export const createMetrics = (options: MetricsOptions = {}): Metrics => {
     help: 'Requests refused with TOOMANYATTEMPTS because their subject was locked out',
     registers,
   })
+  const releases = new Counter({
+    name: 'consumer_auth_sessions_released_total',
+    help: 'Sessions released (logged out) through the release route',
+    registers,
+  })
   const storeErrors = new Counter({
     name: 'consumer_auth_store_errors_total',
     help: 'Requests answered SERVICEUNAVAILABLE because the store failed or did not answer in time',
@@ -159,7 +164,9 @@ export const createMetrics = (options: MetricsOptions = {}): Metrics => {
     record: (event) => {
       // Counted before the write: the lock-out has happened (its counter is in the store) even if the audit fails.
       if (event.type === 'locked_out') lockedBy[event.subject.kind].inc()
-      return audit.record(event)
+      const recorded = audit.record(event)
+      // A release is counted once it is recorded: unlike a lock-out, it has not happened if its write failed.
+      return event.type === 'released' ? recorded.then(() => releases.inc()) : recorded
     },
   })
 

@@ -34,7 +34,10 @@ for (const flags of [{}, { 'revocation-check': 'true', 'revocation-cache': '60' 
       const token = await issueToken(svc.url)
       const other = await issueToken(svc.url)
       expect((await check(svc, token)).status).toBe(200) // with the cache on, the full check is now remembered for 60 s
+      const releases = async () => Number(/^consumer_auth_sessions_released_total (\d+)$/m.exec((await rawRequest(svc.url, { method: 'GET', path: '/metrics' })).text)?.[1])
+      const before = await releases()
       const r = await release(svc, token)
+      expect(await releases()).toBe(before + 1)
       expect(r.status, r.text).toBe(200)
       expect(r.json).toEqual({ data: null, status: { code: 'OK', description: '', message: '' } })
       expect(r.headers['cache-control']).toBe('no-store')
