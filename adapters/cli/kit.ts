@@ -3,6 +3,7 @@
  * The little the consumer-auth command needs beyond node:util parseArgs: a command table with help text generated
  * from it, usage errors (exit code 2), and output as aligned text or JSON.
  */
+import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 
 export interface Output {
@@ -170,3 +171,19 @@ export const print = (io: CliIo, args: Parsed, data: unknown, text: () => string
 /** Seconds since the epoch as an ISO-8601 date-time (UTC), or undefined. */
 export const iso = (seconds: number | undefined): string | undefined =>
   seconds === undefined ? undefined : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z')
+
+/** Reads a JSON file; a missing or unparsable file is a UsageError naming it. */
+export const readJsonFile = async (path: string, what: string): Promise<unknown> => {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new UsageError(`${what} ${path} cannot be read (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`)
+  }
+  try {
+    return JSON.parse(text.replace(/^\uFEFF/, ''))
+  } catch (e) {
+    throw new UsageError(`${what} ${path} is not JSON: ${(e as Error).message}`)
+  }
+}

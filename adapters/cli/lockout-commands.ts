@@ -11,9 +11,8 @@ import { decodeConfig, settings } from '../../composition/config.js'
 import { subjectKey, type LockoutPolicy } from '../attempt-limiter.js'
 import type { AttemptCount } from '../store.js'
 import { dbOption, jsonOption, keyDigestCandidates, storeOptions, withStore, type StoreContext } from './context.js'
-import { iso, print, str, table, UsageError, type CliIo, type Command, type Row } from './kit.js'
+import { iso, print, str, table, UsageError, type CliIo, type Command, type Parsed, type Row } from './kit.js'
 
-const PROGRAM = 'consumer-auth'
 const KINDS: ReadonlyArray<AttemptSubject['kind']> = ['identifier', 'key', 'address']
 
 const lockoutSettings = [settings.lockoutWindowSeconds, settings.lockoutIdentifierThreshold, settings.lockoutKeyThreshold, settings.lockoutAddressThreshold]
@@ -62,11 +61,26 @@ const lockoutsList: Command = {
   },
 }
 
+type Named = { readonly organisation: string; readonly identifier: string } | { readonly key: string } | { readonly address: string }
+
 /** The subjects the options name (a key given in clear may stand for its digest or be a digest itself). */
-const subjectsNamed = async (ctx: StoreContext, given: { organisation?: string; identifier?: string; key?: string; address?: string }) => {
-  if (given.identifier !== undefined) return [identifierSubject(given.organisation!, given.identifier)]
-  if (given.key !== undefined) return (await keyDigestCandidates(ctx, given.key)).map((id): AttemptSubject => ({ kind: 'key', id }))
-  return [{ kind: 'address', id: given.address! } satisfies AttemptSubject]
+const subjectsNamed = async (ctx: StoreContext, named: Named): Promise<ReadonlyArray<AttemptSubject>> => {
+  if ('identifier' in named) return [identifierSubject(named.organisation, named.identifier)]
+  if ('key' in named) return (await keyDigestCandidates(ctx, named.key)).map((id): AttemptSubject => ({ kind: 'key', id }))
+  return [{ kind: 'address', id: named.address }]
+}
+
+/** Exactly one way of naming a subject, with no empty value. */
+const namedBy = (args: Parsed): Named => {
+  const [organisation, identifier, key, address] = ['organisation', 'identifier', 'key', 'address'].map((n) => str(args, n))
+  const forms = [identifier, key, address].filter((v) => v !== undefined).length
+  if (forms !== 1) throw new UsageError('name the subject with exactly one of --organisation with --identifier, --key, --address')
+  if ((identifier !== undefined) !== (organisation !== undefined)) throw new UsageError('--identifier and --organisation go together')
+  for (const [name, v] of Object.entries({ organisation, identifier, key, address })) {
+    if (v !== undefined && v.trim() === '') throw new UsageError(`--${name} must not be empty`)
+  }
+  if (identifier !== undefined) return { organisation: organisation!, identifier }
+  return key !== undefined ? { key } : { address: address! }
 }
 
 const lockoutsClear: Command = {
@@ -82,14 +96,10 @@ const lockoutsClear: Command = {
     ...storeOptions,
   },
   run: (args, io) => {
-    const given = { organisation: str(args, 'organisation'), identifier: str(args, 'identifier'), key: str(args, 'key'), address: str(args, 'address') }
-    const forms = [given.identifier !== undefined, given.key !== undefined, given.address !== undefined].filter(Boolean).length
-    if (forms !== 1) throw new UsageError('name the subject with exactly one of --organisation with --identifier, --key, --address')
-    if ((given.identifier !== undefined) !== (given.organisation !== undefined)) throw new UsageError('--identifier and --organisation go together')
-    for (const [name, v] of Object.entries(given)) if (v !== undefined && v.trim() === '') throw new UsageError(`--${name} must not be empty`)
+    const named = namedBy(args)
     return withStore(args, io, async (ctx) => {
       const cleared: Array<{ kind: string; subject: string; failures: number }> = []
-      for (const s of await subjectsNamed(ctx, given as typeof given & Record<string, string | undefined>)) {
+      for (const s of await subjectsNamed(ctx, named)) {
         const count = await ctx.store.getAttempts(subjectKey(s))
         if (!count) continue
         await ctx.store.transaction(async (tx) => {

@@ -12,6 +12,7 @@ import { nearestName } from '../../core/index.js'
 import { SecretsError } from '../crypto/secrets-codec.js'
 import { commandHelp, commandName, parseCommand, UsageError, type CliIo, type Command } from './kit.js'
 import { auditCommands } from './audit-commands.js'
+import { importCommands } from './import-commands.js'
 import { lockoutCommands } from './lockout-commands.js'
 import { provisioningCommands } from './provisioning-commands.js'
 import { secretsCommands } from './secrets-commands.js'
@@ -21,7 +22,7 @@ import { sessionCommands } from './session-commands.js'
 const PROGRAM = 'consumer-auth'
 
 export const commands: ReadonlyArray<Command> = [
-  serveCommand, ...provisioningCommands, ...sessionCommands, ...lockoutCommands, ...auditCommands, ...secretsCommands,
+  serveCommand, ...importCommands, ...provisioningCommands, ...sessionCommands, ...lockoutCommands, ...auditCommands, ...secretsCommands,
 ]
 
 const groups = [...new Set(commands.map((c) => c.path[0]!))]

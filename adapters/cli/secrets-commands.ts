@@ -5,11 +5,13 @@
  * `rotate --stage` (every instance can verify the new key after its SIGHUP), then `activate KID` (docs/key-rotation.md).
  */
 import { readFile } from 'node:fs/promises'
-import { activateKey, pruneKeys, stageKey, writeSecretsFile } from '../crypto/ring-rotation.js'
 import { decodeSecrets, SecretsError, signingAlgorithms, type Secrets, type SigningAlgorithm } from '../crypto/secrets.js'
 import { systemClock } from '../clock.js'
 import { dbOption, jsonOption, storeConfig } from './context.js'
 import { flag, iso, print, str, UsageError, type CliIo, type Command, type OptionSpec, type Parsed } from './kit.js'
+
+/** Loaded on demand: it brings in the key import (jose), which no other command needs at start-up. */
+const rotation = () => import('../crypto/ring-rotation.js')
 
 const fileOption: Record<string, OptionSpec> = {
   'secrets-file': {
@@ -67,6 +69,7 @@ const rotate: Command = {
       throw new UsageError(`--alg ${JSON.stringify(alg)} is not one of ${signingAlgorithms.join(', ')}`)
     }
     const path = await secretsPath(args, io)
+    const { activateKey, stageKey, writeSecretsFile } = await rotation()
     const staged = await stageKey(await readSecrets(path), alg as SigningAlgorithm | undefined)
     const next = flag(args, 'stage') ? staged.secrets : activateKey(staged.secrets, staged.kid, systemClock.nowSeconds())
     await writeSecretsFile(path, next)
@@ -83,6 +86,7 @@ const activate: Command = {
   options: { ...fileOption, ...jsonOption },
   run: async (args, io) => {
     const path = await secretsPath(args, io)
+    const { activateKey, writeSecretsFile } = await rotation()
     const next = activateKey(await readSecrets(path), args.positionals[0]!, systemClock.nowSeconds())
     await writeSecretsFile(path, next)
     const ring = ringOf(path, next)
@@ -96,6 +100,7 @@ const prune: Command = {
   options: { ...fileOption, ...jsonOption },
   run: async (args, io) => {
     const path = await secretsPath(args, io)
+    const { pruneKeys, writeSecretsFile } = await rotation()
     const { secrets, dropped } = pruneKeys(await readSecrets(path), systemClock.nowSeconds())
     if (dropped.length > 0) await writeSecretsFile(path, secrets)
     const ring = ringOf(path, secrets)
