@@ -12,6 +12,7 @@ type Issued = Extract<AuditEvent, { type: 'issued' }>
 export const recordOf = (issued: Issued, released: boolean): SessionRecord => ({
   organisation: issued.organisation,
   accountsReceivableId: issued.accountsReceivableId,
+  expiresAt: issued.expiresAt,
   ...(issued.keyDigest !== undefined && { keyDigest: issued.keyDigest }),
   ...(issued.accessTokenId !== undefined && { accessTokenId: issued.accessTokenId }),
   released,

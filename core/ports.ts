@@ -145,6 +145,8 @@ export type AuditEvent =
       readonly organisation: string
       readonly accountsReceivableId: string
       readonly by: 'consumer' | 'operator'
+      /** When the session expires: the event is kept as long as the session's 'issued' one. */
+      readonly expiresAt: number
       readonly clientAddress?: string
     }
   | {

@@ -46,6 +46,7 @@ export const releaseSessionToken =
                     organisation: session.organisation,
                     accountsReceivableId: session.accountsReceivableId,
                     by: 'consumer',
+                    expiresAt: session.expiresAt,
                     clientAddress: request.clientAddress,
                   }),
                 ),

@@ -12,6 +12,7 @@ import { isAccessTokenUsable, type AccessToken, type WebApiKey } from './model.j
 export interface SessionRecord {
   readonly organisation: string
   readonly accountsReceivableId: string
+  readonly expiresAt: number
   readonly keyDigest?: string
   readonly accessTokenId?: string
   readonly released: boolean

@@ -5,7 +5,7 @@
  * prefixes and keyed digests, pass codes and tokens not at all; an issued event names its session id.
  */
 import type { AuditEvent } from '../../core/index.js'
-import type { AuditQuery } from '../store.js'
+import type { AuditQuery, StoredAuditEvent } from '../store.js'
 import { dbOption, jsonOption, withStore } from './context.js'
 import { iso, print, str, strs, table, UsageError, type Command, type Parsed, type Row } from './kit.js'
 
@@ -48,9 +48,13 @@ const queryOf = (args: Parsed): AuditQuery => {
   }
 }
 
-/** One event as listed: what happened, to whom, when; the key digest and access-token id behind a session stay out. */
-const eventRow = (id: number, e: AuditEvent): Row => {
-  const base = { id, at: iso(e.at), type: e.type }
+/**
+ * One row as listed: what happened, to whom, when; the key digest and access-token id behind a session stay out. An
+ * aggregated row (refusals that authenticated nobody, one row per minute and source) says how many it stands for
+ * and when the last one was.
+ */
+const eventRow = ({ id, event: e, count, lastAt }: StoredAuditEvent): Row => {
+  const base = { id, at: iso(e.at), type: e.type, count, ...(count > 1 && { last_at: iso(lastAt) }) }
   switch (e.type) {
     case 'issued':
       return { ...base, organisation: e.organisation, consumer: e.accountsReceivableId, session_id: e.sessionId, mode: e.mode, key_prefix: e.keyPrefix ?? null, client_address: e.clientAddress }
@@ -65,7 +69,7 @@ const eventRow = (id: number, e: AuditEvent): Row => {
   }
 }
 
-const COLUMNS = ['id', 'at', 'type', 'organisation', 'consumer', 'session_id', 'mode', 'code', 'key_prefix', 'subject', 'client_address']
+const COLUMNS = ['id', 'at', 'type', 'count', 'organisation', 'consumer', 'session_id', 'mode', 'code', 'key_prefix', 'subject', 'client_address']
 
 const auditList: Command = {
   path: ['audit', 'list'],
@@ -89,7 +93,7 @@ const auditList: Command = {
       const found = await ctx.store.queryAuditEvents({ ...query, limit: query.limit + 1 })
       const page = found.slice(0, query.limit)
       const nextCursor = found.length > query.limit ? String(page.at(-1)!.id) : null
-      const events = page.map((e) => ({ id: e.id, ...eventRow(e.id, e.event) }))
+      const events = page.map(eventRow)
       return print(io, args, { events, nextCursor }, () =>
         table(events, COLUMNS) + (nextCursor === null ? '(last page)\n' : `next page: --cursor ${nextCursor}\n`))
     })

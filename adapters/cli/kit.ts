@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { parseJsonText } from '../provisioning/json-file.js'
 
 export interface Output {
   write(text: string): unknown
@@ -181,9 +182,8 @@ export const readJsonFile = async (path: string, what: string): Promise<unknown>
     const code = (e as NodeJS.ErrnoException).code
     throw new UsageError(`${what} ${path} cannot be read (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`)
   }
-  try {
-    return JSON.parse(text.replace(/^\uFEFF/, ''))
-  } catch (e) {
-    throw new UsageError(`${what} ${path} is not JSON: ${(e as Error).message}`)
-  }
+  // Never JSON.parse's message: it quotes the file, and the file holds secrets.
+  const parsed = parseJsonText(text)
+  if (!parsed.ok) throw new UsageError(`${what} ${path} ${parsed.problem}`)
+  return parsed.value
 }

@@ -35,11 +35,13 @@ const sessionsList: Command = {
 }
 
 /** Records the release of each session not released yet; answers the ids it released. */
-const releaseAll = async (ctx: StoreContext, sessions: ReadonlyArray<{ sessionId: string; organisation: string; accountsReceivableId: string }>) => {
+type Releasable = { sessionId: string; organisation: string; accountsReceivableId: string; expiresAt: number }
+const releaseAll = async (ctx: StoreContext, sessions: ReadonlyArray<Releasable>) => {
   const at = ctx.clock.nowSeconds()
   await ctx.store.transaction(async (tx) => {
     for (const s of sessions) {
-      await tx.record({ type: 'released', at, sessionId: s.sessionId, organisation: s.organisation, accountsReceivableId: s.accountsReceivableId, by: 'operator' })
+      const { sessionId, organisation, accountsReceivableId, expiresAt } = s
+      await tx.record({ type: 'released', at, sessionId, organisation, accountsReceivableId, expiresAt, by: 'operator' })
     }
   })
   return sessions.map((s) => s.sessionId)

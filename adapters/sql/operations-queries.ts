@@ -57,7 +57,7 @@ export const listAttemptCounts = async (db: Kysely<Database>): Promise<ReadonlyA
 export const queryAuditEvents = async (db: Kysely<Database>, engine: Engine, q: AuditQuery): Promise<ReadonlyArray<StoredAuditEvent>> => {
   const rows = await db
     .selectFrom('audit_events')
-    .select(['id', 'payload'])
+    .select(['id', 'payload', 'occurrences', 'at', 'last_at'])
     .where((eb) => {
       const all: Expression<SqlBool>[] = []
       if (q.beforeId !== undefined) all.push(eb('id', '<', q.beforeId))
@@ -72,5 +72,5 @@ export const queryAuditEvents = async (db: Kysely<Database>, engine: Engine, q: 
     .orderBy('id', 'desc')
     .limit(q.limit)
     .execute()
-  return rows.map((r) => ({ id: Number(r.id), event: JSON.parse(r.payload) as AuditEvent }))
+  return rows.map((r) => ({ id: Number(r.id), event: JSON.parse(r.payload) as AuditEvent, count: Number(r.occurrences), lastAt: Number(r.last_at ?? r.at) }))
 }

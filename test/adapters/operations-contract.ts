@@ -18,7 +18,7 @@ export interface OperationsFixture {
 }
 
 const released = (sessionId: string, at: number, accountsReceivableId = 'ARI-A'): AuditEvent => ({
-  type: 'released', at, sessionId, organisation: 'ps_dev', accountsReceivableId, by: 'consumer', clientAddress: '127.0.0.1',
+  type: 'released', at, sessionId, organisation: 'ps_dev', accountsReceivableId, by: 'consumer', expiresAt: 1_700_007_200, clientAddress: '127.0.0.1',
 })
 
 export const operationsContract = ({ store, now: NOW, seedAll, issued }: OperationsFixture): void => {
@@ -27,12 +27,12 @@ export const operationsContract = ({ store, now: NOW, seedAll, issued }: Operati
       await seedAll(store())
       await store().record(issued('S1'))
       await store().record(issued('S2', { keyDigest: undefined, keyPrefix: undefined }))
-      expect(await store().sessionRecord('S1')).toEqual({ organisation: 'ps_dev', accountsReceivableId: 'ARI-A', keyDigest: 'digest-key-a', accessTokenId: 'at-code-a', released: false })
-      expect(await store().sessionRecord('S2')).toEqual({ organisation: 'ps_dev', accountsReceivableId: 'ARI-A', accessTokenId: 'at-code-a', released: false })
+      expect(await store().sessionRecord('S1')).toEqual({ organisation: 'ps_dev', accountsReceivableId: 'ARI-A', expiresAt: NOW + 7200, keyDigest: 'digest-key-a', accessTokenId: 'at-code-a', released: false })
+      expect(await store().sessionRecord('S2')).toEqual({ organisation: 'ps_dev', accountsReceivableId: 'ARI-A', expiresAt: NOW + 7200, accessTokenId: 'at-code-a', released: false })
       expect(await store().sessionRecord('NEVER')).toBeUndefined()
       await store().record(released('S1', NOW + 5))
       await store().record(released('S1', NOW + 6))
-      expect(await store().sessionRecord('S1')).toEqual({ organisation: 'ps_dev', accountsReceivableId: 'ARI-A', keyDigest: 'digest-key-a', accessTokenId: 'at-code-a', released: true })
+      expect(await store().sessionRecord('S1')).toEqual({ organisation: 'ps_dev', accountsReceivableId: 'ARI-A', expiresAt: NOW + 7200, keyDigest: 'digest-key-a', accessTokenId: 'at-code-a', released: true })
       expect(await store().isRevoked('S1', NOW + 7)).toBe(true)
       expect(await store().isRevoked('S2', NOW + 7)).toBe(false)
       // A release of a session never issued here does not make it known.
@@ -55,6 +55,20 @@ export const operationsContract = ({ store, now: NOW, seedAll, issued }: Operati
       ])
       expect(await store().listSessions('ps_dev', 'ARI-A', NOW + 7205)).toEqual([sessions[0]])
       expect(await store().listSessions('ps_dev', 'NOBODY', NOW)).toEqual([])
+    })
+  })
+
+  describe('release and pruning', () => {
+    test("pruning keeps a live session's 'released' event with its 'issued' one, and drops both once it has expired", async () => {
+      await seedAll(store())
+      await store().record(issued('S1'))
+      await store().record({ ...released('S1', NOW + 5), expiresAt: NOW + 7200 } as AuditEvent)
+      // Everything is older than the cut-off, but the session lives until NOW + 7200.
+      await store().pruneAuditEvents(NOW + 100, NOW + 10, 100)
+      expect(await store().sessionRecord('S1')).toMatchObject({ released: true })
+      expect(await store().isRevoked('S1', NOW + 11)).toBe(true)
+      await store().pruneAuditEvents(NOW + 100, NOW + 7200, 100)
+      expect(await store().sessionRecord('S1')).toBeUndefined()
     })
   })
 

@@ -11,6 +11,7 @@ import {
 } from '../../core/index.js'
 import type { Store, StoredKey } from '../../adapters/store.js'
 import { operationsContract } from './operations-contract.js'
+import { storageBoundsContract } from './store-contract-bounds.js'
 
 export interface StoreUnderTest {
   readonly store: Store
@@ -527,6 +528,8 @@ export const storeContract = (name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.listOrganisations()).toEqual([])
       })
     })
+
+    storageBoundsContract(() => ({ store, ...(sut.openAnother ? { openAnother: sut.openAnother } : {}) }), options)
 
     describe('the store itself', () => {
       test('ping answers when the store is reachable', async () => {

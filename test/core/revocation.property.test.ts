@@ -56,7 +56,7 @@ describe('revocationOf', () => {
 })
 
 describe('sessionRevocationCheck', () => {
-  const whose = { organisation: 'o', accountsReceivableId: 'A' }
+  const whose = { organisation: 'o', accountsReceivableId: 'A', expiresAt: T + 7200 }
   const setup = (record: SessionRecord | undefined) => {
     const asked: string[] = []
     const deps = {
