@@ -69,7 +69,7 @@ const eventRow = ({ id, event: e, count, lastAt }: StoredAuditEvent): Row => {
   }
 }
 
-const COLUMNS = ['id', 'at', 'type', 'count', 'organisation', 'consumer', 'session_id', 'mode', 'code', 'key_prefix', 'subject', 'client_address']
+const COLUMNS = ['id', 'at', 'type', 'count', 'last_at', 'organisation', 'consumer', 'session_id', 'mode', 'code', 'key_prefix', 'subject', 'client_address']
 
 const auditList: Command = {
   path: ['audit', 'list'],
