@@ -14,6 +14,7 @@ import { authError, formatRelease } from '../core/index.js'
 import type { KeyRing } from '../adapters/crypto/key-ring.js'
 import { SecretsError } from '../adapters/crypto/secrets.js'
 import { errorEnvelope } from '../adapters/http/envelope.js'
+import { answerClientError, answerUnmetExpectation } from '../adapters/http/protocol-errors.js'
 import { startStoragePruner } from '../adapters/storage-pruner.js'
 import type { Store } from '../adapters/store.js'
 import { warnIfSecretsFileOpen } from './file-modes.js'
@@ -31,6 +32,9 @@ export interface RunningServer {
   /** The operations listener (OPS_PORT), when there is one: /metrics, /health/*, /openapi.json. */
   readonly ops?: { readonly url: string; readonly port: number }
 }
+
+const HEADERS_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = 15_000
 
 const listen = (server: Server, port: number, host: string) =>
   new Promise<void>((resolve, reject) => {
@@ -63,7 +67,15 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   const inFlight = new Set<ServerResponse>()
   let draining = false
   let handle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  // Bounded request handling: a client that sends headers or a body too slowly is cut off. node:http looks for
+  // such clients every `connectionsCheckingInterval` (30 s by default, which let a slow sender stay up to 45 s):
+  // every second, the time-outs hold within a second.
+  const serverOptions = {
+    headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000,
+    // The app refuses a request without Host itself, in the envelope (adapters/http/protocol-errors.ts).
+    requireHostHeader: false,
+  }
+  const server = createServer(serverOptions, (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.shouldKeepAlive = false
     inFlight.add(res)
     res.once('close', () => inFlight.delete(res))
@@ -74,13 +86,11 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   let opsHandle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined
   const opsServer = config.opsPort === undefined
     ? undefined
-    : createServer((req, res) => (opsHandle ? void opsHandle(req, res) : answerStarting(res)))
-  // Bounded request handling: a client that sends headers or a body too slowly is cut off.
+    : createServer(serverOptions, (req, res) => (opsHandle ? void opsHandle(req, res) : answerStarting(res)))
+  // node:http's own refusals (bad framing, time-outs, oversized heads) answer the envelope too.
   for (const s of [server, opsServer]) {
-    if (!s) continue
-    s.headersTimeout = 10_000
-    s.requestTimeout = 15_000
-    s.keepAliveTimeout = 5_000
+    s?.on('clientError', answerClientError({ headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS }, log))
+    s?.on('checkExpectation', answerUnmetExpectation(log))
   }
   const closeListeners = () =>
     Promise.all([server, opsServer].map((s) => s?.listening && new Promise<void>((resolve) => s.close(() => resolve()))))

@@ -9,8 +9,11 @@ import Koa from 'koa'
 import { authError } from '../../core/index.js'
 import { errorEnvelope, okEnvelope, type HttpStatusMode } from './envelope.js'
 import { errorsMiddleware, type ErrorLogger } from './errors-middleware.js'
+import { answerOptions } from './options.js'
+import { requireHost } from './protocol-errors.js'
 import { requestLog, type RequestLogger } from './request-log.js'
 import { sendOk } from './respond.js'
+import { closeIfBodyUnread } from './unread-body.js'
 
 export interface OperationsRoutesDeps {
   /** Is the store reachable and migrated? */
@@ -35,13 +38,16 @@ export interface OperationsAppDeps extends OperationsRoutesDeps {
   readonly log: RequestLogger & ErrorLogger
 }
 
-/** The operations routes as an app of their own (OPS_PORT), with the request log and error guard of the main one. */
+/** The operations routes as an app of their own (OPS_PORT), with the edge of the main one (app.ts), CORS apart. */
 export const createOperationsApp = (deps: OperationsAppDeps): Koa => {
   const app = new Koa()
-  const router = new Router()
+  const router = new Router({ sensitive: true, strict: true })
   mountOperationsRoutes(router, deps)
+  app.use(closeIfBodyUnread)
   app.use(requestLog(deps.log))
+  app.use(requireHost)
   app.use(errorsMiddleware(deps.httpStatus, deps.log))
+  app.use(answerOptions(router))
   app.use(router.routes())
   app.use(router.allowedMethods())
   app.silent = true

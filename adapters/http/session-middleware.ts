@@ -9,7 +9,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Context, Middleware } from 'koa'
 import { authError, type AuthError, type ConsumerSession } from '../../core/index.js'
 import type { HttpStatusMode } from './envelope.js'
-import { isJsonContentType, readJsonBody } from './json-body.js'
+import { hasRequestBody, isJsonContentType, readJsonBody } from './json-body.js'
 import { sendFailure } from './respond.js'
 
 export interface SessionState {
@@ -27,10 +27,6 @@ const bearer = (header: string | undefined): string | undefined => {
   return m ? m[1] : undefined
 }
 
-/** Does the request carry a body at all? An empty one (Content-Length: 0) has no token to give. */
-const hasBody = (ctx: Context): boolean =>
-  ctx.req.headers['transfer-encoding'] !== undefined || Number(ctx.req.headers['content-length'] ?? 0) > 0
-
 /**
  * A JSON body's `token`: from a body parser that ran before us, or read here (at most 16 KiB) and left for those after
  * us. CRM.COM clients send it in the body of a POST; a GET that does carry a JSON body is read the same way, so that
@@ -38,7 +34,7 @@ const hasBody = (ctx: Context): boolean =>
  */
 const bodyToken = async (ctx: Context): Promise<E.Either<AuthError, unknown>> => {
   const request = ctx.request as typeof ctx.request & { body?: unknown }
-  if (request.body === undefined && ctx.method !== 'HEAD' && hasBody(ctx) && isJsonContentType(ctx.get('content-type'))) {
+  if (request.body === undefined && ctx.method !== 'HEAD' && hasRequestBody(ctx.req) && isJsonContentType(ctx.get('content-type'))) {
     const read = await readJsonBody(ctx.req)
     if (E.isLeft(read)) return read
     request.body = read.right
