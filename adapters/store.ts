@@ -6,7 +6,7 @@
  */
 import type {
   AccessToken, AccessTokenState, AttemptCounter, CounterClaim, AccessTokenStore, AuditEvent, AuditLog, Consumer, Directory, IdentityLink, IdentityLinks,
-  IdentityProvider, KeyStatus, KeyStore, Organisation, RevocationCheck, Unit, User, WebApiKey,
+  IdentityProvider, KeyStatus, KeyStore, Organisation, RevocationCheck, SessionLedger, Unit, User, WebApiKey,
 } from '../core/index.js'
 
 export interface StoredKey extends WebApiKey {
@@ -83,8 +83,43 @@ export interface AttemptCounters extends AttemptCounter {
   getAttempts(subject: string): Promise<AttemptCount | undefined>
 }
 
+/** A session as the operator commands list it, from its 'issued' event: never a secret. */
+export interface SessionSummary {
+  readonly sessionId: string
+  readonly issuedAt: number
+  readonly expiresAt: number
+  readonly mode: string
+  readonly organisation: string
+  readonly accountsReceivableId: string
+  readonly keyPrefix?: string
+  readonly released: boolean
+}
+
+/** A page of the audit log, newest first: every filter given must hold. */
+export interface AuditQuery {
+  /** `at` at or after / before (seconds since the epoch). */
+  readonly since?: number
+  readonly until?: number
+  readonly types?: ReadonlyArray<string>
+  readonly organisation?: string
+  readonly accountsReceivableId?: string
+  readonly keyPrefix?: string
+  /** Only events with an id below this one (the cursor of the page after). */
+  readonly beforeId?: number
+  readonly limit: number
+}
+
+/** What the operator commands read: sessions, attempt counters, the audit log (SPEC 9's operations). */
+export interface Operations extends SessionLedger {
+  /** The sessions of a consumer that have not expired at `nowSeconds`, released ones included, newest first. */
+  listSessions(organisation: string, accountsReceivableId: string, nowSeconds: number): Promise<ReadonlyArray<SessionSummary>>
+  listAttemptCounts(): Promise<ReadonlyArray<AttemptCount>>
+  queryAuditEvents(query: AuditQuery): Promise<ReadonlyArray<StoredAuditEvent>>
+}
+
 export interface Store
-  extends Directory, KeyStore, AccessTokenStore, IdentityLinks, AuditLog, RevocationCheck, Provisioning, AttemptCounters, StorageBounds {
+  extends Directory, KeyStore, AccessTokenStore, IdentityLinks, AuditLog, RevocationCheck, Provisioning, AttemptCounters, StorageBounds,
+    Operations {
   listAuditEvents(sinceId?: number): Promise<ReadonlyArray<StoredAuditEvent>>
   /** Runs `work` so that either all of its writes happen or none do. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>

@@ -20,6 +20,7 @@ const accepts = (codecName: string): string => {
     case 'DatabaseUrl': return '`sqlite:PATH` or `postgres://…`'
     case 'BasePath': return 'empty, or `/a/b` (no trailing slash)'
     case 'Text': return 'non-empty text'
+    case 'OriginList': return 'comma-separated origins (`https://host[:port]`)'
     default: return codecName.split('|').map((v) => `\`${v}\``).join(', ')
   }
 }

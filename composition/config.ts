@@ -65,12 +65,28 @@ const DatabaseUrlText = fromText<DatabaseUrl>('DatabaseUrl', (s) => {
 const BasePath = fromText('BasePath', (s) =>
   s === '' || /^(\/[A-Za-z0-9._~-]+)+$/.test(s) ? E.right(s) : E.left('must be empty or a path such as /crmapi/rest/v2 (no trailing slash)'))
 
+/** Browser origins, comma-separated: each `scheme://host[:port]` exactly as a browser sends it, never `*`. */
+const OriginList = fromText<ReadonlyArray<string>>('OriginList', (s) => {
+  const origins = s.split(',').map((o) => o.trim()).filter((o) => o !== '')
+  for (const o of origins) {
+    let canonical: string | undefined
+    try {
+      canonical = new URL(o).origin
+    } catch {
+      canonical = undefined
+    }
+    if (canonical !== o || !/^https?:/.test(o)) return E.left(`has ${JSON.stringify(o)}, which is not an origin such as https://portal.example.com (scheme, host and port only, no path, no *)`)
+  }
+  return E.right([...new Set(origins)])
+})
+
 const Text = fromText('Text', (s) => (s === '' ? E.left('must not be empty') : E.right(s)))
 const Flag = fromText('Boolean', (s) =>
   ['1', 'true', 'yes', 'on'].includes(s.toLowerCase()) ? E.right(true) : ['0', 'false', 'no', 'off'].includes(s.toLowerCase()) ? E.right(false) : E.left('must be true or false'))
 
 export const settings = {
   port: { flag: 'port', env: 'PORT', default: '3000', codec: integer(0, 65535), help: 'TCP port to listen on (0 picks a free one)' },
+  opsPort: { flag: 'ops-port', env: 'OPS_PORT', default: undefined, codec: integer(0, 65535), help: 'a port of its own for /metrics, /health/* and /openapi.json (default: served on PORT)' },
   host: { flag: 'host', env: 'HOST', default: '::', codec: Text, help: 'address to listen on' },
   db: { flag: 'db', env: 'DATABASE_URL', default: 'sqlite:./data/consumer-auth.db', codec: DatabaseUrlText, help: 'sqlite:PATH or a postgres:// URL' },
   release: { flag: 'release', env: 'CRM_RELEASE', default: 'R16.2.0', codec: ReleaseText, help: 'the CRM.COM release implemented (R<major>.<minor>.<patch>)' },
@@ -90,6 +106,7 @@ export const settings = {
   trustProxy: { flag: 'trust-proxy', env: 'TRUST_PROXY', default: 'false', codec: Flag, help: 'take the client address from the last X-Forwarded-For entry (the one the trusted proxy appended)' },
   revocationCheck: { flag: 'revocation-check', env: 'REVOCATION_CHECK', default: 'false', codec: Flag, help: 'refuse sessions whose key or access token was revoked since' },
   revocationCacheSeconds: { flag: 'revocation-cache', env: 'REVOCATION_CACHE_SECONDS', default: '30', codec: integer(0, 86400), help: 'how long a revocation answer is cached (0: ask the store every time)' },
+  corsOrigins: { flag: 'cors-origins', env: 'CORS_ORIGINS', default: '', codec: OriginList, help: 'browser origins (comma-separated) allowed to call the token, session and release routes (CORS); none by default' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', codec: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), help: 'pino log level' },
   auditRetentionDays: { flag: 'audit-retention-days', env: 'AUDIT_RETENTION_DAYS', default: '90', codec: integer(1, 36500), help: 'days audit events are kept; the service prunes older ones in small batches (a session\'s issued event stays until the session has expired)' },
   shutdownGraceSeconds: { flag: 'shutdown-grace', env: 'SHUTDOWN_GRACE_SECONDS', default: '10', codec: integer(0, 3600), help: 'how long in-flight requests may take to finish on SIGTERM' },

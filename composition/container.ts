@@ -5,10 +5,12 @@
  */
 import { Container, type ServiceIdentifier } from 'inversify'
 import type { Logger } from 'pino'
+import type { Router } from '@koa/router'
 import type Koa from 'koa'
 import { dirname, join } from 'node:path'
 import {
-  attemptLimiter, issueSessionToken, verifySessionToken, type AttemptLimiter, type Clock, type IdentityVerifier, type IdSource,
+  attemptLimiter, eitherRevocation, issueSessionToken, releaseSessionToken, sessionRevocationCheck, verifySessionToken, type AttemptLimiter,
+  type Clock, type IdentityVerifier, type IdSource,
   type PassCodeHasher, type SecretDigest,
 } from '../core/index.js'
 import { systemClock } from '../adapters/clock.js'
@@ -21,6 +23,7 @@ import { randomSessionIds } from '../adapters/crypto/session-ids.js'
 import { createHttpApp } from '../adapters/http/app.js'
 import { createMetrics, type Metrics } from '../adapters/http/metrics.js'
 import { openApiDocument, serveOpenApi } from '../adapters/http/openapi.js'
+import { createOperationsApp, type OperationsRoutesDeps } from '../adapters/http/ops-routes.js'
 import { identityVerifier } from '../adapters/identity/identity-verifier.js'
 import { seedDemoIfEmpty } from '../adapters/provisioning/demo.js'
 import { openSqlStore } from '../adapters/sql/open-store.js'
@@ -47,6 +50,9 @@ export const TYPES = {
   Limiter: id<AttemptLimiter>('Limiter'),
   Metrics: id<Metrics>('Metrics'),
   HttpApp: id<Koa>('HttpApp'),
+  OperationsRoutes: id<OperationsRoutesDeps>('OperationsRoutes'),
+  /** The operations listener's app (OPS_PORT), or null when they are served on the main port. */
+  OpsApp: id<Koa | null>('OpsApp'),
 }
 
 /** /health/ready answers within this time even when the store hangs (SPEC 8: no hung requests). */
@@ -142,6 +148,7 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
     const clock = ctx.get(TYPES.Clock)
     const log = ctx.get(TYPES.Logger)
     const metrics = ctx.get(TYPES.Metrics)
+    const audit = metrics.auditing(store)
     const issue = issueSessionToken({
       release: config.release,
       claimTimes: config.claimTimes,
@@ -157,17 +164,17 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       identityLinks: store,
       limiter: await ctx.getAsync(TYPES.Limiter),
       signer: ring.signer,
-      audit: metrics.auditing(store),
+      audit,
     })
-    // The revocation check asks the store about each session at most once per REVOCATION_CACHE_SECONDS (0: every time).
-    const revocation = config.revocationCheck ? cachedRevocationCheck(store, clock, config.revocationCacheSeconds) : undefined
-    const verify = verifySessionToken({ verifier: ring.verifier, clock, ...(revocation ? { revocation } : {}) })
-    // The JWKS route exists when the ring holds asymmetric keys at start-up; moving from HS256 to ES256/EdDSA by a
-    // key reload (SIGHUP) publishes it after the next restart.
-    const jwks = ring.publicJwks().keys.length > 0
-    const openapi = openApiDocument({
-      basePath: config.basePath, release: config.release, jwks, httpStatus: config.httpStatus, version: packageVersion(),
-    })
+    // A released session is refused on every request (release is an explicit act; one indexed read, uncached). The
+    // full check (key and access token behind the session) asks the store about each session at most once per
+    // REVOCATION_CACHE_SECONDS (0: every time), when REVOCATION_CHECK is on.
+    const released = sessionRevocationCheck({ ledger: store, keys: store, accessTokens: store }, 'release')
+    const revocation = config.revocationCheck
+      ? eitherRevocation(released, cachedRevocationCheck(store, clock, config.revocationCacheSeconds))
+      : released
+    const verify = verifySessionToken({ verifier: ring.verifier, clock, revocation })
+    const releaseSession = releaseSessionToken({ verifier: ring.verifier, clock, ledger: store, audit })
     return createHttpApp({
       basePath: config.basePath,
       release: config.release,
@@ -175,15 +182,37 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       trustProxy: config.trustProxy,
       issue,
       verify,
+      releaseSession,
+      corsOrigins: config.corsOrigins,
       log,
-      ...(jwks ? { jwks: () => ring.publicJwks() } : {}),
-      ready: storeReadiness(store, { timeoutMs: READY_TIMEOUT_MS }),
+      // The JWKS route reads the ring on each request: a reload (SIGHUP) that brings in an ES256 or EdDSA key
+      // publishes it at once, and one that leaves only HS256 keys makes the route answer 404 again.
+      jwks: () => ring.publicJwks(),
       observe: metrics.observe,
-      extraRoutes: (router) => {
+      ...(await ctx.getAsync(TYPES.OperationsRoutes)),
+      operationsElsewhere: config.opsPort !== undefined,
+    })
+  })
+  // Health, metrics and the OpenAPI document: on the main app, or with OPS_PORT on an app of their own.
+  c.bind(TYPES.OperationsRoutes).toDynamicValue(async (ctx) => {
+    const store = await ctx.getAsync(TYPES.Store)
+    const metrics = ctx.get(TYPES.Metrics)
+    const openapi = openApiDocument({
+      basePath: config.basePath, release: config.release, jwks: true, httpStatus: config.httpStatus, version: packageVersion(),
+    })
+    const ready = storeReadiness(store, { timeoutMs: READY_TIMEOUT_MS })
+    metrics.watchReadiness(ready)
+    return {
+      ready,
+      extraRoutes: (router: Router) => {
         metrics.route(router)
         serveOpenApi(router, openapi)
       },
-    })
+    }
   })
+  c.bind(TYPES.OpsApp).toDynamicValue(async (ctx) =>
+    config.opsPort === undefined
+      ? null
+      : createOperationsApp({ ...(await ctx.getAsync(TYPES.OperationsRoutes)), httpStatus: config.httpStatus, log: ctx.get(TYPES.Logger) }))
   return c
 }

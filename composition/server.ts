@@ -29,6 +29,8 @@ export interface RunningServer {
   close(): Promise<void>
   /** Reload the signing key ring from the secrets (as on SIGHUP). */
   reloadKeys(): Promise<void>
+  /** The operations listener (OPS_PORT), when there is one: /metrics, /health/*, /openapi.json. */
+  readonly ops?: { readonly url: string; readonly port: number }
 }
 
 const HEADERS_TIMEOUT_MS = 10_000
@@ -68,25 +70,40 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   // Bounded request handling: a client that sends headers or a body too slowly is cut off. node:http looks for
   // such clients every `connectionsCheckingInterval` (30 s by default, which let a slow sender stay up to 45 s):
   // every second, the time-outs hold within a second.
-  const server = createServer(
-    {
-      headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000,
-      // The app refuses a request without Host itself, in the envelope (adapters/http/protocol-errors.ts).
-      requireHostHeader: false,
-    },
-    (req: IncomingMessage, res: ServerResponse) => {
-      if (draining) res.shouldKeepAlive = false
-      inFlight.add(res)
-      res.once('close', () => inFlight.delete(res))
-      if (handle) void handle(req, res)
-      else answerStarting(res)
-    },
-  )
+  const serverOptions = {
+    headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000,
+    // The app refuses a request without Host itself, in the envelope (adapters/http/protocol-errors.ts).
+    requireHostHeader: false,
+  }
+  const server = createServer(serverOptions, (req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.shouldKeepAlive = false
+    inFlight.add(res)
+    res.once('close', () => inFlight.delete(res))
+    if (handle) void handle(req, res)
+    else answerStarting(res)
+  })
+  // The operations listener (OPS_PORT): health, metrics and the document, also 503 until the service is ready.
+  let opsHandle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined
+  const opsServer = config.opsPort === undefined
+    ? undefined
+    : createServer(serverOptions, (req, res) => (opsHandle ? void opsHandle(req, res) : answerStarting(res)))
   // node:http's own refusals (bad framing, time-outs, oversized heads) answer the envelope too.
-  server.on('clientError', answerClientError({ headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS }, log))
-  server.on('checkExpectation', answerUnmetExpectation(log))
+  for (const s of [server, opsServer]) {
+    s?.on('clientError', answerClientError({ headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS }, log))
+    s?.on('checkExpectation', answerUnmetExpectation(log))
+  }
+  const closeListeners = () =>
+    Promise.all([server, opsServer].map((s) => s?.listening && new Promise<void>((resolve) => s.close(() => resolve()))))
   // A port that cannot be bound refuses the start before anything is opened, generated or written.
   await listen(server, config.port, config.host)
+  if (opsServer) {
+    try {
+      await listen(opsServer, config.opsPort!, config.host)
+    } catch (e) {
+      await closeListeners()
+      throw e
+    }
+  }
   let store: Store | undefined
   let keys: { readonly ring: KeyRing; reload(): Promise<void> }
   try {
@@ -94,9 +111,11 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
     store = await container.getAsync(TYPES.Store)
     const app = await container.getAsync(TYPES.HttpApp)
     keys = await container.getAsync(TYPES.KeyRing)
+    const opsApp = await container.getAsync(TYPES.OpsApp)
     handle = app.callback()
+    if (opsApp) opsHandle = opsApp.callback()
   } catch (e) {
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await closeListeners()
     await store?.close().catch(() => undefined)
     throw e
   }
@@ -114,23 +133,29 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   })
   const { port } = server.address() as AddressInfo
   const shownHost = config.host === '::' || config.host === '0.0.0.0' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host
-  log.info({ port, release: formatRelease(config.release), basePath: config.basePath, db: config.db.engine }, 'consumer-auth listening')
+  const opsPort = opsServer ? (opsServer.address() as AddressInfo).port : undefined
+  log.info({ port, release: formatRelease(config.release), basePath: config.basePath, db: config.db.engine, opsPort }, 'consumer-auth listening')
 
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= (async () => {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+      const stopped = closeListeners()
       draining = true
       // Answers still to be written say `Connection: close`, so no client sends another request on a closing socket.
       for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false
       log.info({ graceSeconds: config.shutdownGraceSeconds, inFlight: inFlight.size }, 'consumer-auth stopping: no new connections, finishing requests in flight')
       // server.close() closes only the keep-alive connections idle right now; one whose answer was already on its
       // way becomes idle afterwards and would hold the close open until its keep-alive timeout. Sweep them.
-      server.closeIdleConnections()
-      const sweep = setInterval(() => server.closeIdleConnections(), 50)
+      const closeIdle = () => {
+        server.closeIdleConnections()
+        opsServer?.closeIdleConnections()
+      }
+      closeIdle()
+      const sweep = setInterval(closeIdle, 50)
       const grace = setTimeout(() => {
         log.warn({ graceSeconds: config.shutdownGraceSeconds, inFlight: inFlight.size }, 'grace period over: closing the connections still open')
         server.closeAllConnections()
+        opsServer?.closeAllConnections()
       }, config.shutdownGraceSeconds * 1000)
       try {
         await stopped
@@ -155,7 +180,10 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
       },
     )
 
-  return { url: `http://${shownHost}:${port}`, port, close, reloadKeys }
+  return {
+    url: `http://${shownHost}:${port}`, port, close, reloadKeys,
+    ...(opsPort !== undefined && { ops: { url: `http://${shownHost}:${opsPort}`, port: opsPort } }),
+  }
 }
 
 /**

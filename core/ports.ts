@@ -128,6 +128,25 @@ export type AuditEvent =
       readonly subject: AttemptSubject
       readonly clientAddress: string
     }
+  | {
+      /** A session released (logged out): by its consumer through the release route, or by an operator. */
+      readonly type: 'released'
+      readonly at: number
+      readonly sessionId: string
+      readonly organisation: string
+      readonly accountsReceivableId: string
+      readonly by: 'consumer' | 'operator'
+      /** When the session expires: the event is kept as long as the session's 'issued' one. */
+      readonly expiresAt: number
+      readonly clientAddress?: string
+    }
+  | {
+      /** An operator cleared a subject's failure count: it may try again at once. */
+      readonly type: 'lockout_cleared'
+      readonly at: number
+      readonly subject: AttemptSubject
+      readonly failures: number
+    }
 
 /** Never given a secret or a token. */
 export interface AuditLog {

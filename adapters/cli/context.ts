@@ -75,3 +75,13 @@ export const withStore = async (args: Parsed, io: CliIo, work: (ctx: StoreContex
     await store.close()
   }
 }
+
+/**
+ * The digests a KEY_OR_DIGEST argument may stand for: the digest of the value taken as a key, and the value itself
+ * when it has the shape of a digest (64 hex characters, as `keys list` shows them).
+ */
+export const keyDigestCandidates = async (ctx: StoreContext, given: string): Promise<ReadonlyArray<string>> => {
+  const value = given.trim()
+  const { digest } = await ctx.importDeps()
+  return [digest.digest(value), ...(/^[0-9a-fA-F]{64}$/.test(value) ? [value.toLowerCase()] : [])]
+}

@@ -3,7 +3,9 @@
  * The little the consumer-auth command needs beyond node:util parseArgs: a command table with help text generated
  * from it, usage errors (exit code 2), and output as aligned text or JSON.
  */
+import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { parseJsonText } from '../provisioning/json-file.js'
 
 export interface Output {
   write(text: string): unknown
@@ -39,6 +41,8 @@ export interface OptionSpec {
 export interface PositionalSpec {
   readonly name: string
   readonly help: string
+  /** May be left out (only the last positionals); the command then says what it needs instead. */
+  readonly optional?: boolean
 }
 
 export interface Parsed {
@@ -70,7 +74,7 @@ export const commandName = (c: Command) => c.path.join(' ')
 export const commandHelp = (program: string, c: Command): string => {
   const options = Object.entries(c.options)
   const required = options.filter(([, o]) => o.required).map(([n, o]) => optionUsage(n, o))
-  const positional = (c.positionals ?? []).map((p) => p.name)
+  const positional = (c.positionals ?? []).map((p) => (p.optional ? `[${p.name}]` : p.name))
   const usage = [program, ...c.path, ...positional, ...required, options.some(([, o]) => !o.required) ? '[options]' : ''].filter(Boolean).join(' ')
   const positionalRows = (c.positionals ?? []).map((p): [string, string] => [p.name, p.help])
   const optionRows = options.map(([n, o]): [string, string] => [
@@ -119,7 +123,7 @@ export const parseCommand = (program: string, c: Command, argv: ReadonlyArray<st
   if (parsed.positionals.length > expected.length) {
     throw new UsageError(`${program} ${commandName(c)}: unexpected argument ${JSON.stringify(parsed.positionals[expected.length])}`)
   }
-  const missing = expected.slice(parsed.positionals.length).map((p) => p.name)
+  const missing = expected.slice(parsed.positionals.length).filter((p) => !p.optional).map((p) => p.name)
   if (missing.length > 0) throw new UsageError(`${program} ${commandName(c)}: missing ${missing.join(', ')}`)
   for (const [n, o] of Object.entries(c.options)) {
     const v = parsed.values[n]
@@ -159,6 +163,27 @@ export const table = (rows: ReadonlyArray<Row>, columns: ReadonlyArray<string>):
 
 export const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
 
+/** Prints `data` as JSON with --json, else `text()`; answers exit code 0. */
+export const print = (io: CliIo, args: Parsed, data: unknown, text: () => string): number => {
+  io.stdout.write(flag(args, 'json') ? json(data) : text())
+  return 0
+}
+
 /** Seconds since the epoch as an ISO-8601 date-time (UTC), or undefined. */
 export const iso = (seconds: number | undefined): string | undefined =>
   seconds === undefined ? undefined : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z')
+
+/** Reads a JSON file; a missing or unparsable file is a UsageError naming it. */
+export const readJsonFile = async (path: string, what: string): Promise<unknown> => {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new UsageError(`${what} ${path} cannot be read (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`)
+  }
+  // Never JSON.parse's message: it quotes the file, and the file holds secrets.
+  const parsed = parseJsonText(text)
+  if (!parsed.ok) throw new UsageError(`${what} ${path} ${parsed.problem}`)
+  return parsed.value
+}

@@ -1,6 +1,7 @@
 /**
  * @module main
- * The `consumer-auth` command (SPEC 9): `serve`, `migrate`, `import`, and create/list commands for every entity.
+ * The `consumer-auth` command (SPEC 9): `serve`, `migrate`, `import`, create/list commands for every entity, and the
+ * operator's commands (sessions, lockouts, audit, secrets).
  * `main(argv, io)` answers an exit code: 0 done, 1 a failure of the world (database unreachable...), 2 bad input
  * (unknown command or option, bad value, invalid file). bin/consumer-auth.js runs it; so does executing this module.
  */
@@ -10,12 +11,19 @@ import { fileURLToPath } from 'node:url'
 import { nearestName } from '../../core/index.js'
 import { SecretsError } from '../crypto/secrets-codec.js'
 import { commandHelp, commandName, parseCommand, UsageError, type CliIo, type Command } from './kit.js'
+import { auditCommands } from './audit-commands.js'
+import { importCommands } from './import-commands.js'
+import { lockoutCommands } from './lockout-commands.js'
 import { provisioningCommands } from './provisioning-commands.js'
+import { secretsCommands } from './secrets-commands.js'
 import { serveCommand, serving } from './serve-command.js'
+import { sessionCommands } from './session-commands.js'
 
 const PROGRAM = 'consumer-auth'
 
-export const commands: ReadonlyArray<Command> = [serveCommand, ...provisioningCommands]
+export const commands: ReadonlyArray<Command> = [
+  serveCommand, ...importCommands, ...provisioningCommands, ...sessionCommands, ...lockoutCommands, ...auditCommands, ...secretsCommands,
+]
 
 const groups = [...new Set(commands.map((c) => c.path[0]!))]
 

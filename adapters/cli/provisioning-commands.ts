@@ -1,44 +1,22 @@
 /**
  * @module provisioning-commands
- * `import`, `migrate`, and create/list for every entity of SPEC 8. Every create goes through the import (one entry,
+ * Create/list for every entity of SPEC 8 (`import` and `migrate`: import-commands.ts). Every create goes through the import (one entry,
  * the same checks, digests and hashes, one transaction), so the command line and files follow the same rules;
  * create therefore also updates an entity that has the same natural key.
  */
 import { randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import * as E from 'fp-ts/lib/Either.js'
 import { accessTokenStates, keyClassifications, type AccessToken } from '../../core/index.js'
 import { keyPrefix } from '../provisioning/ids.js'
 import { formatIssue, formatPath, type EntryName, type ImportIssue } from '../provisioning/import-document.js'
-import { describeSummary, importDocumentChecked, type ImportSummary } from '../provisioning/import.js'
-import { parseJsonText } from '../provisioning/json-file.js'
+import { importDocumentChecked, type ImportSummary } from '../provisioning/import.js'
 import type { StoredKey } from '../store.js'
-import { dbOption, jsonOption, storeConfig, storeOptions, withStore, type StoreContext } from './context.js'
-import { flag, iso, json, str, strs, table, UsageError, type CliIo, type Command, type OptionSpec, type Parsed, type Row } from './kit.js'
+import { dbOption, jsonOption, keyDigestCandidates, storeOptions, withStore, type StoreContext } from './context.js'
+import { iso, print, readJsonFile, str, strs, table, UsageError, type Command, type OptionSpec, type Row } from './kit.js'
 
 const PROGRAM = 'consumer-auth'
 
 const organisationFilter: Record<string, OptionSpec> = { organisation: { type: 'string', value: 'ID', help: 'only this organisation' } }
-
-const print = (io: CliIo, args: Parsed, data: unknown, text: () => string) => {
-  io.stdout.write(flag(args, 'json') ? json(data) : text())
-  return 0
-}
-
-/** Reads a JSON file; a missing or unparsable file is a UsageError naming it. */
-const readJsonFile = async (path: string, what: string): Promise<unknown> => {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new UsageError(`${what} ${path} cannot be read (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`)
-  }
-  // Never JSON.parse's message: it quotes the file, and the file holds secrets.
-  const parsed = parseJsonText(text)
-  if (!parsed.ok) throw new UsageError(`${what} ${path} ${parsed.problem}`)
-  return parsed.value
-}
 
 /**
  * Imports a one-entry document built from flags; problems are reported by flag (`--pass-code: is mandatory when
@@ -101,48 +79,6 @@ const listCommand = (
 const createdLine = (s: ImportSummary, entry: EntryName, what: string) => `${s[entry].created > 0 ? 'created' : 'updated'} ${what}\n`
 
 // ---------------------------------------------------------------------------------------------------------------
-
-const importCommand: Command = {
-  path: ['import'],
-  summary: 'Import a provisioning file (JSON, see import.schema.json): validated as a whole, then upserted in one transaction.',
-  details: [
-    'Idempotent: entities are upserted by their natural keys, so importing the same file twice changes nothing.',
-    'A file with any problem writes nothing; every problem is printed with the entry and field at fault.',
-    'Keys and authentication codes are stored as keyed digests, pass codes as scrypt hashes.',
-  ].join('\n'),
-  positionals: [{ name: 'FILE', help: 'the JSON file to import' }],
-  options: { ...storeOptions, ...jsonOption },
-  run: async (args, io) => {
-    const file = args.positionals[0]!
-    const doc = await readJsonFile(file, 'the import file')
-    return withStore(args, io, async (ctx) => {
-      const result = await importDocumentChecked(ctx.store, doc, await ctx.importDeps())
-      if (E.isLeft(result)) {
-        const shown = result.left.slice(0, 50).map(formatIssue)
-        const more = result.left.length - shown.length
-        throw new UsageError(
-          `${PROGRAM} import: ${file} has ${result.left.length} problem${result.left.length === 1 ? '' : 's'}; nothing was imported`,
-          more > 0 ? [...shown, `... and ${more} more`] : shown,
-        )
-      }
-      const lines = describeSummary(result.right)
-      return print(io, args, result.right, () => `imported ${file}\n${lines.map((l) => `  ${l}\n`).join('')}`)
-    })
-  },
-}
-
-const migrateCommand: Command = {
-  path: ['migrate'],
-  summary: 'Apply the pending database migrations (serve and every other command also do this on start).',
-  options: { ...dbOption, ...jsonOption },
-  run: async (args, io) => {
-    const config = storeConfig(args, io)
-    const { migrateDatabase } = await import('../sql/open-store.js')
-    const { applied } = await migrateDatabase(config.db)
-    return print(io, args, { applied }, () =>
-      applied.length === 0 ? 'the database is up to date\n' : `applied ${applied.length} migration(s):\n${applied.map((a) => `  ${a}\n`).join('')}`)
-  },
-}
 
 // Organisations ---------------------------------------------------------------------------------------------------
 
@@ -256,10 +192,7 @@ const keysRevoke: Command = {
   options: { ...storeOptions, ...jsonOption },
   run: (args, io) =>
     withStore(args, io, async (ctx) => {
-      const given = args.positionals[0]!.trim()
-      const { digest } = await ctx.importDeps()
-      const candidates = [digest.digest(given), ...(/^[0-9a-fA-F]{64}$/.test(given) ? [given.toLowerCase()] : [])]
-      for (const d of candidates) {
+      for (const d of await keyDigestCandidates(ctx, args.positionals[0]!)) {
         const key = await ctx.store.findKeyByDigest(d)
         if (!key) continue
         await ctx.store.setKeyStatus(d, 'REVOKED')
@@ -390,8 +323,6 @@ const identityLinksCreate: Command = {
 }
 
 export const provisioningCommands: ReadonlyArray<Command> = [
-  migrateCommand,
-  importCommand,
   organisationsCreate,
   listCommand('organisations', 'List the organisations.', {}, async (ctx) =>
     (await ctx.store.listOrganisations()).map((o) => ({ id: o.id, name: o.name, consumer_user: o.consumerUser })), ['id', 'name', 'consumer_user']),

@@ -34,7 +34,10 @@ export type SessionKeySource =
 export type CreateSessionVerifierOptions = SessionKeySource & {
   /** Now, in seconds (default: the system clock). */
   readonly clock?: Clock
-  /** Refuse sessions whose key was revoked or whose access token is no longer effective, e.g. a store on consumer-auth's database. */
+  /**
+   * Refuse sessions that were released (logged out), or whose key was revoked or access token is no longer effective:
+   * e.g. a store on consumer-auth's database. Answers are cached for `revocationCacheSeconds`.
+   */
   readonly revocation?: RevocationCheck
   /** How long revocation answers are cached (default 30 s; 0 asks every time). */
   readonly revocationCacheSeconds?: number

@@ -7,11 +7,14 @@
 import { Router } from '@koa/router'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import Koa, { type Middleware } from 'koa'
-import { authError, type AuthError, type ConsumerSession, type IssuedToken, type IssueRequest, type Release } from '../../core/index.js'
-import { errorEnvelope, okEnvelope, type HttpStatusMode } from './envelope.js'
+import type { AuthError, ConsumerSession, IssuedToken, IssueRequest, Release, ReleaseRequest } from '../../core/index.js'
+import { corsFor } from './cors.js'
+import type { HttpStatusMode } from './envelope.js'
 import { answerOptions } from './options.js'
 import { requireHost } from './protocol-errors.js'
 import { errorsMiddleware, type ErrorLogger } from './errors-middleware.js'
+import { mountOperationsRoutes } from './ops-routes.js'
+import { RELEASE_PATH, releaseRoute } from './release-route.js'
 import { requestLog, type RequestLogger } from './request-log.js'
 import { sendOk } from './respond.js'
 import { consumerSession, type SessionState } from './session-middleware.js'
@@ -27,8 +30,10 @@ export interface HttpAppDeps {
   readonly trustProxy: boolean
   readonly issue: (request: IssueRequest) => TaskEither<AuthError, IssuedToken>
   readonly verify: (token: unknown) => TaskEither<AuthError, ConsumerSession>
+  /** Releases (logs out) a session: POST {base}/authentication/token/release (the route exists when given). */
+  readonly releaseSession?: (request: ReleaseRequest) => TaskEither<AuthError, ConsumerSession>
   readonly log: RequestLogger & ErrorLogger
-  /** Public keys of an asymmetric ring, served at /.well-known/jwks.json; absent for HS256. */
+  /** Public keys of the ring's asymmetric keys, served at /.well-known/jwks.json (404 while there are none). */
   readonly jwks?: () => { keys: ReadonlyArray<object> }
   /** Is the store reachable and migrated? */
   readonly ready: () => Promise<boolean>
@@ -37,8 +42,12 @@ export interface HttpAppDeps {
    * the final status and failure of 404s, 405s and escaped exceptions too.
    */
   readonly observe?: Middleware
+  /** Browser origins allowed (CORS) on the token, session and release routes; none when absent. */
+  readonly corsOrigins?: ReadonlyArray<string>
   /** Extra routes (metrics, openapi) mounted at the root. */
   readonly extraRoutes?: (router: Router) => void
+  /** The operations routes (health, extra routes) are served by an app of their own (OPS_PORT), not this one. */
+  readonly operationsElsewhere?: boolean
 }
 
 /** One registered route: its path pattern and methods, as @koa/router holds them. */
@@ -63,7 +72,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   const router = new Router({ sensitive: true, strict: true })
   const base = deps.basePath
   // Answers about credentials are never stored by a cache, whatever they say: success, failure, 405, OPTIONS.
-  const noStorePaths = new Set([base + TOKEN_PATH, base + SESSION_PATH])
+  const noStorePaths = new Set([base + TOKEN_PATH, base + SESSION_PATH, base + RELEASE_PATH])
 
   router.post(base + TOKEN_PATH, tokenRoute(deps))
   router.get(
@@ -71,21 +80,19 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
     consumerSession({ verify: deps.verify, httpStatus: deps.httpStatus }),
     (ctx) => sendOk(ctx, { session: (ctx.state as SessionState).session }),
   )
+  if (deps.releaseSession) router.post(base + RELEASE_PATH, releaseRoute({ httpStatus: deps.httpStatus, releaseSession: deps.releaseSession }))
   if (deps.jwks) {
     const jwks = deps.jwks
     router.get('/.well-known/jwks.json', (ctx) => {
+      const set = jwks()
+      // Read per request, so the route follows the ring through reloads; a ring without an asymmetric key has
+      // nothing to publish, and the path answers as an unknown one does (404 METHODNOTAVAILABLE).
+      if (set.keys.length === 0) return void (ctx.status = 404)
       ctx.set('Cache-Control', 'public, max-age=300')
-      ctx.body = jwks()
+      ctx.body = set
     })
   }
-  router.get('/health/live', (ctx) => sendOk(ctx, { status: 'live' }))
-  router.get('/health/ready', async (ctx) => {
-    const ready = await deps.ready().catch(() => false)
-    ctx.status = ready ? 200 : 503
-    // Always the real status, even in `envelope` mode: load balancers read the status, not the envelope.
-    ctx.body = ready ? okEnvelope({ status: 'ready' }) : errorEnvelope(authError('SERVICEUNAVAILABLE', 'The store is not reachable, not migrated, or does not accept writes'))
-  })
-  deps.extraRoutes?.(router)
+  if (!deps.operationsElsewhere) mountOperationsRoutes(router, deps)
 
   app.use(closeIfBodyUnread)
   app.use(requestLog(deps.log))
@@ -96,6 +103,9 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
     if (noStorePaths.has(ctx.path)) ctx.set('Cache-Control', 'no-store')
     await next()
   })
+  // In front of the OPTIONS answer: a preflight from an allowed origin is answered by CORS; others go on to it.
+  const cors = corsFor([base + TOKEN_PATH, base + SESSION_PATH, base + RELEASE_PATH], deps.corsOrigins ?? [])
+  if (cors) app.use(cors)
   app.use(answerOptions(router))
   app.use(router.routes())
   app.use(router.allowedMethods())

@@ -9,7 +9,7 @@
  */
 import type { Router } from '@koa/router'
 import type { Middleware } from 'koa'
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import {
   credentialModes, errorCode, errorNames, type AttemptSubject, type AuditLog, type CredentialMode, type ErrorName,
 } from '../../core/index.js'
@@ -34,7 +34,12 @@ export interface Metrics {
    * that is already locked is not a lock-out; those are counted apart, as locked-out requests.
    */
   auditing(audit: AuditLog): AuditLog
+  /** Registers `consumer_auth_ready`: 1 when `ready` answers true at scrape time (the readiness check), else 0. */
+  watchReadiness(ready: () => Promise<boolean>): void
 }
+
+/** prom-client's default gauges whose names end in `_total`, which only counters may (left out, see createMetrics). */
+export const NON_COUNTERS_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
 
 /** Seconds: token requests hash pass codes (scrypt, tens of ms) and may wait on a store (bounded at a few s). */
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -53,7 +58,12 @@ const routeLabel = (ctx: RoutedContext): string => {
 
 export const createMetrics = (options: MetricsOptions = {}): Metrics => {
   const registry = new Registry()
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry })
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry })
+    // Gauges named like counters break the exposition conventions (`promtool check metrics`); each is the sum of the
+    // by-type gauge of the same name without `_total` (nodejs_active_handles{type}, ...), so nothing is lost.
+    for (const name of NON_COUNTERS_NAMED_TOTAL) registry.removeSingleMetric(name)
+  }
   const registers = [registry]
 
   const issued = new Counter({
@@ -77,6 +87,11 @@ export const createMetrics = (options: MetricsOptions = {}): Metrics => {
   const lockedOutRequests = new Counter({
     name: 'consumer_auth_locked_out_requests_total',
     help: 'Requests refused with TOOMANYATTEMPTS because their subject was locked out',
+    registers,
+  })
+  const releases = new Counter({
+    name: 'consumer_auth_sessions_released_total',
+    help: 'Sessions released (logged out) through the release route',
     registers,
   })
   const storeErrors = new Counter({
@@ -149,9 +164,22 @@ export const createMetrics = (options: MetricsOptions = {}): Metrics => {
     record: (event) => {
       // Counted before the write: the lock-out has happened (its counter is in the store) even if the audit fails.
       if (event.type === 'locked_out') lockedBy[event.subject.kind].inc()
-      return audit.record(event)
+      const recorded = audit.record(event)
+      // A release is counted once it is recorded: unlike a lock-out, it has not happened if its write failed.
+      return event.type === 'released' ? recorded.then(() => releases.inc()) : recorded
     },
   })
 
-  return { registry, observe, route, auditing }
+  const watchReadiness = (ready: () => Promise<boolean>): void => {
+    new Gauge({
+      name: 'consumer_auth_ready',
+      help: 'Whether the store was reachable and migrated when scraped (1) or not (0): what /health/ready answers',
+      registers,
+      async collect() {
+        this.set((await ready().catch(() => false)) ? 1 : 0)
+      },
+    })
+  }
+
+  return { registry, observe, route, auditing, watchReadiness }
 }

@@ -11,6 +11,7 @@ import {
 import type { HttpStatusMode } from './envelope.js'
 import { SESSION_PATH } from './app.js'
 import { MAX_BODY_BYTES } from './json-body.js'
+import { RELEASE_PATH } from './release-route.js'
 import { TOKEN_PATH } from './token-route.js'
 
 export const OPENAPI_PATH = '/openapi.json'
@@ -241,14 +242,36 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
         responses: responses(json('The session the token carries', ref('schemas', 'SessionEnvelope')), [401, 500, 503]),
       },
     },
+    [basePath + RELEASE_PATH]: {
+      post: {
+        operationId: 'releaseSessionToken',
+        summary: 'authentication/token/release: releases (logs out) a session token',
+        description: 'The token is taken from the token field of a JSON body (or the token query parameter), else from Authorization: Bearer. ' +
+          'From then on the session route refuses it, and so does every verifier with a revocation check (within its cache time). ' +
+          'Releasing a released session again answers OK.',
+        tags: ['Web API'],
+        security: [{ sessionTokenBearer: [] }, {}],
+        requestBody: {
+          required: false,
+          content: { 'application/json': { schema: { type: 'object', properties: { token: { type: 'string', description: 'The session token' } } } } },
+        },
+        responses: responses(
+          { description: 'Released (data is null)', headers: { 'Cache-Control': { schema: { const: 'no-store' } } }, content: { 'application/json': { schema: okEnvelope({ type: 'null' }) } } },
+          [401, 500, 503],
+        ),
+      },
+    },
     ...(options.jwks
       ? {
           '/.well-known/jwks.json': {
             get: {
               operationId: 'jwks',
-              summary: 'The public keys that verify session tokens (asymmetric key rings only)',
+              security: [],
+              summary: 'The public keys that verify session tokens (ES256 and EdDSA keys of the ring)',
+              description: 'Follows the key ring through reloads (SIGHUP); while the ring holds no asymmetric key the path answers 404.',
               tags: ['Operations'],
               responses: {
+                '404': ref('responses', 'NotFound'),
                 '200': json('A JSON Web Key Set (RFC 7517)', {
                   type: 'object',
                   required: ['keys'],
@@ -262,6 +285,7 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
     '/health/live': {
       get: {
         operationId: 'live',
+        security: [],
         summary: 'Liveness: the process answers',
         tags: ['Operations'],
         responses: responses(json('Live', okEnvelope({ type: 'object', required: ['status'], properties: { status: { const: 'live' } } })), [500]),
@@ -270,6 +294,7 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
     '/health/ready': {
       get: {
         operationId: 'ready',
+        security: [],
         summary: 'Readiness: the store is reachable and migrated',
         description: 'Always answers its real status, also with HTTP_STATUS=envelope: load balancers read the status line.',
         tags: ['Operations'],
@@ -282,6 +307,7 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
     '/metrics': {
       get: {
         operationId: 'metrics',
+        security: [],
         summary: 'Prometheus metrics (text exposition format)',
         tags: ['Operations'],
         responses: { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
@@ -290,6 +316,7 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
     [OPENAPI_PATH]: {
       get: {
         operationId: 'openapi',
+        security: [],
         summary: 'This document',
         tags: ['Operations'],
         responses: { '200': json('An OpenAPI 3.1 document', { type: 'object' }) },
@@ -316,7 +343,12 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
       ].join(' '),
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    tags: [{ name: 'Web API', description: `Under the base path ${basePath || '/'}` }, { name: 'Operations' }],
+    // Relative: the document is served by the deployment it describes, whatever its host name.
+    servers: [{ url: '/', description: 'this deployment (health, metrics and this document on OPS_PORT when it is set)' }],
+    tags: [
+      { name: 'Web API', description: `Under the base path ${basePath || '/'}` },
+      { name: 'Operations', description: 'Health, metrics, this document and the public keys: no credentials' },
+    ],
     paths,
     components: {
       securitySchemes: {
@@ -337,7 +369,13 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
         SessionEnvelope: okEnvelope({ type: 'object', additionalProperties: false, required: ['session'], properties: { session: ref('schemas', 'ConsumerSession') } }),
         ErrorEnvelope: errorEnvelope,
       },
-      responses: Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, names]) => [responseName(status), errorResponse(status, names)])),
+      // Only the answers some operation gives: 405 (a method a path does not serve) is no operation's, and is
+      // described above; in envelope mode most failures are a 200.
+      responses: Object.fromEntries(
+        [...byStatus].sort(([a], [b]) => a - b)
+          .filter(([status]) => JSON.stringify(paths).includes(`"#/components/responses/${responseName(status)}"`))
+          .map(([status, names]) => [responseName(status), errorResponse(status, names)]),
+      ),
     },
   }
 }

@@ -43,22 +43,25 @@ const bodyToken = async (ctx: Context): Promise<E.Either<AuthError, unknown>> =>
   return E.right(typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['token'] : undefined)
 }
 
+/** The token a request carries: `token` in the query, `token` of a JSON body, or `Authorization: Bearer`, in that order. */
+export const requestToken = async (ctx: Context): Promise<E.Either<AuthError, string | unknown>> => {
+  const token: unknown = ctx.query['token']
+  if (Array.isArray(token)) return E.left(authError('INVALIDTOKEN', 'The session token is not valid: token is given more than once', ['token']))
+  if (token !== undefined) return E.right(token)
+  const fromBody = await bodyToken(ctx)
+  if (E.isLeft(fromBody)) return fromBody
+  const found = fromBody.right ?? bearer(ctx.get('authorization') || undefined)
+  return found === undefined
+    ? E.left(authError('INVALIDTOKEN', 'No session token: give token (query or JSON body) or Authorization: Bearer', ['token']))
+    : E.right(found)
+}
+
 export const consumerSession = (options: SessionMiddlewareOptions): Middleware => {
   const mode = options.httpStatus ?? 'standard'
   return async (ctx, next) => {
-    let token: unknown = ctx.query['token']
-    if (Array.isArray(token)) {
-      return sendFailure(ctx, authError('INVALIDTOKEN', 'The session token is not valid: token is given more than once', ['token']), mode)
-    }
-    if (token === undefined) {
-      const fromBody = await bodyToken(ctx)
-      if (E.isLeft(fromBody)) return sendFailure(ctx, fromBody.left, mode)
-      token = fromBody.right ?? bearer(ctx.get('authorization') || undefined)
-    }
-    if (token === undefined) {
-      return sendFailure(ctx, authError('INVALIDTOKEN', 'No session token: give token (query or JSON body) or Authorization: Bearer', ['token']), mode)
-    }
-    const session = await options.verify(token)()
+    const token = await requestToken(ctx)
+    if (E.isLeft(token)) return sendFailure(ctx, token.left, mode)
+    const session = await options.verify(token.right)()
     if (E.isLeft(session)) return sendFailure(ctx, session.left, mode)
     ;(ctx.state as SessionState).session = session.right
     await next()

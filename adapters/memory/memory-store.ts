@@ -4,11 +4,12 @@
  * contract suite holds it to that.
  */
 import {
-  afterClaim, afterGiveBack, isAccessTokenUsable, type CounterClaim, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
+  afterClaim, afterGiveBack, sessionRevocationCheck, type CounterClaim, type SessionRecord, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
   type IdentityProvider, type KeyStatus, type Organisation, type Unit, type User,
 } from '../../core/index.js'
 import { aggregationBucket } from '../audit-buckets.js'
-import type { AttemptCount, Store, StoredAuditEvent, StoredKey } from '../store.js'
+import { auditMatches, recordOf, summaryOf } from '../operations.js'
+import type { AttemptCount, AuditQuery, Store, StoredAuditEvent, StoredKey } from '../store.js'
 
 const k2 = (a: string, b: string) => `${a}\u0000${b}`
 const k3 = (a: string, b: string, c: string) => `${a}\u0000${b}\u0000${c}`
@@ -82,15 +83,26 @@ export class MemoryStore implements Store {
     })
   listAuditEvents = (sinceId = 0) => this.op(() => this.t.audit.filter((e) => e.id > sinceId))
 
-  isRevoked = (sessionId: string, nowSeconds: number) =>
-    this.op(() => {
+  sessionRecord = (sessionId: string) =>
+    this.op((): SessionRecord | undefined => {
       const issued = this.t.audit.find((e) => e.event.type === 'issued' && e.event.sessionId === sessionId)?.event
-      if (!issued || issued.type !== 'issued') return true
-      const key = issued.keyDigest === undefined ? undefined : this.t.keys.get(issued.keyDigest)
-      if (issued.keyDigest !== undefined && key?.status !== 'ACTIVE') return true
-      const token = issued.accessTokenId === undefined ? undefined : this.t.accessTokens.get(issued.accessTokenId)
-      return issued.accessTokenId !== undefined && !(token && isAccessTokenUsable(token, nowSeconds))
+      if (issued?.type !== 'issued') return undefined
+      const released = this.t.audit.some((e) => e.event.type === 'released' && e.event.sessionId === sessionId)
+      return recordOf(issued, released)
     })
+  isRevoked = sessionRevocationCheck({ ledger: this, keys: this, accessTokens: this }).isRevoked
+
+  listSessions = (organisation: string, accountsReceivableId: string, nowSeconds: number) =>
+    this.op(() => {
+      const released = new Set(this.t.audit.flatMap((e) => (e.event.type === 'released' ? [e.event.sessionId] : [])))
+      return this.t.audit
+        .flatMap((e) => (e.event.type === 'issued' ? [e.event] : []))
+        .filter((e) => e.organisation === organisation && e.accountsReceivableId === accountsReceivableId && e.expiresAt > nowSeconds)
+        .reverse()
+        .map((e) => summaryOf(e, released.has(e.sessionId)))
+    })
+  listAttemptCounts = () => this.op(() => [...this.t.attempts.values()].sort((a, b) => a.subject.localeCompare(b.subject)))
+  queryAuditEvents = (q: AuditQuery) => this.op(() => [...this.t.audit].reverse().filter(auditMatches(q)).slice(0, q.limit))
 
   upsertOrganisation = (o: Organisation) => this.op(() => void this.t.organisations.set(o.id, o))
   upsertUnit = (u: Unit) => this.op(() => void this.t.units.set(k2(u.organisation, u.id), u))
@@ -158,7 +170,7 @@ export class MemoryStore implements Store {
     this.op(() => {
       const doomed = new Set(
         this.t.audit
-          .filter((e) => e.event.at < before && !(e.event.type === 'issued' && e.event.expiresAt > now))
+          .filter((e) => e.event.at < before && !((e.event.type === 'issued' || e.event.type === 'released') && e.event.expiresAt > now))
           .sort((a, b) => a.event.at - b.event.at)
           .slice(0, limit)
           .map((e) => e.id),

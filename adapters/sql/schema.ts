@@ -88,7 +88,7 @@ export interface AuditEventsTable {
   id: Generated<number>
   type: string
   at: number
-  /** The session id of an 'issued' event (indexed, for the revocation check); null for other events. */
+  /** The session id of an 'issued' or 'released' event (indexed, for the revocation check); null for other events. */
   session_id: string | null
   /** The whole event as JSON text (an aggregated row: its first event); events never carry a secret. */
   payload: string

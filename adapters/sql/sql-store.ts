@@ -7,13 +7,15 @@
  */
 import { sql, type Kysely, type KyselyPlugin, type Selectable } from 'kysely'
 import {
-  isAccessTokenUsable, type AccessToken, type CounterClaim, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
+  sessionRevocationCheck, type CounterClaim, type SessionRecord, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
   type IdentityProvider, type KeyClassification, type KeyStatus, type Organisation, type Unit, type User,
 } from '../../core/index.js'
-import type { AttemptCount, Store, StoredAuditEvent, StoredKey } from '../store.js'
+import { recordOf } from '../operations.js'
+import type { AttemptCount, AuditQuery, SessionSummary, Store, StoredAuditEvent, StoredKey } from '../store.js'
 import type { NativeHandle } from './connect.js'
 import { arg, BatchedRead, hotPath, Prepared, PreparedInsert, type HotPath, type Param } from './hot-path.js'
 import { latestMigration } from './migrations.js'
+import * as operations from './operations-queries.js'
 import { auditInsert, auditRow, pruneAttemptCounters, pruneAuditEvents, writeProbe } from './storage-bounds.js'
 import type {
   AccessTokensTable, AttemptCountersTable, AuditEventsTable, ConsumersTable, Database, Engine, IdentityProvidersTable,
@@ -163,9 +165,11 @@ const compileQueries = (db: Kysely<Database>, engine: Engine) => {
     clearAttempts: new Prepared<never>('ca_clear_attempts', db.deleteFrom('attempt_counters').where('subject', '=', arg(0))),
     record: auditInsert(db, engine),
     writeProbe: writeProbe(db),
-    issued: new Prepared<Pick<Selectable<AuditEventsTable>, 'payload'>>(
-      'ca_issued',
-      db.selectFrom('audit_events').select('payload').where('session_id', '=', arg(0)).where('type', '=', 'issued').orderBy('id').limit(1),
+    // A session's 'issued' event comes first; a second row, if any, is its (first) 'released' event.
+    sessionEvents: new Prepared<Pick<Selectable<AuditEventsTable>, 'type' | 'payload'>>(
+      'ca_session_events',
+      db.selectFrom('audit_events').select(['type', 'payload']).where('session_id', '=', arg(0))
+        .where('type', 'in', ['issued', 'released']).orderBy('id').limit(2),
     ),
   }
 }
@@ -353,20 +357,24 @@ export class SqlStore implements Store {
     await this.write(this.q.clearAttempts, [subject])
   }
 
-  async isRevoked(sessionId: string, nowSeconds: number): Promise<boolean> {
-    const [row] = await this.rows(this.q.issued, [sessionId])
-    if (!row) return true
-    const issued = JSON.parse(row.payload) as AuditEvent
-    if (issued.type !== 'issued') return true
-    if (issued.keyDigest !== undefined) {
-      const key = await this.findKeyByDigest(issued.keyDigest)
-      if (key?.status !== 'ACTIVE') return true
-    }
-    if (issued.accessTokenId !== undefined) {
-      const token = await this.findAccessToken(issued.accessTokenId)
-      return !(token && isAccessTokenUsable(token, nowSeconds))
-    }
-    return false
+  async sessionRecord(sessionId: string): Promise<SessionRecord | undefined> {
+    const [issued, released] = await this.rows(this.q.sessionEvents, [sessionId])
+    if (issued?.type !== 'issued') return undefined
+    return recordOf(JSON.parse(issued.payload) as Extract<AuditEvent, { type: 'issued' }>, released !== undefined)
+  }
+
+  isRevoked = sessionRevocationCheck({ ledger: this, keys: this, accessTokens: this }).isRevoked
+
+  listSessions(organisation: string, accountsReceivableId: string, nowSeconds: number): Promise<ReadonlyArray<SessionSummary>> {
+    return operations.listSessions(this.db, this.engine, organisation, accountsReceivableId, nowSeconds)
+  }
+
+  listAttemptCounts(): Promise<ReadonlyArray<AttemptCount>> {
+    return operations.listAttemptCounts(this.db)
+  }
+
+  queryAuditEvents(query: AuditQuery): Promise<ReadonlyArray<StoredAuditEvent>> {
+    return operations.queryAuditEvents(this.db, this.engine, query)
   }
 
   async listAuditEvents(sinceId = 0): Promise<ReadonlyArray<StoredAuditEvent>> {

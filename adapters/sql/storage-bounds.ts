@@ -20,8 +20,9 @@ const LAST_AT = AUDIT_COLUMNS.indexOf('last_at')
 export const auditRow = (event: AuditEvent): Param[] => [
   event.type,
   event.at,
-  event.type === 'issued' ? event.sessionId : null,
-  event.type === 'issued' ? event.expiresAt : null,
+  event.type === 'issued' || event.type === 'released' ? event.sessionId : null,
+  // A session's 'released' event is kept as long as its 'issued' one: pruning it first would un-release the session.
+  event.type === 'issued' || event.type === 'released' ? event.expiresAt : null,
   JSON.stringify(event),
   aggregationBucket(event) ?? null,
   1,

@@ -12,6 +12,7 @@ import {
 } from '../../core/index.js'
 import type { AttemptCount, Store, StoredKey } from '../../adapters/store.js'
 import { addAttempt } from '../support/attempts.js'
+import { operationsContract } from './operations-contract.js'
 import { storageBoundsContract } from './store-contract-bounds.js'
 
 export interface StoreUnderTest {
@@ -618,5 +619,7 @@ export const storeContract = (name: string, makeStore: () => Promise<StoreUnderT
         await expect(store.ping()).resolves.toBeUndefined()
       })
     })
+
+    operationsContract({ store: () => store, now: NOW, seedAll, issued })
   })
 }

@@ -68,7 +68,9 @@ describe('consumer-auth --help', () => {
     })
     expect((await cli(['keys', '--help'])).stdout).toContain('keys revoke')
     expect((await cli(['help', 'import'])).stdout).toContain('Usage: consumer-auth import FILE')
-  })
+    expect((await cli(['sessions', 'revoke', '--help'])).stdout).toContain('Usage: consumer-auth sessions revoke [SESSION_ID] [options]')
+    // One process per command (about forty) at once: on a loaded machine that takes longer than one command does.
+  }, 120_000)
 
   it('every setting of the service has a serve flag', async () => {
     const { cli } = workspace()

@@ -48,6 +48,7 @@ describe('/metrics', () => {
     for (const name of errorNames) expect(failures(text, name), name).toBe(0)
     for (const subject of ['identifier', 'key', 'address']) expect(sample(text, 'consumer_auth_lockouts_total', { subject })).toBe(0)
     expect(sample(text, 'consumer_auth_locked_out_requests_total')).toBe(0)
+    expect(sample(text, 'consumer_auth_sessions_released_total')).toBe(0)
     expect(sample(text, 'consumer_auth_store_errors_total')).toBe(0)
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0)
     expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m)
