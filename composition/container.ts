@@ -1,15 +1,20 @@
 /**
  * @module container
- * The composition root: inversify binds the core's ports to adapters from a decoded config. Everything is resolved
- * once, at start-up; nothing looks in the container per request.
+ * The composition root, the one wiring of consumer-auth: inversify binds the core's ports to adapters from a decoded
+ * config, behind typed service identifiers. `consumer-auth serve` resolves the standalone app from it, every CLI
+ * command its store and import dependencies, and createConsumerAuth the embedded middleware, the import and the
+ * verifier; a caller that brings its own piece (a store, a clock, a logger, secrets) rebinds that identifier, and
+ * everything built on it follows. Everything is resolved once, at start-up; nothing looks in the container per request.
  */
 import { Container, type ServiceIdentifier } from 'inversify'
 import type { Logger } from 'pino'
 import type Koa from 'koa'
+import type { Middleware } from 'koa'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import { dirname, join } from 'node:path'
 import {
-  issueSessionToken, verifySessionToken, type AttemptLimiter, type Clock, type IdentityVerifier, type IdSource,
-  type PassCodeHasher, type SecretDigest,
+  issueSessionToken, verifySessionToken, type AttemptLimiter, type AuthError, type Clock, type ConsumerSession,
+  type IdentityVerifier, type IdSource, type IssuedToken, type IssueRequest, type PassCodeHasher, type SecretDigest,
 } from '../core/index.js'
 import { storeAttemptLimiter } from '../adapters/attempt-limiter.js'
 import { systemClock } from '../adapters/clock.js'
@@ -19,11 +24,13 @@ import { scryptHasher } from '../adapters/crypto/scrypt-hasher.js'
 import { loadSecrets, type Secrets } from '../adapters/crypto/secrets.js'
 import { randomSessionIds } from '../adapters/crypto/session-ids.js'
 import { createHttpApp } from '../adapters/http/app.js'
+import { embeddedWebApi } from '../adapters/http/embedded.js'
 import { createMetrics, type Metrics } from '../adapters/http/metrics.js'
 import { openApiDocument, serveOpenApi } from '../adapters/http/openapi.js'
 import { identityVerifier } from '../adapters/identity/identity-verifier.js'
 import { seedDemoIfEmpty } from '../adapters/provisioning/demo.js'
-import { openSqlStore } from '../adapters/sql/open-store.js'
+import type { ImportDeps } from '../adapters/provisioning/import.js'
+import { openStore } from '../adapters/embed/open-store.js'
 import type { Store } from '../adapters/store.js'
 import { cachedRevocationCheck } from '../adapters/revocation-cache.js'
 import type { Config } from './config.js'
@@ -32,20 +39,38 @@ import { packageVersion } from './version.js'
 
 const id = <T>(name: string) => Symbol.for(`consumer-auth.${name}`) as ServiceIdentifier<T>
 
+/** The Web API's two use cases and the public keys, as the HTTP adapter takes them. */
+export interface WebApi {
+  readonly issue: (request: IssueRequest) => TaskEither<AuthError, IssuedToken>
+  readonly verify: (token: unknown) => TaskEither<AuthError, ConsumerSession>
+  /** Public keys of an asymmetric ring at start-up; absent for HS256. */
+  readonly jwks?: () => { keys: ReadonlyArray<object> }
+}
+
 export const TYPES = {
   Config: id<Config>('Config'),
   Logger: id<Logger>('Logger'),
+  /** Where the secrets come from; KeyRing's reload calls it again. */
+  SecretsSource: id<() => Promise<Secrets>>('SecretsSource'),
   Secrets: id<Secrets>('Secrets'),
+  /** The store as opened (and migrated): what the CLI's commands work on. */
   Store: id<Store>('Store'),
+  /** The store the service uses: Store, with the documented example seeded first when `demo` is on. */
+  ServiceStore: id<Store>('ServiceStore'),
   Clock: id<Clock>('Clock'),
   Ids: id<IdSource>('Ids'),
   Digest: id<SecretDigest>('Digest'),
   Hasher: id<PassCodeHasher>('Hasher'),
+  ImportDeps: id<ImportDeps>('ImportDeps'),
   KeyRing: id<{ ring: KeyRing; reload(): Promise<void> }>('KeyRing'),
   Identity: id<IdentityVerifier>('Identity'),
   Limiter: id<AttemptLimiter>('Limiter'),
   Metrics: id<Metrics>('Metrics'),
+  WebApi: id<WebApi>('WebApi'),
+  /** The standalone service: the Web API, health, metrics, OpenAPI, on a Koa app of its own. */
   HttpApp: id<Koa>('HttpApp'),
+  /** The Web API as one middleware for a host's Koa app (createConsumerAuth). */
+  EmbeddedMiddleware: id<Middleware>('EmbeddedMiddleware'),
 }
 
 /** /health/ready answers within this time even when the store hangs (SPEC 8: no hung requests). */
@@ -65,65 +90,79 @@ const pingWithin = (store: Pick<Store, 'ping'>, ms: number) => (): Promise<boole
 export const defaultSecretsPath = (config: Config): string | undefined =>
   config.db.engine === 'sqlite' ? join(dirname(config.db.path), 'secrets.json') : join('data', 'secrets.json')
 
-/** Optional replacements, for tests and embedding (a memory store, a test clock, a log destination). */
+/** Optional replacements, for tests and embedding (a memory store, a test clock, a log destination, secrets). */
 export interface Overrides {
   readonly store?: Store
   readonly clock?: Clock
   readonly logger?: Logger
+  /** The secrets themselves (e.g. generated for a memory store); instead of the config's secrets, file or generation. */
+  readonly secrets?: Secrets
 }
 
-export const secretsFrom = (config: Config) => () =>
+/** The secrets a config names: inline, a file, or (outside production) generated once into the default path. */
+export const secretsFrom = (config: Config, onGenerated?: (path: string) => void) => () =>
   loadSecrets({
     ...(config.secrets === undefined ? {} : { inline: config.secrets }),
     ...(config.secretsFile === undefined ? {} : { file: config.secretsFile }),
     ...(config.production ? {} : { generateInto: defaultSecretsPath(config) }),
     production: config.production,
     generateAlg: config.signingAlg,
+    ...(onGenerated ? { onGenerated } : {}),
   })
 
-export const buildContainer = (config: Config, overrides: Overrides = {}): Container => {
-  const c = new Container({ defaultScope: 'Singleton' })
+/** The default bindings for a config: the pieces the standalone service uses. */
+const bindDefaults = (c: Container, config: Config): void => {
   c.bind(TYPES.Config).toConstantValue(config)
-  c.bind(TYPES.Logger).toDynamicValue(() => overrides.logger ?? createLogger(config.logLevel))
-  c.bind(TYPES.Secrets).toDynamicValue(secretsFrom(config))
-  c.bind(TYPES.Clock).toConstantValue(overrides.clock ?? systemClock)
+  c.bind(TYPES.Logger).toDynamicValue(() => createLogger(config.logLevel))
+  c.bind(TYPES.SecretsSource).toDynamicValue((ctx) =>
+    secretsFrom(config, (path) =>
+      ctx.get(TYPES.Logger).info({ path }, `generated the secrets (signing key ring and digest pepper) into ${path}: keep the file, back it up, give it as SECRETS_FILE in production`)),
+  )
+  c.bind(TYPES.Secrets).toDynamicValue((ctx) => ctx.get(TYPES.SecretsSource)())
+  c.bind(TYPES.Clock).toConstantValue(systemClock)
   c.bind(TYPES.Ids).toConstantValue(randomSessionIds)
   c.bind(TYPES.Hasher).toDynamicValue(() => scryptHasher())
   c.bind(TYPES.Digest).toDynamicValue(async (ctx) => hmacDigest(Buffer.from((await ctx.getAsync(TYPES.Secrets)).pepper, 'base64url')))
-  c.bind(TYPES.Store).toDynamicValue(async (ctx) => {
-    const store = overrides.store ?? (await openSqlStore(config.db))
-    if (config.demo) {
-      const seeded = await seedDemoIfEmpty(store, {
-        digest: await ctx.getAsync(TYPES.Digest),
-        hasher: ctx.get(TYPES.Hasher),
-        clock: ctx.get(TYPES.Clock),
-      })
-      if (seeded) ctx.get(TYPES.Logger).info({}, 'seeded the documented example (ps_dev); --no-demo turns this off')
+  c.bind(TYPES.ImportDeps).toDynamicValue(async (ctx) => ({
+    digest: await ctx.getAsync(TYPES.Digest),
+    hasher: ctx.get(TYPES.Hasher),
+    clock: ctx.get(TYPES.Clock),
+  }))
+  c.bind(TYPES.Store).toDynamicValue(() => openStore(config.db))
+  c.bind(TYPES.ServiceStore).toDynamicValue(async (ctx) => {
+    const store = await ctx.getAsync(TYPES.Store)
+    if (config.demo && (await seedDemoIfEmpty(store, await ctx.getAsync(TYPES.ImportDeps)))) {
+      ctx.get(TYPES.Logger).info({}, 'seeded the documented example (ps_dev); --no-demo turns this off')
     }
     return store
   })
   c.bind(TYPES.KeyRing).toDynamicValue(async (ctx) => {
-    const clock = ctx.get(TYPES.Clock)
-    return createReloadableKeyRing(secretsFrom(config), clock)
+    // The first ring is built from the secrets already loaded; a reload (SIGHUP) asks their source again.
+    const source = ctx.get(TYPES.SecretsSource)
+    let first: Promise<Secrets> | undefined = ctx.getAsync(TYPES.Secrets)
+    const load = () => {
+      const next = first ?? source()
+      first = undefined
+      return next
+    }
+    return createReloadableKeyRing(load, ctx.get(TYPES.Clock))
   })
   c.bind(TYPES.Identity).toDynamicValue(async (ctx) => {
-    const store = await ctx.getAsync(TYPES.Store)
+    const store = await ctx.getAsync(TYPES.ServiceStore)
     return identityVerifier(() => store.listIdentityProviders(), ctx.get(TYPES.Clock))
   })
   c.bind(TYPES.Limiter).toDynamicValue(async (ctx) =>
-    storeAttemptLimiter(await ctx.getAsync(TYPES.Store), {
+    storeAttemptLimiter(await ctx.getAsync(TYPES.ServiceStore), {
       windowSeconds: config.lockoutWindowSeconds,
       thresholds: { identifier: config.lockoutIdentifierThreshold, key: config.lockoutKeyThreshold, address: config.lockoutAddressThreshold },
     }),
   )
   // One registry per container, so that several services in one process keep separate counts.
   c.bind(TYPES.Metrics).toDynamicValue(() => createMetrics())
-  c.bind(TYPES.HttpApp).toDynamicValue(async (ctx) => {
-    const store = await ctx.getAsync(TYPES.Store)
+  c.bind(TYPES.WebApi).toDynamicValue(async (ctx): Promise<WebApi> => {
+    const store = await ctx.getAsync(TYPES.ServiceStore)
     const { ring } = await ctx.getAsync(TYPES.KeyRing)
     const clock = ctx.get(TYPES.Clock)
-    const log = ctx.get(TYPES.Logger)
-    const metrics = ctx.get(TYPES.Metrics)
     const issue = issueSessionToken({
       release: config.release,
       claimTimes: config.claimTimes,
@@ -138,7 +177,7 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       identityLinks: store,
       limiter: await ctx.getAsync(TYPES.Limiter),
       signer: ring.signer,
-      audit: metrics.auditing(store),
+      audit: ctx.get(TYPES.Metrics).auditing(store),
     })
     // The revocation check asks the store about each session at most once per REVOCATION_CACHE_SECONDS (0: every time).
     const revocation = config.revocationCheck ? cachedRevocationCheck(store, clock, config.revocationCacheSeconds) : undefined
@@ -146,18 +185,22 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
     // The JWKS route exists when the ring holds asymmetric keys at start-up; moving from HS256 to ES256/EdDSA by a
     // key reload (SIGHUP) publishes it after the next restart.
     const jwks = ring.publicJwks().keys.length > 0
+    return { issue, verify, ...(jwks ? { jwks: () => ring.publicJwks() } : {}) }
+  })
+  c.bind(TYPES.HttpApp).toDynamicValue(async (ctx) => {
+    const store = await ctx.getAsync(TYPES.ServiceStore)
+    const webApi = await ctx.getAsync(TYPES.WebApi)
+    const metrics = ctx.get(TYPES.Metrics)
     const openapi = openApiDocument({
-      basePath: config.basePath, release: config.release, jwks, httpStatus: config.httpStatus, version: packageVersion(),
+      basePath: config.basePath, release: config.release, jwks: webApi.jwks !== undefined, httpStatus: config.httpStatus, version: packageVersion(),
     })
     return createHttpApp({
+      ...webApi,
       basePath: config.basePath,
       release: config.release,
       httpStatus: config.httpStatus,
       trustProxy: config.trustProxy,
-      issue,
-      verify,
-      log,
-      ...(jwks ? { jwks: () => ring.publicJwks() } : {}),
+      log: ctx.get(TYPES.Logger),
       ready: pingWithin(store, READY_TIMEOUT_MS),
       observe: metrics.observe,
       extraRoutes: (router) => {
@@ -166,5 +209,29 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       },
     })
   })
+  c.bind(TYPES.EmbeddedMiddleware).toDynamicValue(async (ctx) =>
+    embeddedWebApi({
+      ...(await ctx.getAsync(TYPES.WebApi)),
+      basePath: config.basePath,
+      release: config.release,
+      httpStatus: config.httpStatus,
+      log: ctx.get(TYPES.Logger),
+    }),
+  )
+}
+
+/** Rebinds what the caller brings; the bindings built on those pieces resolve to the caller's. */
+const rebindOverrides = (c: Container, overrides: Overrides): void => {
+  const { store, clock, logger, secrets } = overrides
+  if (store) c.rebind(TYPES.Store).toConstantValue(store)
+  if (clock) c.rebind(TYPES.Clock).toConstantValue(clock)
+  if (logger) c.rebind(TYPES.Logger).toConstantValue(logger)
+  if (secrets) c.rebind(TYPES.SecretsSource).toConstantValue(async () => secrets)
+}
+
+export const buildContainer = (config: Config, overrides: Overrides = {}): Container => {
+  const c = new Container({ defaultScope: 'Singleton' })
+  bindDefaults(c, config)
+  rebindOverrides(c, overrides)
   return c
 }

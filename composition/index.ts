@@ -1,10 +1,13 @@
 /**
  * @module consumer-auth
- * The package root (`consumer-auth`): the stores
+ * The package root (`consumer-auth`): the issuer embedded in a host's Koa app (createConsumerAuth), the stores
  * (openStore by URL, the memory store, the store contract), the typed provisioning document and its import, the
  * session verifier, and the errors an embedder may catch, each with a stable `code`. Named exports only: what is
  * listed here is public and follows semver (see the README's "What is public").
  */
+export {
+  createConsumerAuth, type ConsumerAuth, type ConsumerAuthOptions, type LockoutOptions,
+} from './consumer-auth.js'
 export { openStore, type OpenStoreOptions } from '../adapters/embed/open-store.js'
 export type { StoreUrl, DatabaseUrl } from '../adapters/database-url.js'
 export { MemoryStore } from '../adapters/memory/memory-store.js'

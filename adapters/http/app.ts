@@ -51,13 +51,16 @@ export const routeTable = (app: Koa): ReadonlyArray<RouteEntry> =>
     .filter((layer) => layer.methods.length > 0)
     .map((layer) => ({ path: String(layer.path), methods: [...layer.methods] }))
 
-export const createHttpApp = (deps: HttpAppDeps): Koa => {
-  // Behind a trusted proxy the client address is the last X-Forwarded-For entry, the one that proxy appended: the
-  // entries before it are whatever the client sent, and would let it dodge the per-address lock-out (SPEC 4).
-  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: 1 })
+/** The Web API routes (token, session, and the JWKS of an asymmetric ring), on a router of their own. */
+export type WebApiDeps = Pick<HttpAppDeps, 'basePath' | 'release' | 'httpStatus' | 'issue' | 'verify' | 'jwks'>
+
+/**
+ * The token route, the session route and the JWKS (at `jwksPath`), under the base path: what the standalone app serves
+ * and what an embedding host mounts (adapters/http/embedded.ts); one registration for both.
+ */
+export const webApiRouter = (deps: WebApiDeps, jwksPath = '/.well-known/jwks.json'): Router => {
   const router = new Router()
   const base = deps.basePath
-
   router.post(base + TOKEN_PATH, tokenRoute(deps))
   router.get(
     base + SESSION_PATH,
@@ -66,11 +69,19 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   )
   if (deps.jwks) {
     const jwks = deps.jwks
-    router.get('/.well-known/jwks.json', (ctx) => {
+    router.get(jwksPath, (ctx) => {
       ctx.set('Cache-Control', 'public, max-age=300')
       ctx.body = jwks()
     })
   }
+  return router
+}
+
+export const createHttpApp = (deps: HttpAppDeps): Koa => {
+  // Behind a trusted proxy the client address is the last X-Forwarded-For entry, the one that proxy appended: the
+  // entries before it are whatever the client sent, and would let it dodge the per-address lock-out (SPEC 4).
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: 1 })
+  const router = webApiRouter(deps)
   router.get('/health/live', (ctx) => sendOk(ctx, { status: 'live' }))
   router.get('/health/ready', async (ctx) => {
     const ready = await deps.ready().catch(() => false)

@@ -57,7 +57,7 @@ describe('named public surfaces', () => {
 
   it('consumer-auth exports the factory, the stores, the import, the verifier and the errors', () => {
     expect(exportsOf('consumer-auth')).toEqual([
-      'ConfigError', 'ImportError', 'MemoryStore', 'SecretsError', 'StoreError', 'createSessionVerifier',
+      'ConfigError', 'ImportError', 'MemoryStore', 'SecretsError', 'StoreError', 'createConsumerAuth', 'createSessionVerifier',
       'databaseRevocationCheck', 'decodeImportDocument', 'errorCodes', 'importDocument', 'openStore',
     ])
   }, 30_000)
