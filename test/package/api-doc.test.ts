@@ -1,7 +1,7 @@
 /**
  * docs/api.md is the reference of the public surface: for each entry, the names its tables list are exactly the
  * names the entry exports (values and types, read by the TypeScript compiler from the entry's source), so the
- * reference cannot miss an export nor list one that is gone.
+ * reference cannot miss an export nor list one that is gone; and the README shows the command's real help.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -43,4 +43,16 @@ describe('docs/api.md', () => {
       expect(documented(doc, entry)).toEqual(exportsOf(file))
     })
   }
+})
+
+describe('README.md', () => {
+  it("shows the command's help as the command prints it", async () => {
+    const { main } = await import('../../adapters/cli/main.js')
+    let help = ''
+    const code = await main(['--help'], { stdout: { write: (s: string) => void (help += s) }, stderr: { write: () => undefined }, env: {} })
+    expect(code).toBe(0)
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const start = readme.indexOf('```text\nUsage: consumer-auth') + '```text\n'.length
+    expect(readme.slice(start, readme.indexOf('```', start)).trim()).toBe(help.trim())
+  })
 })
