@@ -8,7 +8,7 @@ import { Router } from '@koa/router'
 import Koa from 'koa'
 import { createSessionVerifier, databaseRevocationCheck, type SessionKeySource, type SessionState } from 'consumer-auth/verify'
 
-export const acceptTokensApp = async (keys: SessionKeySource, db?: string): Promise<Koa> => {
+export const acceptTokensApp = async (keys: SessionKeySource, db?: string): Promise<{ app: Koa; close(): Promise<void> }> => {
   const revocation = db === undefined ? undefined : databaseRevocationCheck(db)
   const sessions = await createSessionVerifier({ ...keys, ...(revocation ? { revocation, revocationCacheSeconds: 0 } : {}) })
   const router = new Router()
@@ -18,5 +18,5 @@ export const acceptTokensApp = async (keys: SessionKeySource, db?: string): Prom
   })
   const app = new Koa()
   app.use(router.routes())
-  return app
+  return { app, close: async () => revocation?.close() }
 }

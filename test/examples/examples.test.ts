@@ -37,7 +37,8 @@ describe('accept-tokens, against a running consumer-auth', () => {
 
   it("answers the session's consumer, refuses a missing token, and a token whose key was revoked since", async () => {
     const db = `sqlite:${join(svc.dir, 'consumer-auth.db')}`
-    const { url, server } = await listen(await acceptTokensApp({ secretsFile: join(svc.dir, 'secrets.json') }, db))
+    const accept = await acceptTokensApp({ secretsFile: join(svc.dir, 'secrets.json') }, db)
+    const { url, server } = await listen(accept.app)
     try {
       const token = await issue(svc.url)
       const me = await rawRequest(url, { method: 'GET', path: `/me?token=${token}` })
@@ -58,6 +59,7 @@ describe('accept-tokens, against a running consumer-auth', () => {
       expect(revoked.status, revoked.text).toBe(401)
     } finally {
       await closing(server)
+      await accept.close()
     }
   })
 })
