@@ -1,5 +1,5 @@
 /**
- * An example of a service that accepts consumer-auth session tokens (SPEC 6): a tiny Koa service with one CRM.COM
+ * An example of a service that accepts consumer-auth session tokens (docs/behaviour.md, "The token"): a tiny Koa service with one CRM.COM
  * style method, `GET /crmapi/rest/v2/accounts_receivable/show?token=...`, that answers the accounts receivable of the
  * session's consumer and nothing else. It embeds the library; it does not run consumer-auth and has no database.
  *
