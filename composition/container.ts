@@ -16,23 +16,17 @@ import {
   issueSessionToken, verifySessionToken, type AttemptLimiter, type AuthError, type Clock, type ConsumerSession,
   type IdentityVerifier, type IdSource, type IssuedToken, type IssueRequest, type PassCodeHasher, type SecretDigest,
 } from '../core/index.js'
-import { storeAttemptLimiter } from '../adapters/attempt-limiter.js'
 import { systemClock } from '../adapters/clock.js'
 import { hmacDigest } from '../adapters/crypto/hmac-digest.js'
-import { createReloadableKeyRing, type KeyRing } from '../adapters/crypto/key-ring.js'
+import type { KeyRing } from '../adapters/crypto/key-ring.js'
 import { scryptHasher } from '../adapters/crypto/scrypt-hasher.js'
 import { loadSecrets, type Secrets } from '../adapters/crypto/secrets.js'
 import { randomSessionIds } from '../adapters/crypto/session-ids.js'
-import { createHttpApp } from '../adapters/http/app.js'
-import { embeddedWebApi } from '../adapters/http/embedded.js'
-import { createMetrics, type Metrics } from '../adapters/http/metrics.js'
-import { openApiDocument, serveOpenApi } from '../adapters/http/openapi.js'
-import { identityVerifier } from '../adapters/identity/identity-verifier.js'
+import type { Metrics } from '../adapters/http/metrics.js'
 import { seedDemoIfEmpty } from '../adapters/provisioning/demo.js'
 import type { ImportDeps } from '../adapters/provisioning/import.js'
 import { openStore } from '../adapters/embed/open-store.js'
 import type { Store } from '../adapters/store.js'
-import { cachedRevocationCheck } from '../adapters/revocation-cache.js'
 import type { Config } from './config.js'
 import { createLogger } from './logger.js'
 import { packageVersion } from './version.js'
@@ -136,7 +130,10 @@ const bindDefaults = (c: Container, config: Config): void => {
     }
     return store
   })
+  // The service's pieces are imported when first resolved: the CLI's commands, which resolve only the store and the
+  // import dependencies, then load neither Koa nor jose nor the metrics registry.
   c.bind(TYPES.KeyRing).toDynamicValue(async (ctx) => {
+    const { createReloadableKeyRing } = await import('../adapters/crypto/key-ring.js')
     // The first ring is built from the secrets already loaded; a reload (SIGHUP) asks their source again.
     const source = ctx.get(TYPES.SecretsSource)
     let first: Promise<Secrets> | undefined = ctx.getAsync(TYPES.Secrets)
@@ -148,21 +145,25 @@ const bindDefaults = (c: Container, config: Config): void => {
     return createReloadableKeyRing(load, ctx.get(TYPES.Clock))
   })
   c.bind(TYPES.Identity).toDynamicValue(async (ctx) => {
+    const { identityVerifier } = await import('../adapters/identity/identity-verifier.js')
     const store = await ctx.getAsync(TYPES.ServiceStore)
     return identityVerifier(() => store.listIdentityProviders(), ctx.get(TYPES.Clock))
   })
-  c.bind(TYPES.Limiter).toDynamicValue(async (ctx) =>
-    storeAttemptLimiter(await ctx.getAsync(TYPES.ServiceStore), {
+  c.bind(TYPES.Limiter).toDynamicValue(async (ctx) => {
+    const { storeAttemptLimiter } = await import('../adapters/attempt-limiter.js')
+    return storeAttemptLimiter(await ctx.getAsync(TYPES.ServiceStore), {
       windowSeconds: config.lockoutWindowSeconds,
       thresholds: { identifier: config.lockoutIdentifierThreshold, key: config.lockoutKeyThreshold, address: config.lockoutAddressThreshold },
-    }),
-  )
+    })
+  })
   // One registry per container, so that several services in one process keep separate counts.
-  c.bind(TYPES.Metrics).toDynamicValue(() => createMetrics())
+  c.bind(TYPES.Metrics).toDynamicValue(async () => (await import('../adapters/http/metrics.js')).createMetrics())
   c.bind(TYPES.WebApi).toDynamicValue(async (ctx): Promise<WebApi> => {
     const store = await ctx.getAsync(TYPES.ServiceStore)
     const { ring } = await ctx.getAsync(TYPES.KeyRing)
     const clock = ctx.get(TYPES.Clock)
+    const metrics = await ctx.getAsync(TYPES.Metrics)
+    const { cachedRevocationCheck } = await import('../adapters/revocation-cache.js')
     const issue = issueSessionToken({
       release: config.release,
       claimTimes: config.claimTimes,
@@ -177,7 +178,7 @@ const bindDefaults = (c: Container, config: Config): void => {
       identityLinks: store,
       limiter: await ctx.getAsync(TYPES.Limiter),
       signer: ring.signer,
-      audit: ctx.get(TYPES.Metrics).auditing(store),
+      audit: metrics.auditing(store),
     })
     // The revocation check asks the store about each session at most once per REVOCATION_CACHE_SECONDS (0: every time).
     const revocation = config.revocationCheck ? cachedRevocationCheck(store, clock, config.revocationCacheSeconds) : undefined
@@ -190,7 +191,9 @@ const bindDefaults = (c: Container, config: Config): void => {
   c.bind(TYPES.HttpApp).toDynamicValue(async (ctx) => {
     const store = await ctx.getAsync(TYPES.ServiceStore)
     const webApi = await ctx.getAsync(TYPES.WebApi)
-    const metrics = ctx.get(TYPES.Metrics)
+    const metrics = await ctx.getAsync(TYPES.Metrics)
+    const { createHttpApp } = await import('../adapters/http/app.js')
+    const { openApiDocument, serveOpenApi } = await import('../adapters/http/openapi.js')
     const openapi = openApiDocument({
       basePath: config.basePath, release: config.release, jwks: webApi.jwks !== undefined, httpStatus: config.httpStatus, version: packageVersion(),
     })
@@ -209,15 +212,16 @@ const bindDefaults = (c: Container, config: Config): void => {
       },
     })
   })
-  c.bind(TYPES.EmbeddedMiddleware).toDynamicValue(async (ctx) =>
-    embeddedWebApi({
+  c.bind(TYPES.EmbeddedMiddleware).toDynamicValue(async (ctx) => {
+    const { embeddedWebApi } = await import('../adapters/http/embedded.js')
+    return embeddedWebApi({
       ...(await ctx.getAsync(TYPES.WebApi)),
       basePath: config.basePath,
       release: config.release,
       httpStatus: config.httpStatus,
       log: ctx.get(TYPES.Logger),
-    }),
-  )
+    })
+  })
 }
 
 /** Rebinds what the caller brings; the bindings built on those pieces resolve to the caller's. */

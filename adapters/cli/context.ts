@@ -8,6 +8,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Clock } from '../../core/index.js'
 import { decodeConfig, settings, type Config } from '../../composition/config.js'
+import { systemClock } from '../clock.js'
 import type { ImportDeps } from '../provisioning/import.js'
 import type { Store } from '../store.js'
 import { str, UsageError, type CliIo, type OptionSpec, type Parsed } from './kit.js'
@@ -54,16 +55,21 @@ export interface StoreContext {
 
 /**
  * Opens (and migrates) the store named by the options, runs `work`, and closes the store whatever happens. The store
- * and the import dependencies come from the composition root, the one `serve` resolves from.
+ * is opened by the function the composition root binds (openStore); the import dependencies (digest with the
+ * deployment's pepper, hasher, clock) are resolved from the composition root itself, with this store bound in,
+ * loaded only by the commands that need them (inversify and pino cost a list command a fifth of a second).
  */
 export const withStore = async (args: Parsed, io: CliIo, work: (ctx: StoreContext) => Promise<number>): Promise<number> => {
   const config = storeConfig(args, io)
-  const { buildContainer, TYPES } = await import('../../composition/container.js')
-  const container = buildContainer(config)
-  const store = await container.getAsync(TYPES.Store)
+  const { openStore } = await import('../embed/open-store.js')
+  const store = await openStore(config.db)
+  const importDeps = async (): Promise<ImportDeps> => {
+    const { buildContainer, TYPES } = await import('../../composition/container.js')
+    return buildContainer(config, { store, clock: systemClock }).getAsync(TYPES.ImportDeps)
+  }
   let deps: Promise<ImportDeps> | undefined
   try {
-    return await work({ config, store, clock: container.get(TYPES.Clock), importDeps: () => (deps ??= container.getAsync(TYPES.ImportDeps)) })
+    return await work({ config, store, clock: systemClock, importDeps: () => (deps ??= importDeps()) })
   } finally {
     await store.close()
   }

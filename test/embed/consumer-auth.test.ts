@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Middleware } from 'koa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSecrets } from '../../adapters/crypto/secrets.js'
 import { MemoryStore } from '../../adapters/memory/memory-store.js'
@@ -111,6 +112,33 @@ describe("the client address is the host's ctx.ip", () => {
     try {
       await Promise.all([send(host, '203.0.113.1'), send(host, '203.0.113.1')])
       expect((await send(host, '203.0.113.2')).status).toBe(429)
+    } finally {
+      await host.stop()
+    }
+  })
+})
+
+describe("a host whose body parser runs before the issuer's middleware", () => {
+  it('answers the token route at once with MALFORMEDREQUEST saying why, instead of waiting for a body already read', async () => {
+    const bodyParser: Middleware = async (ctx, next) => {
+      const chunks: Buffer[] = []
+      for await (const chunk of ctx.req) chunks.push(chunk as Buffer)
+      ;(ctx.request as { body?: unknown }).body = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null')
+      await next()
+    }
+    const host = await startHost({ db: 'memory:', demo: true }, { before: bodyParser })
+    try {
+      const answer = sendCase(host, tokenCases[0]!)
+      const timeout = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 5_000).unref())
+      const r = await Promise.race([answer, timeout])
+      expect(r).not.toBe('hung')
+      if (r === 'hung') return
+      expect(r.status, r.text).toBe(400)
+      expect(r.json.status.code).toBe('COM.CRM.EXCEPTION.VALIDATION.MALFORMEDREQUESTEXCEPTION')
+      expect(r.json.status.message).toContain('read before')
+      // The session route takes the token from the parsed body, as the session middleware does behind any parser.
+      const session = await rawRequest(host.url, { method: 'GET', path: `${host.basePath}/authentication/consumer_application_key/session?token=abc` })
+      expect(session.status).toBe(401)
     } finally {
       await host.stop()
     }

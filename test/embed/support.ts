@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Router } from '@koa/router'
-import Koa from 'koa'
+import Koa, { type Middleware } from 'koa'
 import { createConsumerAuth, type ConsumerAuth, type ConsumerAuthOptions } from '../../composition/consumer-auth.js'
 import type { RawResponse } from '../support/service.js'
 
@@ -23,7 +23,7 @@ export interface Host {
   stop(): Promise<void>
 }
 
-export const startHost = async (options: Partial<ConsumerAuthOptions> & Pick<ConsumerAuthOptions, 'db'>, hostOptions: { proxy?: boolean } = {}): Promise<Host> => {
+export const startHost = async (options: Partial<ConsumerAuthOptions> & Pick<ConsumerAuthOptions, 'db'>, hostOptions: { proxy?: boolean; before?: Middleware } = {}): Promise<Host> => {
   const auth = await createConsumerAuth({ basePath: EMBEDDED_BASE, logLevel: 'silent', ...options })
   const app = new Koa({ proxy: hostOptions.proxy ?? false, maxIpsCount: 1 })
   const seen: string[] = []
@@ -37,6 +37,7 @@ export const startHost = async (options: Partial<ConsumerAuthOptions> & Pick<Con
     ctx.body = { host: 'pong' }
   })
   app.use(router.routes())
+  if (hostOptions.before) app.use(hostOptions.before)
   app.use(auth.middleware())
   app.use((ctx) => {
     ctx.status = 404
