@@ -20,7 +20,7 @@ import type { ImportDocument } from '../adapters/provisioning/import-document.js
 import { importDocument, type ImportSummary } from '../adapters/provisioning/import.js'
 import type { Store } from '../adapters/store.js'
 import { decodeConfig, settings, type Config, type Setting } from './config.js'
-import { buildContainer, TYPES, type Overrides } from './container.js'
+import { buildContainer, startPruner, TYPES, type Overrides } from './container.js'
 
 /** The lock-out thresholds and their window (see docs/security.md); each defaults as in the service. */
 export interface LockoutOptions {
@@ -51,6 +51,8 @@ export interface ConsumerAuthOptions {
   /** Refuse, on the session route and in `verifier`, sessions whose key or access token was revoked since. */
   readonly revocationCheck?: boolean
   readonly revocationCacheSeconds?: number
+  /** Days audit events are kept (default 90); older ones are pruned in small batches while the issuer runs. */
+  readonly auditRetentionDays?: number
   /** A pino logger of the host's, or a level for one of ours (default `info`). */
   readonly logger?: Logger
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -75,7 +77,7 @@ type SettingName = keyof typeof settings
 const scalarOptions = {
   release: 'release', basePath: 'basePath', claimTimes: 'claimTimes', httpStatus: 'httpStatus', demo: 'demo',
   secretsFile: 'secretsFile', signingAlg: 'signingAlg', revocationCheck: 'revocationCheck',
-  revocationCacheSeconds: 'revocationCacheSeconds', logLevel: 'logLevel',
+  revocationCacheSeconds: 'revocationCacheSeconds', logLevel: 'logLevel', auditRetentionDays: 'auditRetentionDays',
 } as const satisfies Record<string, SettingName>
 const lockoutOptions = {
   windowSeconds: 'lockoutWindowSeconds', identifierThreshold: 'lockoutIdentifierThreshold',
@@ -177,6 +179,8 @@ export const createConsumerAuth = async (options: ConsumerAuthOptions): Promise<
       revocationCacheSeconds: config.revocationCacheSeconds,
       httpStatus: config.httpStatus,
     })
+    // Audit events and attempt counters are pruned as the service prunes them; close() stops it.
+    const pruner = startPruner(container, store)
     return {
       middleware: () => middleware,
       import: async (document) => {
@@ -186,6 +190,7 @@ export const createConsumerAuth = async (options: ConsumerAuthOptions): Promise<
       },
       verifier,
       close: async () => {
+        await pruner.stop()
         if (!given) await store.close()
       },
     }

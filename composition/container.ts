@@ -26,7 +26,9 @@ import type { Metrics } from '../adapters/http/metrics.js'
 import { seedDemoIfEmpty } from '../adapters/provisioning/demo.js'
 import type { ImportDeps } from '../adapters/provisioning/import.js'
 import { openStore } from '../adapters/embed/open-store.js'
+import { startStoragePruner, type StoragePruner } from '../adapters/storage-pruner.js'
 import type { Store } from '../adapters/store.js'
+import { isWriteRefusal, StoreNotWritableError, storeReadiness } from '../adapters/store-readiness.js'
 import type { Config } from './config.js'
 import { createLogger } from './logger.js'
 import { packageVersion } from './version.js'
@@ -70,15 +72,32 @@ export const TYPES = {
 /** /health/ready answers within this time even when the store hangs (SPEC 8: no hung requests). */
 export const READY_TIMEOUT_MS = 2_000
 
-/** Reachable and migrated (the SQL store's ping checks both), within a bounded time. */
-const pingWithin = (store: Pick<Store, 'ping'>, ms: number) => (): Promise<boolean> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
-    store.ping().then(
-      () => resolve(true),
-      () => resolve(false),
-    ).finally(() => clearTimeout(timer))
-  })
+/** How the database is named in a start-up refusal: the SQLite path, never a PostgreSQL URL (it may hold a password). */
+const shownDatabase = (config: Config): string => (config.db.engine === 'sqlite' ? config.db.path : '(PostgreSQL, DATABASE_URL)')
+
+/**
+ * The store, opened and migrated, refused (StoreNotWritableError) when it refuses a write (read-only, full, no
+ * privilege): the service must not start, and say it is ready, on a database where no token can be issued. Other
+ * failures of the probe (a store given unmigrated, a lock held for long) start the service; readiness tells.
+ */
+const openWritableStore = async (config: Config, given?: Store): Promise<Store> => {
+  let store: Store
+  try {
+    store = given ?? (await openStore(config.db))
+  } catch (e) {
+    // openStore wraps the driver's error in a StoreError: the refusal is its cause.
+    const cause = (e as { cause?: unknown }).cause ?? e
+    throw isWriteRefusal(cause) ? new StoreNotWritableError(shownDatabase(config), cause) : e
+  }
+  try {
+    await store.checkWritable()
+  } catch (e) {
+    if (!isWriteRefusal(e)) return store
+    await store.close().catch(() => undefined)
+    throw new StoreNotWritableError(shownDatabase(config), e)
+  }
+  return store
+}
 
 /** Where generated secrets live on the embedded default: ./data/secrets.json (beside the default database). */
 export const defaultSecretsPath = (config: Config): string | undefined =>
@@ -91,6 +110,8 @@ export interface Overrides {
   readonly logger?: Logger
   /** The secrets themselves (e.g. generated for a memory store); instead of the config's secrets, file or generation. */
   readonly secrets?: Secrets
+  /** How often the pruning job runs (default 60 s). */
+  readonly pruneIntervalMs?: number
 }
 
 /** The secrets a config names: inline, a file, or (outside production) generated once into the default path. */
@@ -122,7 +143,7 @@ const bindDefaults = (c: Container, config: Config): void => {
     hasher: ctx.get(TYPES.Hasher),
     clock: ctx.get(TYPES.Clock),
   }))
-  c.bind(TYPES.Store).toDynamicValue(() => openStore(config.db))
+  c.bind(TYPES.Store).toDynamicValue(() => openWritableStore(config))
   c.bind(TYPES.ServiceStore).toDynamicValue(async (ctx) => {
     const store = await ctx.getAsync(TYPES.Store)
     if (config.demo && (await seedDemoIfEmpty(store, await ctx.getAsync(TYPES.ImportDeps)))) {
@@ -204,7 +225,7 @@ const bindDefaults = (c: Container, config: Config): void => {
       httpStatus: config.httpStatus,
       trustProxy: config.trustProxy,
       log: ctx.get(TYPES.Logger),
-      ready: pingWithin(store, READY_TIMEOUT_MS),
+      ready: storeReadiness(store, { timeoutMs: READY_TIMEOUT_MS }),
       observe: metrics.observe,
       extraRoutes: (router) => {
         metrics.route(router)
@@ -224,10 +245,30 @@ const bindDefaults = (c: Container, config: Config): void => {
   })
 }
 
+/**
+ * The storage pruning job (old audit events, expired attempt counters) on the service's store, as `serve` and
+ * createConsumerAuth run it; its runs are logged, its failures tried again on the next run.
+ */
+export const startPruner = (c: Container, store: Store, intervalMs?: number): StoragePruner => {
+  const config = c.get(TYPES.Config)
+  const log = c.get(TYPES.Logger)
+  return startStoragePruner(store, {
+    retentionDays: config.auditRetentionDays,
+    lockoutWindowSeconds: config.lockoutWindowSeconds,
+    clock: c.get(TYPES.Clock),
+    ...(intervalMs === undefined ? {} : { intervalMs }),
+    onRun: (outcome) =>
+      'error' in outcome
+        ? log.warn({ err: outcome.error }, 'storage pruning failed; the next run tries again')
+        : log.info(outcome, 'storage pruned'),
+  })
+}
+
 /** Rebinds what the caller brings; the bindings built on those pieces resolve to the caller's. */
 const rebindOverrides = (c: Container, overrides: Overrides): void => {
   const { store, clock, logger, secrets } = overrides
-  if (store) c.rebind(TYPES.Store).toConstantValue(store)
+  // A store of the caller's is held to the same rule as one opened here: it must accept a write.
+  if (store) c.rebind(TYPES.Store).toDynamicValue(() => openWritableStore(c.get(TYPES.Config), store))
   if (clock) c.rebind(TYPES.Clock).toConstantValue(clock)
   if (logger) c.rebind(TYPES.Logger).toConstantValue(logger)
   if (secrets) c.rebind(TYPES.SecretsSource).toConstantValue(async () => secrets)
