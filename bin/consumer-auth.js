@@ -5,7 +5,7 @@ try {
   cli = await import('../dist/adapters/cli/main.js')
 } catch (e) {
   if (e?.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('dist/adapters/cli/main.js')) {
-    process.stderr.write('consumer-auth is not built yet: run `npm run build` (or `npm install`, which builds it) first.\n')
+    process.stderr.write('consumer-auth is not built: run `npm run build` first (a packed or published package ships it built).\n')
     process.exit(1)
   }
   throw e

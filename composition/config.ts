@@ -6,9 +6,10 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { defaultLockoutPolicy, parseRelease, type Release } from '../core/index.js'
+import { parseDatabaseUrl, shownUrl, type DatabaseUrl } from '../adapters/database-url.js'
 
 /** One setting: its flag, its environment variable, its default, and the codec its text is decoded with. */
-interface Setting<A> {
+export interface Setting<A> {
   readonly flag: string
   readonly env: string
   readonly default: string | undefined
@@ -44,23 +45,9 @@ const oneOf = <L extends string>(...values: L[]) =>
 const ReleaseText = fromText<Release>('Release', (s) =>
   E.isLeft(parseRelease(s)) ? E.left('is not a CRM.COM release: expected R<major>.<minor>.<patch>, e.g. R16.2.0') : parseRelease(s))
 
-export type DatabaseUrl = { readonly engine: 'sqlite'; readonly path: string; readonly url: string } | { readonly engine: 'postgres'; readonly url: string }
+export type { DatabaseUrl } from '../adapters/database-url.js'
 
-const DatabaseUrlText = fromText<DatabaseUrl>('DatabaseUrl', (s) => {
-  if (s.startsWith('sqlite:')) {
-    const path = s.slice('sqlite:'.length)
-    return path === '' ? E.left('sqlite: needs a file path, e.g. sqlite:./data/consumer-auth.db') : E.right({ engine: 'sqlite', path, url: s })
-  }
-  if (/^postgres(ql)?:\/\//.test(s)) {
-    try {
-      new URL(s)
-      return E.right({ engine: 'postgres', url: s })
-    } catch {
-      return E.left('is not a valid postgres:// URL')
-    }
-  }
-  return E.left('must be sqlite:PATH or a postgres:// URL')
-})
+const DatabaseUrlText = fromText<DatabaseUrl>('DatabaseUrl', parseDatabaseUrl)
 
 const BasePath = fromText('BasePath', (s) =>
   s === '' || /^(\/[A-Za-z0-9._~-]+)+$/.test(s) ? E.right(s) : E.left('must be empty or a path such as /crmapi/rest/v2 (no trailing slash)'))
@@ -122,10 +109,15 @@ export type Flags = Readonly<Record<string, string | undefined>>
 
 /** A bad value as the message shows it: never a secret, never a URL's password. */
 const shown = (name: string, raw: string): string =>
-  name === 'secrets' ? '(the value)' : JSON.stringify(raw.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/, '$1***@'))
+  name === 'secrets' ? '(the value)' : JSON.stringify(shownUrl(raw))
+
+/** How a bad flag is named in the message: by its flag and variable by default; createConsumerAuth by its option. */
+export type FlagLabel = (setting: Setting<unknown>) => string
+
+const flagAndVariable: FlagLabel = (s) => `--${s.flag} (${s.env}, --${s.flag})`
 
 /** Decodes every setting; the first bad one is reported by flag and variable name, with the rule it broke. */
-export const decodeConfig = (env: NodeJS.ProcessEnv, flags: Flags = {}): E.Either<string, Config> => {
+export const decodeConfig = (env: NodeJS.ProcessEnv, flags: Flags = {}, label: FlagLabel = flagAndVariable): E.Either<string, Config> => {
   const out: Record<string, unknown> = {}
   for (const [name, s] of Object.entries(settings) as [keyof Settings, Setting<unknown>][]) {
     const fromFlag = flags[s.flag]
@@ -133,8 +125,8 @@ export const decodeConfig = (env: NodeJS.ProcessEnv, flags: Flags = {}): E.Eithe
     if (raw === undefined) continue
     const r = s.codec.decode(raw)
     if (E.isLeft(r)) {
-      const source = fromFlag !== undefined ? `--${s.flag}` : env[s.env] !== undefined ? s.env : `the default of ${s.env}`
-      return E.left(`Invalid ${source} (${s.env}, --${s.flag}): ${shown(name, raw)} ${r.left[0]?.message ?? 'is not valid'}`)
+      const source = fromFlag !== undefined ? label(s) : `${env[s.env] !== undefined ? s.env : `the default of ${s.env}`} (${s.env}, --${s.flag})`
+      return E.left(`Invalid ${source}: ${shown(name, raw)} ${r.left[0]?.message ?? 'is not valid'}`)
     }
     out[name] = r.right
   }

@@ -15,10 +15,9 @@ import type { KeyRing } from '../adapters/crypto/key-ring.js'
 import { SecretsError } from '../adapters/crypto/secrets.js'
 import { errorEnvelope } from '../adapters/http/envelope.js'
 import { answerClientError, answerUnmetExpectation } from '../adapters/http/protocol-errors.js'
-import { startStoragePruner } from '../adapters/storage-pruner.js'
 import type { Store } from '../adapters/store.js'
 import { warnIfSecretsFileOpen } from './file-modes.js'
-import { buildContainer, TYPES, type Overrides } from './container.js'
+import { buildContainer, startPruner, TYPES, type Overrides } from './container.js'
 import type { Config } from './config.js'
 
 export interface RunningServer {
@@ -121,16 +120,7 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   }
   const openStore = store
   warnIfSecretsFileOpen(config, log)
-  const pruner = startStoragePruner(openStore, {
-    retentionDays: config.auditRetentionDays,
-    lockoutWindowSeconds: config.lockoutWindowSeconds,
-    clock: container.get(TYPES.Clock),
-    ...(overrides.pruneIntervalMs === undefined ? {} : { intervalMs: overrides.pruneIntervalMs }),
-    onRun: (outcome) =>
-      'error' in outcome
-        ? log.warn({ err: outcome.error }, 'storage pruning failed; the next run tries again')
-        : log.info(outcome, 'storage pruned'),
-  })
+  const pruner = startPruner(container, openStore, overrides.pruneIntervalMs)
   const { port } = server.address() as AddressInfo
   const shownHost = config.host === '::' || config.host === '0.0.0.0' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host
   const opsPort = opsServer ? (opsServer.address() as AddressInfo).port : undefined

@@ -1,5 +1,5 @@
 /**
- * An example of a service that accepts consumer-auth session tokens (SPEC 6): a tiny Koa service with one CRM.COM
+ * An example of a service that accepts consumer-auth session tokens (docs/behaviour.md, "The token"): a tiny Koa service with one CRM.COM
  * style method, `GET /crmapi/rest/v2/accounts_receivable/show?token=...`, that answers the accounts receivable of the
  * session's consumer and nothing else. It embeds the library; it does not run consumer-auth and has no database.
  *
@@ -7,7 +7,7 @@
  * or `SECRETS_FILE` (consumer-auth's secrets file, for the default HS256 ring; default ./data/secrets.json).
  * `PORT` (default 4000). SIGHUP reads the secrets file again after a key rotation. See examples/README.md.
  *
- * An installed package imports the same names from 'consumer-auth/http' (and 'consumer-auth/core').
+ * It imports the package by its own name, as an installed consumer does (in the repository, tsconfig's paths map it to the sources).
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -16,7 +16,7 @@ import { Router } from '@koa/router'
 import Koa from 'koa'
 import {
   createSessionVerifier, okEnvelope, type CreateSessionVerifierOptions, type EmbeddedSessionVerifier, type SessionState,
-} from '../adapters/http/index.js'
+} from 'consumer-auth/verify'
 
 /** The example's data: what a real service would read from its own database. */
 export interface Account {

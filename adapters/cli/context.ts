@@ -9,8 +9,6 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Clock } from '../../core/index.js'
 import { decodeConfig, settings, type Config } from '../../composition/config.js'
 import { systemClock } from '../clock.js'
-import { hmacDigest } from '../crypto/hmac-digest.js'
-import { scryptHasher } from '../crypto/scrypt-hasher.js'
 import type { ImportDeps } from '../provisioning/import.js'
 import type { Store } from '../store.js'
 import { str, UsageError, type CliIo, type OptionSpec, type Parsed } from './kit.js'
@@ -55,22 +53,23 @@ export interface StoreContext {
   importDeps(): Promise<ImportDeps>
 }
 
-/** Digest and hasher for a config: the pepper is loaded (or, on the embedded default, generated) as `serve` does. */
-export const importDepsFor = async (config: Config, clock: Clock = systemClock): Promise<ImportDeps> => {
-  // Loaded on demand: the composition root is the heaviest import of the command, and most commands need no secrets.
-  const { secretsFrom } = await import('../../composition/container.js')
-  const secrets = await secretsFrom(config)()
-  return { digest: hmacDigest(Buffer.from(secrets.pepper, 'base64url')), hasher: scryptHasher(), clock }
-}
-
-/** Opens (and migrates) the store named by the options, runs `work`, and closes the store whatever happens. */
+/**
+ * Opens (and migrates) the store named by the options, runs `work`, and closes the store whatever happens. The store
+ * is opened by the function the composition root binds (openStore); the import dependencies (digest with the
+ * deployment's pepper, hasher, clock) are resolved from the composition root itself, with this store bound in,
+ * loaded only by the commands that need them (inversify and pino cost a list command a fifth of a second).
+ */
 export const withStore = async (args: Parsed, io: CliIo, work: (ctx: StoreContext) => Promise<number>): Promise<number> => {
   const config = storeConfig(args, io)
-  const { openSqlStore } = await import('../sql/open-store.js')
-  const store = await openSqlStore(config.db)
+  const { openStore } = await import('../embed/open-store.js')
+  const store = await openStore(config.db)
+  const importDeps = async (): Promise<ImportDeps> => {
+    const { buildContainer, TYPES } = await import('../../composition/container.js')
+    return buildContainer(config, { store, clock: systemClock }).getAsync(TYPES.ImportDeps)
+  }
   let deps: Promise<ImportDeps> | undefined
   try {
-    return await work({ config, store, clock: systemClock, importDeps: () => (deps ??= importDepsFor(config)) })
+    return await work({ config, store, clock: systemClock, importDeps: () => (deps ??= importDeps()) })
   } finally {
     await store.close()
   }

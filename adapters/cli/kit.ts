@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { nearestName } from '../../core/index.js'
 import { parseJsonText } from '../provisioning/json-file.js'
 
 export interface Output {
@@ -110,7 +111,10 @@ export const parseCommand = (program: string, c: Command, argv: ReadonlyArray<st
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true, tokens: true, allowNegative: negatable.size > 0 })
   } catch (e) {
     const why = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '')
-    throw new UsageError(`${program} ${commandName(c)}: ${why}; see '${program} ${commandName(c)} --help'`)
+    // An unknown --name: the nearest option this command has, as the Web API suggests the nearest parameter.
+    const unknown = /^Unknown option '--([^'=]+)'/.exec(why)?.[1]
+    const near = unknown === undefined ? undefined : nearestName(unknown, Object.keys(c.options))
+    throw new UsageError(`${program} ${commandName(c)}: ${why}${near ? ` (did you mean '--${near}'?)` : ''}; see '${program} ${commandName(c)} --help'`)
   }
   // allowNegative accepts --no-X for every boolean; only some of ours have a negative form.
   for (const t of parsed.tokens ?? []) {

@@ -51,7 +51,7 @@ const topHelp = (): string => {
     ...commands.map((c) => `  ${commandName(c).padEnd(width)}  ${c.summary}`),
     '',
     'Every command takes --help. Commands that read or write data take --db URL (sqlite:PATH or postgres://...;',
-    'default $DATABASE_URL, else sqlite:./data/consumer-auth.db) and print JSON with --json.',
+    'default $DATABASE_URL, else sqlite:./data/consumer-auth.db) and print JSON with --json (a failure too: {"error":{...}} on stderr).',
     'Exit codes: 0 done, 1 failure (e.g. database unreachable), 2 bad input (unknown command or option, bad value, invalid file).',
     '',
   ].join('\n')
@@ -102,6 +102,35 @@ const resolve = (argv: ReadonlyArray<string>): { command: Command; rest: string[
   throw new UsageError(`${PROGRAM}: unknown command ${JSON.stringify(first)}${near ? ` (did you mean '${near}'?)` : ''}; try '${PROGRAM} --help'`)
 }
 
+/** How a failure is reported: its kind decides the exit code (usage and secrets 2, anything else 1). */
+interface Failure {
+  readonly kind: 'usage' | 'secrets' | 'failure'
+  readonly message: string
+  readonly lines?: ReadonlyArray<string>
+  /** The stable code of a package error (StoreError, SecretsError...). */
+  readonly code?: string
+}
+
+const failureOf = (e: unknown): Failure => {
+  const code = typeof (e as { code?: unknown })?.code === 'string' && /^ERR_CONSUMER_AUTH_/.test((e as { code: string }).code) ? (e as { code: string }).code : undefined
+  if (e instanceof UsageError) return { kind: 'usage', message: e.message, lines: e.lines }
+  if (e instanceof SecretsError) return { kind: 'secrets', message: e.message, code: e.code }
+  return { kind: 'failure', message: e instanceof Error ? e.message : String(e), ...(code ? { code } : {}) }
+}
+
+/** Writes a failure to stderr: text, or with --json one JSON object (its message, kind, exit code, code). */
+const report = (io: CliIo, name: string, f: Failure, asJson: boolean): number => {
+  const exitCode = f.kind === 'failure' ? 1 : 2
+  const message = f.message.startsWith(PROGRAM) ? f.message : `${name}: ${f.message}`
+  if (asJson) {
+    const detail = f.lines && f.lines.length > 0 ? { details: f.lines } : {}
+    io.stderr.write(`${JSON.stringify({ error: { kind: f.kind, exitCode, message, ...(f.code ? { code: f.code } : {}), ...detail } })}\n`)
+  } else {
+    io.stderr.write(`${message}\n${(f.lines ?? []).map((l) => `  ${l}\n`).join('')}`)
+  }
+  return exitCode
+}
+
 /** Runs the command that argv names; answers the exit code. Never throws. */
 export const main = async (argv: ReadonlyArray<string>, io: CliIo = processIo()): Promise<number> => {
   let name = PROGRAM
@@ -119,17 +148,7 @@ export const main = async (argv: ReadonlyArray<string>, io: CliIo = processIo())
     }
     return await found.command.run(parsed, io)
   } catch (e) {
-    if (e instanceof UsageError) {
-      const message = e.message.startsWith(PROGRAM) ? e.message : `${name}: ${e.message}`
-      io.stderr.write(`${message}\n${e.lines.map((l) => `  ${l}\n`).join('')}`)
-      return 2
-    }
-    if (e instanceof SecretsError) {
-      io.stderr.write(`${name}: ${e.message}\n`)
-      return 2
-    }
-    io.stderr.write(`${name}: ${e instanceof Error ? e.message : String(e)}\n`)
-    return 1
+    return report(io, name, failureOf(e), argv.includes('--json'))
   }
 }
 

@@ -29,7 +29,7 @@ export const serving = { started: false }
 
 export const serveCommand: Command = {
   path: ['serve'],
-  summary: 'Run the HTTP service (POST {base}/authentication/consumer_application_key/token and the rest of SPEC 6 and 10).',
+  summary: 'Run the HTTP service (POST {base}/authentication/consumer_application_key/token, the session route, the JWKS, health, metrics and OpenAPI; see docs/behaviour.md).',
   details: [
     'Every option can also be given by its environment variable (shown in brackets); options win.',
     'Outside production, the secrets are generated on first start beside the SQLite file (data/secrets.json), and an',

@@ -56,6 +56,8 @@ export interface Secrets {
 /** Any failure to find, read, decode or create the secrets. Its message never contains a secret. */
 export class SecretsError extends Error {
   override readonly name = 'SecretsError'
+  /** Stable: what an embedder tests for (the message may change). */
+  readonly code = 'ERR_CONSUMER_AUTH_SECRETS'
   constructor(
     message: string,
     /** One line per problem, `field: why`. */

@@ -1,8 +1,9 @@
 /**
  * @module app
  * The Koa app factory: a tiny core of composable middleware (closing connections whose body was not read, request
- * log, observer, Host check, error guard, no-store on credential routes, OPTIONS) and a router, matching paths
- * exactly, with the Web API routes under the base path plus the operational routes.
+ * log, observer, Host check, error guard, no-store on credential routes, CORS, OPTIONS) and a router, matching paths
+ * exactly, with the Web API routes under the base path (webApiRouter, shared with the embedded middleware of
+ * embedded.ts) plus the operational routes.
  */
 import { Router } from '@koa/router'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
@@ -11,6 +12,7 @@ import type { AuthError, ConsumerSession, IssuedToken, IssueRequest, Release, Re
 import { corsFor } from './cors.js'
 import type { HttpStatusMode } from './envelope.js'
 import { answerOptions } from './options.js'
+import { noStore } from './no-store.js'
 import { requireHost } from './protocol-errors.js'
 import { errorsMiddleware, type ErrorLogger } from './errors-middleware.js'
 import { mountOperationsRoutes } from './ops-routes.js'
@@ -64,16 +66,20 @@ export const routeTable = (app: Koa): ReadonlyArray<RouteEntry> =>
     .filter((layer) => layer.methods.length > 0)
     .map((layer) => ({ path: String(layer.path), methods: [...layer.methods] }))
 
-export const createHttpApp = (deps: HttpAppDeps): Koa => {
-  // Behind a trusted proxy the client address is the last X-Forwarded-For entry, the one that proxy appended: the
-  // entries before it are whatever the client sent, and would let it dodge the per-address lock-out (SPEC 4).
-  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: 1 })
-  // Paths match exactly: `.../TOKEN` and `.../token/` are no route (a proxy's allow-list and the service must agree).
+/** The Web API routes (token, session, release, and the JWKS of an asymmetric ring), on a router of their own. */
+export type WebApiDeps = Pick<HttpAppDeps, 'basePath' | 'release' | 'httpStatus' | 'issue' | 'verify' | 'releaseSession' | 'jwks'>
+
+/** The Web API paths under a base path, whose answers are never cached and which browsers may reach (CORS). */
+export const credentialPaths = (basePath: string): ReadonlyArray<string> => [basePath + TOKEN_PATH, basePath + SESSION_PATH, basePath + RELEASE_PATH]
+
+/**
+ * The token route, the session route, the release route and the JWKS (at `jwksPath`), under the base path: what the
+ * standalone app serves and what an embedding host mounts (adapters/http/embedded.ts); one registration for both.
+ * Paths match exactly: `.../TOKEN` and `.../token/` are no route (a proxy's allow-list and the service must agree).
+ */
+export const webApiRouter = (deps: WebApiDeps, jwksPath = '/.well-known/jwks.json'): Router => {
   const router = new Router({ sensitive: true, strict: true })
   const base = deps.basePath
-  // Answers about credentials are never stored by a cache, whatever they say: success, failure, 405, OPTIONS.
-  const noStorePaths = new Set([base + TOKEN_PATH, base + SESSION_PATH, base + RELEASE_PATH])
-
   router.post(base + TOKEN_PATH, tokenRoute(deps))
   router.get(
     base + SESSION_PATH,
@@ -83,7 +89,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   if (deps.releaseSession) router.post(base + RELEASE_PATH, releaseRoute({ httpStatus: deps.httpStatus, releaseSession: deps.releaseSession }))
   if (deps.jwks) {
     const jwks = deps.jwks
-    router.get('/.well-known/jwks.json', (ctx) => {
+    router.get(jwksPath, (ctx) => {
       const set = jwks()
       // Read per request, so the route follows the ring through reloads; a ring without an asymmetric key has
       // nothing to publish, and the path answers as an unknown one does (404 METHODNOTAVAILABLE).
@@ -92,6 +98,16 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
       ctx.body = set
     })
   }
+  return router
+}
+
+export const createHttpApp = (deps: HttpAppDeps): Koa => {
+  // Behind a trusted proxy the client address is the last X-Forwarded-For entry, the one that proxy appended: the
+  // entries before it are whatever the client sent, and would let it dodge the per-address lock-out (SPEC 4).
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: 1 })
+  const router = webApiRouter(deps)
+  const paths = credentialPaths(deps.basePath)
+
   if (!deps.operationsElsewhere) mountOperationsRoutes(router, deps)
 
   app.use(closeIfBodyUnread)
@@ -99,12 +115,9 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   if (deps.observe) app.use(deps.observe)
   app.use(requireHost)
   app.use(errorsMiddleware(deps.httpStatus, deps.log))
-  app.use(async (ctx, next) => {
-    if (noStorePaths.has(ctx.path)) ctx.set('Cache-Control', 'no-store')
-    await next()
-  })
+  app.use(noStore(paths))
   // In front of the OPTIONS answer: a preflight from an allowed origin is answered by CORS; others go on to it.
-  const cors = corsFor([base + TOKEN_PATH, base + SESSION_PATH, base + RELEASE_PATH], deps.corsOrigins ?? [])
+  const cors = corsFor(paths, deps.corsOrigins ?? [])
   if (cors) app.use(cors)
   app.use(answerOptions(router))
   app.use(router.routes())
