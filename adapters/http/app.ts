@@ -67,7 +67,8 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
   if (deps.jwks) {
     const jwks = deps.jwks
     router.get('/.well-known/jwks.json', (ctx) => {
-      ctx.set('Cache-Control', 'public, max-age=300')
+      // The max-age bounds how long an embedding verifier (or an HTTP cache) keeps a key this ring withdrew.
+      ctx.set('Cache-Control', 'public, max-age=60')
       ctx.body = jwks()
     })
   }

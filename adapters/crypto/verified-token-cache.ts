@@ -1,0 +1,54 @@
+/**
+ * @module verified-token-cache
+ * Tokens whose signature already verified, by their exact text, so that a service seeing the same session token on
+ * every request checks its ES256/EdDSA signature once, not per request. Sound because a signature check is a pure
+ * function of the token's bytes and the key: an entry answers only for the key set it was verified with (a new
+ * fetch, which may withdraw keys, empties the cache in effect), and only until the token's `exp` plus the tolerance.
+ * Bounded: the least recently used entry goes when it is full.
+ */
+import { EXPIRY_TOLERANCE_SECONDS, type SessionVerification } from '../../core/index.js'
+
+export interface VerifiedTokenCache<Generation> {
+  /** The verification of `token` if it verified with `generation` and has not expired at `now`. */
+  get(token: string, generation: Generation, now: number): SessionVerification | undefined
+  /** Keeps a successful verification (others are not kept: a refusal costs the same either way). */
+  set(token: string, generation: Generation, verification: SessionVerification): void
+  readonly size: number
+}
+
+/** The `exp` of a verified payload as the core reads it (a number, or digits), or undefined. */
+const expiryOf = (payload: unknown): number | undefined => {
+  const exp = typeof payload === 'object' && payload !== null ? (payload as { exp?: unknown }).exp : undefined
+  const n = typeof exp === 'number' ? exp : typeof exp === 'string' && /^\d{1,15}$/.test(exp) ? Number(exp) : NaN
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
+export const verifiedTokenCache = <Generation>(maxEntries: number): VerifiedTokenCache<Generation> => {
+  // A Map iterates in insertion order: re-inserting on a hit keeps the least recently used first.
+  const entries = new Map<string, { readonly generation: Generation; readonly verification: SessionVerification; readonly until: number }>()
+  return {
+    get(token, generation, now) {
+      const entry = entries.get(token)
+      if (entry === undefined) return undefined
+      if (entry.generation !== generation || now >= entry.until) {
+        entries.delete(token)
+        return undefined
+      }
+      entries.delete(token)
+      entries.set(token, entry)
+      return entry.verification
+    },
+    set(token, generation, verification) {
+      if (maxEntries <= 0 || !verification.ok) return
+      const exp = expiryOf(verification.payload)
+      // A payload without a readable exp is refused by the core anyway: nothing to gain from keeping it.
+      if (exp === undefined) return
+      entries.delete(token)
+      entries.set(token, { generation, verification, until: exp + EXPIRY_TOLERANCE_SECONDS })
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string)
+    },
+    get size() {
+      return entries.size
+    },
+  }
+}
