@@ -83,6 +83,7 @@ export const settings = {
   trustProxy: { flag: 'trust-proxy', env: 'TRUST_PROXY', default: 'false', codec: Flag, help: 'take the client address from the last X-Forwarded-For entry (the one the trusted proxy appended)' },
   revocationCheck: { flag: 'revocation-check', env: 'REVOCATION_CHECK', default: 'false', codec: Flag, help: 'refuse sessions whose key or access token was revoked since' },
   revocationCacheSeconds: { flag: 'revocation-cache', env: 'REVOCATION_CACHE_SECONDS', default: '30', codec: integer(0, 86400), help: 'how long a revocation answer is cached (0: ask the store every time)' },
+  identityMaxLifetimeSeconds: { flag: 'identity-max-lifetime', env: 'IDENTITY_MAX_LIFETIME_SECONDS', default: '86400', codec: integer(60, 31_536_000), help: 'longest lifetime of an identity-provider JWT (exp - iat, or exp - now without iat); longer ones are refused' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', codec: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), help: 'pino log level' },
   shutdownGraceSeconds: { flag: 'shutdown-grace', env: 'SHUTDOWN_GRACE_SECONDS', default: '10', codec: integer(0, 3600), help: 'how long in-flight requests may take to finish on SIGTERM' },
 } satisfies Record<string, Setting<any>>

@@ -108,7 +108,7 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
   })
   c.bind(TYPES.Identity).toDynamicValue(async (ctx) => {
     const store = await ctx.getAsync(TYPES.Store)
-    return identityVerifier(() => store.listIdentityProviders(), ctx.get(TYPES.Clock))
+    return identityVerifier(() => store.listIdentityProviders(), ctx.get(TYPES.Clock), { maxLifetimeSeconds: config.identityMaxLifetimeSeconds })
   })
   c.bind(TYPES.Limiter).toDynamicValue(async (ctx) =>
     storeAttemptLimiter(await ctx.getAsync(TYPES.Store), {
