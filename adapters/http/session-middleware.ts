@@ -31,38 +31,47 @@ const bearer = (header: string | undefined): string | undefined => {
 const hasBody = (ctx: Context): boolean =>
   ctx.req.headers['transfer-encoding'] !== undefined || Number(ctx.req.headers['content-length'] ?? 0) > 0
 
+/** The `token` member of a parsed JSON body, if the body is an object. */
+const tokenOf = (body: unknown): unknown =>
+  typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['token'] : undefined
+
 /**
  * A JSON body's `token`: from a body parser that ran before us, or read here (at most 16 KiB) and left for those after
  * us. CRM.COM clients send it in the body of a POST; a GET that does carry a JSON body is read the same way, so that
  * every route behind this middleware (the session route is a GET) takes the token by all three carriers.
  */
-const bodyToken = async (ctx: Context): Promise<E.Either<AuthError, unknown>> => {
-  const request = ctx.request as typeof ctx.request & { body?: unknown }
-  if (request.body === undefined && ctx.method !== 'HEAD' && hasBody(ctx) && isJsonContentType(ctx.get('content-type'))) {
-    const read = await readJsonBody(ctx.req)
-    if (E.isLeft(read)) return read
-    request.body = read.right
-  }
-  const body = request.body
-  return E.right(typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['token'] : undefined)
+const readBodyToken = async (ctx: Context, request: { body?: unknown }): Promise<E.Either<AuthError, unknown>> => {
+  const read = await readJsonBody(ctx.req)
+  if (E.isLeft(read)) return read
+  request.body = read.right
+  return E.right(tokenOf(read.right))
 }
+
+const TWICE = authError('INVALIDTOKEN', 'The session token is not valid: token is given more than once', ['token'])
+const NONE = authError('INVALIDTOKEN', 'No session token: give token (query or JSON body) or Authorization: Bearer', ['token'])
 
 export const consumerSession = (options: SessionMiddlewareOptions): Middleware => {
   const mode = options.httpStatus ?? 'standard'
+  const { verify } = options
+  // Every request of a service that accepts the tokens passes here: nothing is parsed or awaited that the request
+  // does not carry (no query string, no body: straight to the Authorization header), and the verification is the
+  // only await before `next`.
   return async (ctx, next) => {
-    let token: unknown = ctx.query['token']
-    if (Array.isArray(token)) {
-      return sendFailure(ctx, authError('INVALIDTOKEN', 'The session token is not valid: token is given more than once', ['token']), mode)
-    }
+    let token: unknown = ctx.querystring === '' ? undefined : ctx.query['token']
+    if (Array.isArray(token)) return sendFailure(ctx, TWICE, mode)
     if (token === undefined) {
-      const fromBody = await bodyToken(ctx)
-      if (E.isLeft(fromBody)) return sendFailure(ctx, fromBody.left, mode)
-      token = fromBody.right ?? bearer(ctx.get('authorization') || undefined)
+      const request = ctx.request as typeof ctx.request & { body?: unknown }
+      if (request.body === undefined && ctx.method !== 'HEAD' && hasBody(ctx) && isJsonContentType(ctx.get('content-type'))) {
+        const fromBody = await readBodyToken(ctx, request)
+        if (E.isLeft(fromBody)) return sendFailure(ctx, fromBody.left, mode)
+        token = fromBody.right
+      } else {
+        token = tokenOf(request.body)
+      }
+      token ??= bearer(ctx.get('authorization') || undefined)
     }
-    if (token === undefined) {
-      return sendFailure(ctx, authError('INVALIDTOKEN', 'No session token: give token (query or JSON body) or Authorization: Bearer', ['token']), mode)
-    }
-    const session = await options.verify(token)()
+    if (token === undefined) return sendFailure(ctx, NONE, mode)
+    const session = await verify(token)()
     if (E.isLeft(session)) return sendFailure(ctx, session.left, mode)
     ;(ctx.state as SessionState).session = session.right
     await next()
