@@ -32,10 +32,11 @@ export const jwksSessionVerifier = (url: string | URL, options: JwksSessionVerif
   const verified = verifiedTokenCache<KeySet>(options.verifiedTokens ?? 10_000)
 
   const check = (token: string, set: KeySet): SessionVerification => {
-    const hit = verified.get(token, set, clock.nowSeconds())
+    const now = clock.nowSeconds()
+    const hit = verified.get(token, set, now)
     if (hit) return hit
     const { verification } = verifyCompact(token, set.lookup)
-    verified.set(token, set, verification)
+    verified.set(token, set, verification, now)
     return verification
   }
 

@@ -11,8 +11,8 @@ import { EXPIRY_TOLERANCE_SECONDS, type SessionVerification } from '../../core/i
 export interface VerifiedTokenCache<Generation> {
   /** The verification of `token` if it verified with `generation` and has not expired at `now`. */
   get(token: string, generation: Generation, now: number): SessionVerification | undefined
-  /** Keeps a successful verification (others are not kept: a refusal costs the same either way). */
-  set(token: string, generation: Generation, verification: SessionVerification): void
+  /** Keeps a successful verification of a token not expired at `now` (refusals are not kept: they cost the same either way). */
+  set(token: string, generation: Generation, verification: SessionVerification, now: number): void
   readonly size: number
 }
 
@@ -38,11 +38,12 @@ export const verifiedTokenCache = <Generation>(maxEntries: number): VerifiedToke
       entries.set(token, entry)
       return entry.verification
     },
-    set(token, generation, verification) {
+    set(token, generation, verification, now) {
       if (maxEntries <= 0 || !verification.ok) return
       const exp = expiryOf(verification.payload)
-      // A payload without a readable exp is refused by the core anyway: nothing to gain from keeping it.
-      if (exp === undefined) return
+      // A payload without a readable exp, or an expired one, is refused by the core anyway: keeping it would only
+      // push out tokens that are in use.
+      if (exp === undefined || now >= exp + EXPIRY_TOLERANCE_SECONDS) return
       entries.delete(token)
       entries.set(token, { generation, verification, until: exp + EXPIRY_TOLERANCE_SECONDS })
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string)
