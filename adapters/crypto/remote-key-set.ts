@@ -9,7 +9,7 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import type { Clock } from '../../core/index.js'
 import { keyLookup, type KeyLookup, type VerifyingKey } from './compact-jws.js'
-import { encodeHeader, publicKeyVerifier } from './signing-key.js'
+import { asymmetricCheck, encodeHeader, publicKeyVerifier } from './signing-key.js'
 
 /** The algorithms a published key can have; HS256 keys are never published. */
 export const JWKS_ALGORITHMS = ['ES256', 'EdDSA'] as const
@@ -44,8 +44,6 @@ export interface RemoteKeySet {
   reloadForUnknownKid(): Promise<KeySet | undefined>
 }
 
-const asymmetric = { ES256: { type: 'ec', curve: 'prime256v1' }, EdDSA: { type: 'ed25519', curve: undefined } } as const
-
 /** The verifying key of one published JWK, or undefined for a JWK this verifier does not use. */
 const keyOf = (jwk: Record<string, unknown>): VerifyingKey | undefined => {
   const { kid, alg, use } = jwk
@@ -58,7 +56,7 @@ const keyOf = (jwk: Record<string, unknown>): VerifyingKey | undefined => {
   } catch {
     return undefined
   }
-  const expected = asymmetric[alg as JwksAlgorithm]
+  const expected = asymmetricCheck[alg as JwksAlgorithm]
   if (publicKey.asymmetricKeyType !== expected.type || publicKey.asymmetricKeyDetails?.namedCurve !== expected.curve) return undefined
   return { kid, alg: alg as JwksAlgorithm, encodedHeader: encodeHeader(alg as JwksAlgorithm, kid), verifySignature: publicKeyVerifier(alg as JwksAlgorithm, publicKey) }
 }

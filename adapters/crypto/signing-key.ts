@@ -37,7 +37,8 @@ const fail = (spec: SigningKeySpec, why: string): never => {
   throw new SecretsError(`The signing key ${spec.kid} (${spec.alg}) cannot be used: ${why}`)
 }
 
-const asymmetricCheck = { ES256: { type: 'ec', curve: 'prime256v1' }, EdDSA: { type: 'ed25519', curve: undefined } } as const
+/** The key type and curve node:crypto reports for a key of each asymmetric algorithm. */
+export const asymmetricCheck = { ES256: { type: 'ec', curve: 'prime256v1' }, EdDSA: { type: 'ed25519', curve: undefined } } as const
 
 /** The private KeyObject of an ES256 or EdDSA key, checked to be of the right curve and self-consistent. */
 const importPrivate = (spec: Extract<SigningKeySpec, { alg: 'ES256' | 'EdDSA' }>): { readonly privateKey: KeyObject; readonly publicJwk: JWK } => {
