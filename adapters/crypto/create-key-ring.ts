@@ -8,6 +8,10 @@ import type { Clock, SessionClaims, SessionSigner, SessionVerification, SessionV
 import { keyLookup, UNKNOWN_KEY, verifyCompact } from './compact-jws.js'
 import { checkRing, type Secrets } from './secrets-codec.js'
 import { prepareSigningKey, type PreparedKey } from './signing-key.js'
+import { verifiedTokenCache } from './verified-token-cache.js'
+
+/** How many verified tokens of asymmetric keys a ring remembers. */
+const REMEMBERED_TOKENS = 10_000
 
 export interface KeyRing {
   readonly signer: SessionSigner
@@ -39,12 +43,21 @@ export const createKeyRing = async (secrets: Pick<Secrets, 'signingKeys' | 'acti
 
   // Past verifiableUntil every token of the key has expired: refusing there also stops a leaked retired key.
   const usable = (key: PreparedKey) => (clock.nowSeconds() >= key.verifiableUntil ? UNKNOWN_KEY : undefined)
+  const asymmetric = keys.filter((k): k is PreparedKey & { publicJwk: JWK } => k.publicJwk !== undefined)
+  // An ES256/EdDSA check costs tens of microseconds, an HMAC a few: only tokens of asymmetric keys are remembered, for
+  // this ring (a reload makes a new one) and never past their key's verifiableUntil.
+  const remembered = verifiedTokenCache<'this ring'>(asymmetric.length > 0 ? REMEMBERED_TOKENS : 0)
   const verifier: SessionVerifier = {
     // Synchronous inside (node:crypto); the Promise is the port's shape.
-    verify: (token: string): Promise<SessionVerification> => Promise.resolve(verifyCompact(token, lookup, usable).verification),
+    verify: (token: string): Promise<SessionVerification> => {
+      const now = clock.nowSeconds()
+      const hit = remembered.get(token, 'this ring', now)
+      if (hit) return Promise.resolve(hit)
+      const { verification, key } = verifyCompact(token, lookup, usable)
+      if (key && key.publicJwk) remembered.set(token, 'this ring', verification, now, key.verifiableUntil)
+      return Promise.resolve(verification)
+    },
   }
-
-  const asymmetric = keys.filter((k): k is PreparedKey & { publicJwk: JWK } => k.publicJwk !== undefined)
 
   return {
     signer,

@@ -11,8 +11,11 @@ import { EXPIRY_TOLERANCE_SECONDS, type SessionVerification } from '../../core/i
 export interface VerifiedTokenCache<Generation> {
   /** The verification of `token` if it verified with `generation` and has not expired at `now`. */
   get(token: string, generation: Generation, now: number): SessionVerification | undefined
-  /** Keeps a successful verification of a token not expired at `now` (refusals are not kept: they cost the same either way). */
-  set(token: string, generation: Generation, verification: SessionVerification, now: number): void
+  /**
+   * Keeps a successful verification of a token not expired at `now`, at most until `notAfter` (its key's last second,
+   * say). Refusals are not kept: they cost the same either way.
+   */
+  set(token: string, generation: Generation, verification: SessionVerification, now: number, notAfter?: number): void
   readonly size: number
 }
 
@@ -38,14 +41,15 @@ export const verifiedTokenCache = <Generation>(maxEntries: number): VerifiedToke
       entries.set(token, entry)
       return entry.verification
     },
-    set(token, generation, verification, now) {
+    set(token, generation, verification, now, notAfter = Infinity) {
       if (maxEntries <= 0 || !verification.ok) return
       const exp = expiryOf(verification.payload)
       // A payload without a readable exp, or an expired one, is refused by the core anyway: keeping it would only
       // push out tokens that are in use.
-      if (exp === undefined || now >= exp + EXPIRY_TOLERANCE_SECONDS) return
+      const until = exp === undefined ? -Infinity : Math.min(exp + EXPIRY_TOLERANCE_SECONDS, notAfter)
+      if (now >= until) return
       entries.delete(token)
-      entries.set(token, { generation, verification, until: exp + EXPIRY_TOLERANCE_SECONDS })
+      entries.set(token, { generation, verification, until })
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string)
     },
     get size() {

@@ -19,6 +19,7 @@ const runRounds = async (name, servers, ratios, run) => {
   console.log(`round | ${servers.map((s) => `${s.label} ${s.what}`.padEnd(29)).join(' | ')} | ${ratios.map(([n, d]) => `${n}/${d}`.padEnd(5)).join(' | ')}`)
   console.log(`      | ${servers.map(() => '   req/s  p50  p99 cpu/req'.padEnd(29)).join(' | ')} |`)
   const seen = Object.fromEntries(ratios.map(([n, d]) => [`${n}/${d}`, []]))
+  const cpu = Object.fromEntries(servers.map((s) => [s.label, []]))
   const last = {}
   for (let i = 1; i <= run.rounds; i++) {
     const r = {}
@@ -32,8 +33,14 @@ const runRounds = async (name, servers, ratios, run) => {
     for (const s of servers) {
       if (r[s.label].unexpected > 0) console.log(`      ${s.label} unexpected statuses: ${JSON.stringify(r[s.label].statusCounts)}`)
       last[s.label] = r[s.label]
+      cpu[s.label].push(r[s.label].cpuUs)
     }
   }
+  // Server CPU per request is steadier than req/s on a shared machine: the overhead of each over A, in microseconds.
+  const cpuMedian = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v)]))
+  const [base] = servers
+  console.log(`median cpu/req: ${servers.map((s) => `${s.label} ${fmt(cpuMedian[s.label])} us`).join(', ')};` +
+    ` over ${base.label}: ${servers.slice(1).map((s) => `${s.label} +${fmt(cpuMedian[s.label] - cpuMedian[base.label])} us`).join(', ')}`)
   const medians = Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, median(v)]))
   console.log(`medians: ${Object.entries(medians).map(([k, v]) => `${k} ${fmt(v, 3)}`).join('   ')}   (p99 last round: ${servers.map((s) => `${s.label} ${fmt(last[s.label].p99)} ms`).join(', ')})`)
   return Object.entries(medians).map(([k, v]) => ({ name: `${name} ${k}`, median: v, p99: NaN }))

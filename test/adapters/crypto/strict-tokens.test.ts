@@ -94,3 +94,21 @@ describe('the encoding of a session token', () => {
     }
   })
 })
+
+describe('tokens the ring remembers (ES256, EdDSA)', () => {
+  it('a remembered token of a retired key is refused once the key can no longer have valid tokens', async () => {
+    for (const alg of ['ES256', 'EdDSA'] as const) {
+      const retiredAt = NOW - 7000
+      const old = { ...(await generateSigningKey(alg, 'old')), retiredAt }
+      // Signed after its retirement (the core refuses that; the ring alone checks signatures only), so that its exp
+      // lies beyond the key's last second: what the ring remembered must not outlive the key.
+      const token = await signedBy(old, retiredAt + 1000)
+      let now = NOW
+      const ring = await createKeyRing({ signingKeys: [old, hsKey('new')], activeKid: 'new' }, { nowSeconds: () => now })
+      expect((await ring.verifier.verify(token)).ok, alg).toBe(true)
+      expect((await ring.verifier.verify(token)).ok, `${alg} (remembered)`).toBe(true)
+      now = retiredAt + 7230
+      expect(await ring.verifier.verify(token), alg).toEqual({ ok: false, reason: 'unknown or retired key' })
+    }
+  })
+})

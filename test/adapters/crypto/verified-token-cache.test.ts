@@ -44,6 +44,15 @@ describe('verifiedTokenCache', () => {
     expect(cache.size).toBe(0)
   })
 
+  it('answers no later than notAfter (the last second of the key that verified the token)', () => {
+    const cache = verifiedTokenCache<'set'>(10)
+    cache.set('t', 'set', ok(NOW + 7200), NOW, NOW + 100)
+    expect(cache.get('t', 'set', NOW + 99)).toBeDefined()
+    expect(cache.get('t', 'set', NOW + 100)).toBeUndefined()
+    cache.set('late', 'set', ok(NOW + 7200), NOW, NOW)
+    expect(cache.size).toBe(0)
+  })
+
   it('keeps nothing when its bound is 0', () => {
     const cache = verifiedTokenCache<'set'>(0)
     cache.set('t', 'set', ok(NOW + 60), NOW)
