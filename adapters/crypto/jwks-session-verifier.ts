@@ -1,7 +1,7 @@
 /**
  * @module jwks-session-verifier
  * A SessionVerifier for services that hold no secret: session tokens of an ES256 or EdDSA key ring checked against
- * the public keys consumer-auth publishes at `/.well-known/jwks.json` (SPEC 5, 6). The key set is kept as long as the
+ * the public keys consumer-auth publishes at `/.well-known/jwks.json`. The key set is kept as long as the
  * server's Cache-Control allows, within a cap (remote-key-set.ts: that is the bound on how long a withdrawn key is
  * still accepted); a token naming a kid the set does not hold (a rotation) makes it fetch again, at most once per
  * cooldown. Tokens that verified are remembered by their text for that key set (verified-token-cache.ts).
