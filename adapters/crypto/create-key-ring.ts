@@ -10,7 +10,7 @@ import { checkRing, type Secrets } from './secrets-codec.js'
 import { prepareSigningKey, type PreparedKey } from './signing-key.js'
 import { verifiedTokenCache } from './verified-token-cache.js'
 
-/** How many verified tokens of asymmetric keys a ring remembers. */
+/** How many verified tokens a ring remembers. */
 const REMEMBERED_TOKENS = 10_000
 
 export interface KeyRing {
@@ -44,9 +44,10 @@ export const createKeyRing = async (secrets: Pick<Secrets, 'signingKeys' | 'acti
   // Past verifiableUntil every token of the key has expired: refusing there also stops a leaked retired key.
   const usable = (key: PreparedKey) => (clock.nowSeconds() >= key.verifiableUntil ? UNKNOWN_KEY : undefined)
   const asymmetric = keys.filter((k): k is PreparedKey & { publicJwk: JWK } => k.publicJwk !== undefined)
-  // An ES256/EdDSA check costs tens of microseconds, an HMAC a few: only tokens of asymmetric keys are remembered, for
-  // this ring (a reload makes a new one) and never past their key's verifiableUntil.
-  const remembered = verifiedTokenCache<'this ring'>(asymmetric.length > 0 ? REMEMBERED_TOKENS : 0)
+  // A service sees the same token on every request of a session: its signature is checked once, and remembered for
+  // this ring (a reload makes a new one), never past its key's verifiableUntil. Under load a look-up here costs a
+  // fraction of even an HMAC (createHmac fetches the digest from OpenSSL on every call), let alone ES256/EdDSA.
+  const remembered = verifiedTokenCache<'this ring'>(REMEMBERED_TOKENS)
   const verifier: SessionVerifier = {
     // Synchronous inside (node:crypto); the Promise is the port's shape.
     verify: (token: string): Promise<SessionVerification> => {
@@ -54,7 +55,7 @@ export const createKeyRing = async (secrets: Pick<Secrets, 'signingKeys' | 'acti
       const hit = remembered.get(token, 'this ring', now)
       if (hit) return Promise.resolve(hit)
       const { verification, key } = verifyCompact(token, lookup, usable)
-      if (key && key.publicJwk) remembered.set(token, 'this ring', verification, now, key.verifiableUntil)
+      if (key) remembered.set(token, 'this ring', verification, now, key.verifiableUntil)
       return Promise.resolve(verification)
     },
   }
