@@ -23,7 +23,28 @@ export interface AttemptCount {
 
 export interface StoredAuditEvent {
   readonly id: number
+  /** The event; for an aggregated row (see audit-buckets.ts), the first event of its bucket. */
   readonly event: AuditEvent
+  /** How many events the row stands for: 1, or more for an aggregated row. */
+  readonly count: number
+  /** The time of the row's latest event (`event.at` when the row stands for one). */
+  readonly lastAt: number
+}
+
+/**
+ * What keeps the store bounded (docs/security.md, "Storage bounds"): the pruning job's deletions, each a small
+ * batch, and the write probe behind readiness. Kept apart from the attempt counters' own functions.
+ */
+export interface StorageBounds {
+  /**
+   * Deletes at most `limit` audit rows older than `before` (seconds), oldest first; never the `issued` event of a
+   * session that has not expired at `now` (the revocation check reads it). Answers how many it deleted.
+   */
+  pruneAuditEvents(before: number, now: number, limit: number): Promise<number>
+  /** Deletes at most `limit` attempt counters whose window started at or before `windowStart` (expired windows). */
+  pruneAttemptCounters(windowStart: number, limit: number): Promise<number>
+  /** Commits a small write; rejects when the store does not accept writes (read-only, disk full, down). */
+  checkWritable(): Promise<void>
 }
 
 export interface Provisioning {
@@ -65,7 +86,7 @@ export interface AttemptCounters {
 }
 
 export interface Store
-  extends Directory, KeyStore, AccessTokenStore, IdentityLinks, AuditLog, RevocationCheck, Provisioning, AttemptCounters {
+  extends Directory, KeyStore, AccessTokenStore, IdentityLinks, AuditLog, RevocationCheck, Provisioning, AttemptCounters, StorageBounds {
   listAuditEvents(sinceId?: number): Promise<ReadonlyArray<StoredAuditEvent>>
   /** Runs `work` so that either all of its writes happen or none do. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>

@@ -85,6 +85,7 @@ export const settings = {
   revocationCacheSeconds: { flag: 'revocation-cache', env: 'REVOCATION_CACHE_SECONDS', default: '30', codec: integer(0, 86400), help: 'how long a revocation answer is cached (0: ask the store every time)' },
   identityMaxLifetimeSeconds: { flag: 'identity-max-lifetime', env: 'IDENTITY_MAX_LIFETIME_SECONDS', default: '86400', codec: integer(60, 31_536_000), help: 'longest lifetime of an identity-provider JWT (exp - iat, or exp - now without iat); longer ones are refused' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', codec: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), help: 'pino log level' },
+  auditRetentionDays: { flag: 'audit-retention-days', env: 'AUDIT_RETENTION_DAYS', default: '90', codec: integer(1, 36500), help: 'days audit events are kept; the service prunes older ones in small batches (a session\'s issued event stays until the session has expired)' },
   shutdownGraceSeconds: { flag: 'shutdown-grace', env: 'SHUTDOWN_GRACE_SECONDS', default: '10', codec: integer(0, 3600), help: 'how long in-flight requests may take to finish on SIGTERM' },
 } satisfies Record<string, Setting<any>>
 
@@ -116,5 +117,9 @@ export const decodeConfig = (env: NodeJS.ProcessEnv, flags: Flags = {}): E.Eithe
   }
   const production = env['NODE_ENV'] === 'production'
   if (production && flags['demo'] === undefined && env['DEMO_SEED'] === undefined) out['demo'] = false
+  // The demo's key and code are published in the docs: a production service holding them could be logged into by anyone.
+  if (production && out['demo'] === true) {
+    return E.left('NODE_ENV=production refuses the demo seed (DEMO_SEED=true, --demo): its key and authentication code are public; seed nothing, or run outside production')
+  }
   return E.right({ ...(out as Omit<Config, 'production'>), production })
 }

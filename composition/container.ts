@@ -25,6 +25,7 @@ import { identityVerifier } from '../adapters/identity/identity-verifier.js'
 import { seedDemoIfEmpty } from '../adapters/provisioning/demo.js'
 import { openSqlStore } from '../adapters/sql/open-store.js'
 import type { Store } from '../adapters/store.js'
+import { isWriteRefusal, StoreNotWritableError, storeReadiness } from '../adapters/store-readiness.js'
 import { cachedRevocationCheck } from '../adapters/revocation-cache.js'
 import type { Config } from './config.js'
 import { createLogger } from './logger.js'
@@ -51,15 +52,30 @@ export const TYPES = {
 /** /health/ready answers within this time even when the store hangs (SPEC 8: no hung requests). */
 export const READY_TIMEOUT_MS = 2_000
 
-/** Reachable and migrated (the SQL store's ping checks both), within a bounded time. */
-const pingWithin = (store: Pick<Store, 'ping'>, ms: number) => (): Promise<boolean> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
-    store.ping().then(
-      () => resolve(true),
-      () => resolve(false),
-    ).finally(() => clearTimeout(timer))
-  })
+/** How the database is named in a start-up refusal: the SQLite path, never a PostgreSQL URL (it may hold a password). */
+const shownDatabase = (config: Config): string => (config.db.engine === 'sqlite' ? config.db.path : '(PostgreSQL, DATABASE_URL)')
+
+/**
+ * The store, opened and migrated, refused (StoreNotWritableError) when it refuses a write (read-only, full, no
+ * privilege): the service must not start, and say it is ready, on a database where no token can be issued. Other
+ * failures of the probe (a store given unmigrated, a lock held for long) start the service; readiness tells.
+ */
+const openWritableStore = async (config: Config, given: Store | undefined): Promise<Store> => {
+  let store: Store
+  try {
+    store = given ?? (await openSqlStore(config.db))
+  } catch (e) {
+    throw isWriteRefusal(e) ? new StoreNotWritableError(shownDatabase(config), e) : e
+  }
+  try {
+    await store.checkWritable()
+  } catch (e) {
+    if (!isWriteRefusal(e)) return store
+    await store.close().catch(() => undefined)
+    throw new StoreNotWritableError(shownDatabase(config), e)
+  }
+  return store
+}
 
 /** Where generated secrets live on the embedded default: ./data/secrets.json (beside the default database). */
 export const defaultSecretsPath = (config: Config): string | undefined =>
@@ -70,6 +86,8 @@ export interface Overrides {
   readonly store?: Store
   readonly clock?: Clock
   readonly logger?: Logger
+  /** How often the pruning job runs (default 60 s). */
+  readonly pruneIntervalMs?: number
 }
 
 export const secretsFrom = (config: Config) => () =>
@@ -91,7 +109,7 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
   c.bind(TYPES.Hasher).toDynamicValue(() => scryptHasher())
   c.bind(TYPES.Digest).toDynamicValue(async (ctx) => hmacDigest(Buffer.from((await ctx.getAsync(TYPES.Secrets)).pepper, 'base64url')))
   c.bind(TYPES.Store).toDynamicValue(async (ctx) => {
-    const store = overrides.store ?? (await openSqlStore(config.db))
+    const store = await openWritableStore(config, overrides.store)
     if (config.demo) {
       const seeded = await seedDemoIfEmpty(store, {
         digest: await ctx.getAsync(TYPES.Digest),
@@ -158,7 +176,7 @@ export const buildContainer = (config: Config, overrides: Overrides = {}): Conta
       verify,
       log,
       ...(jwks ? { jwks: () => ring.publicJwks() } : {}),
-      ready: pingWithin(store, READY_TIMEOUT_MS),
+      ready: storeReadiness(store, { timeoutMs: READY_TIMEOUT_MS }),
       observe: metrics.observe,
       extraRoutes: (router) => {
         metrics.route(router)

@@ -2,12 +2,21 @@
  * @module server
  * Start, readiness and graceful stop of the HTTP service: build the object graph once, listen, and on SIGTERM or
  * SIGINT stop accepting, let in-flight requests finish within the grace period, close the store, exit 0.
- * SIGHUP reloads the signing key ring (rotation without a restart).
+ * SIGHUP reloads the signing key ring (rotation without a restart). The storage pruning job runs beside it.
+ *
+ * Start-up checks everything that can refuse the start before it changes anything (docs/operations.md, "Start-up"):
+ * the port is bound first (answering 503 until ready), given secrets are read before the database is touched, the
+ * database must accept a write; only then are secrets generated (outside production) and the demo seeded.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { formatRelease } from '../core/index.js'
+import { authError, formatRelease } from '../core/index.js'
+import type { KeyRing } from '../adapters/crypto/key-ring.js'
 import { SecretsError } from '../adapters/crypto/secrets.js'
+import { errorEnvelope } from '../adapters/http/envelope.js'
+import { startStoragePruner } from '../adapters/storage-pruner.js'
+import type { Store } from '../adapters/store.js'
+import { warnIfSecretsFileOpen } from './file-modes.js'
 import { buildContainer, TYPES, type Overrides } from './container.js'
 import type { Config } from './config.js'
 
@@ -30,34 +39,66 @@ const listen = (server: Server, port: number, host: string) =>
     })
   })
 
+const STARTING = JSON.stringify(errorEnvelope(authError('SERVICEUNAVAILABLE', 'The service is starting; try again shortly')))
+
+/** Until the service is ready, every request is answered 503 (the port is bound before the store is opened). */
+const answerStarting = (res: ServerResponse) => {
+  res.shouldKeepAlive = false
+  res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', 'cache-control': 'no-store' })
+  res.end(STARTING)
+}
+
+/** Secrets that would be generated on first start (none given, outside production) are not read before the store. */
+const secretsAreGiven = (config: Config): boolean =>
+  config.production || config.secrets !== undefined || config.secretsFile !== undefined
+
 /** Starts the service in this process; the caller owns its lifetime (tests, embedding). */
 export const startServer = async (config: Config, overrides: Overrides = {}): Promise<RunningServer> => {
   const container = buildContainer(config, overrides)
-  const app = await container.getAsync(TYPES.HttpApp)
-  const store = await container.getAsync(TYPES.Store)
-  const keys = await container.getAsync(TYPES.KeyRing)
   const log = container.get(TYPES.Logger)
 
   // The responses being written, so that a shutdown can tell their clients not to reuse the connection.
   const inFlight = new Set<ServerResponse>()
   let draining = false
-  const handle = app.callback()
+  let handle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.shouldKeepAlive = false
     inFlight.add(res)
     res.once('close', () => inFlight.delete(res))
-    void handle(req, res)
+    if (handle) void handle(req, res)
+    else answerStarting(res)
   })
   // Bounded request handling: a client that sends headers or a body too slowly is cut off.
   server.headersTimeout = 10_000
   server.requestTimeout = 15_000
   server.keepAliveTimeout = 5_000
+  // A port that cannot be bound refuses the start before anything is opened, generated or written.
+  await listen(server, config.port, config.host)
+  let store: Store | undefined
+  let keys: { readonly ring: KeyRing; reload(): Promise<void> }
   try {
-    await listen(server, config.port, config.host)
+    if (secretsAreGiven(config)) await container.getAsync(TYPES.Secrets)
+    store = await container.getAsync(TYPES.Store)
+    const app = await container.getAsync(TYPES.HttpApp)
+    keys = await container.getAsync(TYPES.KeyRing)
+    handle = app.callback()
   } catch (e) {
-    await store.close().catch(() => undefined)
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await store?.close().catch(() => undefined)
     throw e
   }
+  const openStore = store
+  warnIfSecretsFileOpen(config, log)
+  const pruner = startStoragePruner(openStore, {
+    retentionDays: config.auditRetentionDays,
+    lockoutWindowSeconds: config.lockoutWindowSeconds,
+    clock: container.get(TYPES.Clock),
+    ...(overrides.pruneIntervalMs === undefined ? {} : { intervalMs: overrides.pruneIntervalMs }),
+    onRun: (outcome) =>
+      'error' in outcome
+        ? log.warn({ err: outcome.error }, 'storage pruning failed; the next run tries again')
+        : log.info(outcome, 'storage pruned'),
+  })
   const { port } = server.address() as AddressInfo
   const shownHost = config.host === '::' || config.host === '0.0.0.0' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host
   log.info({ port, release: formatRelease(config.release), basePath: config.basePath, db: config.db.engine }, 'consumer-auth listening')
@@ -84,7 +125,8 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
         clearInterval(sweep)
         clearTimeout(grace)
       }
-      await store.close()
+      await pruner.stop()
+      await openStore.close()
       log.info({}, 'consumer-auth stopped')
       await new Promise<void>((resolve) => log.flush(() => resolve()))
     })())

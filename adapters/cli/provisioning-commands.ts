@@ -11,6 +11,7 @@ import { accessTokenStates, keyClassifications, type AccessToken } from '../../c
 import { keyPrefix } from '../provisioning/ids.js'
 import { formatIssue, formatPath, type EntryName, type ImportIssue } from '../provisioning/import-document.js'
 import { describeSummary, importDocumentChecked, type ImportSummary } from '../provisioning/import.js'
+import { parseJsonText } from '../provisioning/json-file.js'
 import type { StoredKey } from '../store.js'
 import { dbOption, jsonOption, storeConfig, storeOptions, withStore, type StoreContext } from './context.js'
 import { flag, iso, json, str, strs, table, UsageError, type CliIo, type Command, type OptionSpec, type Parsed, type Row } from './kit.js'
@@ -33,11 +34,10 @@ const readJsonFile = async (path: string, what: string): Promise<unknown> => {
     const code = (e as NodeJS.ErrnoException).code
     throw new UsageError(`${what} ${path} cannot be read (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`)
   }
-  try {
-    return JSON.parse(text.replace(/^\uFEFF/, ''))
-  } catch (e) {
-    throw new UsageError(`${what} ${path} is not JSON: ${(e as Error).message}`)
-  }
+  // Never JSON.parse's message: it quotes the file, and the file holds secrets.
+  const parsed = parseJsonText(text)
+  if (!parsed.ok) throw new UsageError(`${what} ${path} ${parsed.problem}`)
+  return parsed.value
 }
 
 /**

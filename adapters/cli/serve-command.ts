@@ -6,6 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { decodeConfig, settings, type Flags } from '../../composition/config.js'
+import { StoreNotWritableError } from '../store-readiness.js'
 import { flag, str, UsageError, type Command, type OptionSpec } from './kit.js'
 
 const isBoolean = (s: { codec: { name: string } }) => s.codec.name === 'Boolean'
@@ -33,7 +34,7 @@ export const serveCommand: Command = {
     'Every option can also be given by its environment variable (shown in brackets); options win.',
     'Outside production, the secrets are generated on first start beside the SQLite file (data/secrets.json), and an',
     'empty database is seeded with the documented example (ps_dev) unless --no-demo or NODE_ENV=production.',
-    'A bad value stops the start with a message naming it (exit code 2).',
+    'A bad value stops the start with a message naming it (exit code 2); so does a database that does not accept writes.',
   ].join('\n'),
   options: serveOptions,
   run: async (args, io) => {
@@ -50,7 +51,13 @@ export const serveCommand: Command = {
     const config = decodeConfig(io.env, flags as Flags)
     if (E.isLeft(config)) throw new UsageError(config.left)
     const { runServer } = await import('../../composition/server.js')
-    await runServer(config.right)
+    try {
+      await runServer(config.right)
+    } catch (e) {
+      // A database the service cannot write is the operator's to fix, as a bad setting is: exit 2.
+      if (e instanceof StoreNotWritableError) throw new UsageError(e.message)
+      throw e
+    }
     serving.started = true
     return 0
   },

@@ -5,7 +5,7 @@
  * in production, without either, no start at all.
  */
 import { randomBytes } from 'node:crypto'
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { generateSecrets } from './generate-secrets.js'
 import { decodeSecrets, SecretsError, type Secrets, type SigningAlgorithm } from './secrets-codec.js'
@@ -54,8 +54,11 @@ const generateOnce = async (path: string, alg: SigningAlgorithm): Promise<{ read
   const secrets = await generateSecrets(alg)
   const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
   try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+    // The modes are set explicitly: the umask could otherwise take bits away (never add them, but 0700 and 0600 are meant).
+    const created = await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+    if (created !== undefined) await chmod(created, 0o700)
     await writeFile(temp, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+    await chmod(temp, 0o600)
     await link(temp, path)
     return { secrets, generated: true }
   } catch (e) {

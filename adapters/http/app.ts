@@ -77,7 +77,7 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
     const ready = await deps.ready().catch(() => false)
     ctx.status = ready ? 200 : 503
     // Always the real status, even in `envelope` mode: load balancers read the status, not the envelope.
-    ctx.body = ready ? okEnvelope({ status: 'ready' }) : errorEnvelope(authError('SERVICEUNAVAILABLE', 'The store is not reachable or not migrated'))
+    ctx.body = ready ? okEnvelope({ status: 'ready' }) : errorEnvelope(authError('SERVICEUNAVAILABLE', 'The store is not reachable, not migrated, or does not accept writes'))
   })
   deps.extraRoutes?.(router)
 

@@ -7,6 +7,7 @@ import {
   isAccessTokenUsable, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
   type IdentityProvider, type KeyStatus, type Organisation, type Unit, type User,
 } from '../../core/index.js'
+import { aggregationBucket } from '../audit-buckets.js'
 import type { AttemptCount, Store, StoredAuditEvent, StoredKey } from '../store.js'
 
 const k2 = (a: string, b: string) => `${a}\u0000${b}`
@@ -25,17 +26,21 @@ interface Tables {
   links: Map<string, IdentityLink>
   attempts: Map<string, AttemptCount>
   audit: StoredAuditEvent[]
+  /** The aggregation bucket of each aggregated row (audit-buckets.ts) and its row's id. */
+  buckets: Map<string, number>
+  /** Ids keep increasing after pruning. */
+  nextAuditId: number
 }
 
 const emptyTables = (): Tables => ({
   organisations: new Map(), units: new Map(), users: new Map(), keys: new Map(), consumers: new Map(),
-  accessTokens: new Map(), providers: new Map(), links: new Map(), attempts: new Map(), audit: [],
+  accessTokens: new Map(), providers: new Map(), links: new Map(), attempts: new Map(), audit: [], buckets: new Map(), nextAuditId: 1,
 })
 
 const copyTables = (t: Tables): Tables => ({
   organisations: new Map(t.organisations), units: new Map(t.units), users: new Map(t.users), keys: new Map(t.keys),
   consumers: new Map(t.consumers), accessTokens: new Map(t.accessTokens), providers: new Map(t.providers),
-  links: new Map(t.links), attempts: new Map(t.attempts), audit: [...t.audit],
+  links: new Map(t.links), attempts: new Map(t.attempts), audit: [...t.audit], buckets: new Map(t.buckets), nextAuditId: t.nextAuditId,
 })
 
 export class MemoryStore implements Store {
@@ -61,7 +66,20 @@ export class MemoryStore implements Store {
       return link && this.t.consumers.get(k2(organisation, link.accountsReceivableId))
     })
 
-  record = (event: AuditEvent) => this.op(() => void this.t.audit.push({ id: this.t.audit.length + 1, event }))
+  record = (event: AuditEvent) =>
+    this.op(() => {
+      const bucket = aggregationBucket(event)
+      const id = bucket === undefined ? undefined : this.t.buckets.get(bucket)
+      const i = id === undefined ? -1 : this.t.audit.findIndex((e) => e.id === id)
+      const row = this.t.audit[i]
+      if (row) {
+        this.t.audit[i] = { ...row, count: row.count + 1, lastAt: Math.max(row.lastAt, event.at) }
+        return
+      }
+      const next = this.t.nextAuditId++
+      if (bucket !== undefined) this.t.buckets.set(bucket, next)
+      this.t.audit.push({ id: next, event, count: 1, lastAt: event.at })
+    })
   listAuditEvents = (sinceId = 0) => this.op(() => this.t.audit.filter((e) => e.id > sinceId))
 
   isRevoked = (sessionId: string, nowSeconds: number) =>
@@ -127,6 +145,33 @@ export class MemoryStore implements Store {
       throw e
     }
   }
+
+  pruneAuditEvents = (before: number, now: number, limit: number) =>
+    this.op(() => {
+      const doomed = new Set(
+        this.t.audit
+          .filter((e) => e.event.at < before && !(e.event.type === 'issued' && e.event.expiresAt > now))
+          .sort((a, b) => a.event.at - b.event.at)
+          .slice(0, limit)
+          .map((e) => e.id),
+      )
+      this.t.audit = this.t.audit.filter((e) => !doomed.has(e.id))
+      for (const [bucket, id] of this.t.buckets) if (doomed.has(id)) this.t.buckets.delete(bucket)
+      return doomed.size
+    })
+  pruneAttemptCounters = (windowStart: number, limit: number) =>
+    this.op(() => {
+      let deleted = 0
+      for (const [subject, c] of this.t.attempts) {
+        if (deleted >= limit) break
+        if (c.windowStart <= windowStart) {
+          this.t.attempts.delete(subject)
+          deleted++
+        }
+      }
+      return deleted
+    })
+  checkWritable = () => this.op(() => undefined)
 
   ping = () => this.op(() => undefined)
   close = async () => undefined

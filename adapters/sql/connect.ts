@@ -9,12 +9,13 @@
  * a test) in its own schema, give it in the URL: `postgres://u@h/db?options=-c%20search_path%3Dmy_schema`
  * (the schema must exist).
  */
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely'
 import pg from 'pg'
 import type { DatabaseUrl } from '../../composition/config.js'
+import { JOURNAL_SIZE_LIMIT } from './checkpointer.js'
 import type { Database, Engine } from './schema.js'
 
 export interface ConnectOptions {
@@ -92,13 +93,42 @@ const withStatementCache = (db: BetterSqlite3.Database, limit = 500): SqliteData
   }
 }
 
+/** Private to the service's user whatever the umask: the files hold key digests and pass-code hashes. */
+const DIRECTORY_MODE = 0o700
+const FILE_MODE = 0o600
+
+/**
+ * The directories that are missing are created 0700 (an existing one is left as the operator set it), and a new
+ * database file 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database file's mode.
+ */
+const createPrivately = (path: string): void => {
+  const missing: string[] = []
+  for (let dir = dirname(path); !existsSync(dir); dir = dirname(dir)) missing.unshift(dir)
+  for (const dir of missing) {
+    mkdirSync(dir, { mode: DIRECTORY_MODE, recursive: true })
+    chmodSync(dir, DIRECTORY_MODE)
+  }
+  if (!existsSync(path)) {
+    try {
+      closeSync(openSync(path, 'wx', FILE_MODE))
+      chmodSync(path, FILE_MODE)
+    } catch (e) {
+      // Another process created it first: its mode is its creator's.
+      if ((e as { code?: unknown }).code !== 'EEXIST') throw e
+    }
+  }
+}
+
 const openSqlite = (path: string, options: ConnectOptions): Connection => {
   const inMemory = path === ':memory:' || path === ''
-  if (!inMemory) mkdirSync(dirname(path), { recursive: true })
+  if (!inMemory) createPrivately(path)
   const raw = new BetterSqlite3(path)
   try {
     raw.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMillis ?? 5_000))}`)
-    if (!inMemory) raw.pragma('journal_mode = WAL')
+    if (!inMemory) {
+      raw.pragma('journal_mode = WAL')
+      raw.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`)
+    }
     raw.pragma('synchronous = NORMAL')
     raw.pragma('foreign_keys = ON')
   } catch (e) {

@@ -22,7 +22,7 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely'
 import type pg from 'pg'
-import { offloadCheckpoints } from './checkpointer.js'
+import { offloadCheckpoints, type OffloadedCheckpoints } from './checkpointer.js'
 import type { NativeHandle } from './connect.js'
 import type { Database } from './schema.js'
 
@@ -67,6 +67,16 @@ export class Prepared<R> {
 }
 
 /**
+ * Rows of an upsert that name the same conflict key (non-null in column `key`) and wait for the same write are
+ * written as one: `combine` folds a later row into the one queued. Needed on PostgreSQL (one INSERT cannot update a
+ * row twice), and on either engine it turns a flood of one key into one statement per batch.
+ */
+export interface RowMerge {
+  readonly key: number
+  readonly combine: (queued: Param[], next: ReadonlyArray<Param>) => void
+}
+
+/**
  * An INSERT of one row, and of n rows at once (compiled once per n, on first use). `build(n)` numbers the arguments
  * row after row: row i's column j is `arg(i * width + j)`.
  */
@@ -78,8 +88,15 @@ export class PreparedInsert {
     readonly name: string,
     readonly width: number,
     private readonly build: (rows: number) => Compilable<never>,
+    readonly merge?: RowMerge,
   ) {
     this.one = new Prepared(name, build(1))
+  }
+
+  /** The conflict key of a row that may be merged with another (see RowMerge), or undefined. */
+  mergeKey(row: ReadonlyArray<Param>): string | undefined {
+    const key = this.merge === undefined ? null : row[this.merge.key]
+    return key === null || key === undefined ? undefined : `${this.name}\u0000${String(key)}`
   }
 
   rows(n: number): Prepared<never> {
@@ -211,18 +228,20 @@ class SqliteHotPath implements HotPath {
   private readonly commit: BetterSqlite3.Statement
   private readonly rollback: BetterSqlite3.Statement
   private queue: QueuedWrite[] = []
+  /** Appended rows of the queued batch that later rows of the same key are merged into (see RowMerge). */
+  private mergeable = new Map<string, { readonly row: Param[]; readonly committed: Promise<void> }>()
   private scheduled = false
   /** Set while a transaction of the Kysely side holds the connection: nothing here may run inside it. */
   private held: Promise<void> | undefined
   private closed = false
-  /** Takes the WAL checkpoints back from the checkpointer thread (see checkpointer.ts). */
-  private readonly releaseCheckpoints: () => Promise<void>
+  /** The WAL checkpoints, run on the checkpointer's thread (see checkpointer.ts). */
+  private readonly checkpoints: OffloadedCheckpoints
 
   constructor(
     private readonly db: BetterSqlite3.Database,
     queries: Statements,
   ) {
-    this.releaseCheckpoints = offloadCheckpoints(db)
+    this.checkpoints = offloadCheckpoints(db)
     this.cache = new ReadCache(db.prepare('pragma data_version').pluck())
     this.begin = db.prepare('begin immediate')
     this.commit = db.prepare('commit')
@@ -281,9 +300,23 @@ class SqliteHotPath implements HotPath {
   }
 
   append(q: PreparedInsert, row: ReadonlyArray<Param>): Promise<void> {
-    return this.enqueue(() => {
-      this.exec(q.one, row)
+    const key = q.mergeKey(row)
+    if (key === undefined) {
+      return this.enqueue(() => {
+        this.exec(q.one, row)
+      })
+    }
+    const queued = this.mergeable.get(key)
+    if (queued) {
+      q.merge!.combine(queued.row, row)
+      return queued.committed
+    }
+    const merged = [...row]
+    const committed = this.enqueue(() => {
+      this.exec(q.one, merged)
     })
+    this.mergeable.set(key, { row: merged, committed })
+    return committed
   }
 
   private enqueue<T>(run: () => T): Promise<T> {
@@ -307,6 +340,7 @@ class SqliteHotPath implements HotPath {
     const batch = this.queue
     const writes = this.queueWrites
     this.queue = []
+    this.mergeable = new Map()
     this.queueWrites = false
     if (batch.length === 0) return
     // The batch runs synchronously from here to its last resolve, so no read comes between this and the commit.
@@ -338,6 +372,8 @@ class SqliteHotPath implements HotPath {
       return
     }
     for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i] as never)
+    // Between two batches, nothing commits: a truncation of the WAL can finish here (checkpointer.ts).
+    this.checkpoints.truncateIfLarge()
   }
 
   async exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -357,7 +393,7 @@ class SqliteHotPath implements HotPath {
     while (this.held) await this.held
     this.flush()
     this.closed = true
-    await this.releaseCheckpoints()
+    await this.checkpoints.release()
   }
 }
 
@@ -376,6 +412,16 @@ interface QueuedRow {
   readonly row: ReadonlyArray<Param>
   readonly resolve: () => void
   readonly reject: (e: unknown) => void
+  /** Set on a row that later rows of the same key are merged into (see RowMerge). */
+  readonly key?: string
+  readonly committed?: Promise<void>
+}
+
+interface AppendQueue {
+  queue: QueuedRow[]
+  inFlight: boolean
+  /** The queued rows, not yet sent, that a row of the same key is merged into. */
+  readonly mergeable: Map<string, QueuedRow>
 }
 
 interface Waiting<R> {
@@ -385,7 +431,7 @@ interface Waiting<R> {
 
 class PostgresHotPath implements HotPath {
   private readonly loads = new Map<BatchedRead<unknown>, Map<string, Waiting<unknown>>>()
-  private readonly appends = new Map<PreparedInsert, { queue: QueuedRow[]; inFlight: boolean }>()
+  private readonly appends = new Map<PreparedInsert, AppendQueue>()
   private readonly inFlight = new Set<Promise<void>>()
   private closed = false
 
@@ -463,22 +509,33 @@ class PostgresHotPath implements HotPath {
     if (this.closed) return Promise.reject(new Error('the store is closed'))
     let state = this.appends.get(q)
     if (state === undefined) {
-      state = { queue: [], inFlight: false }
+      state = { queue: [], inFlight: false, mergeable: new Map() }
       this.appends.set(q, state)
     }
     const s = state
-    return new Promise<void>((resolve, reject) => {
-      s.queue.push({ row, resolve, reject })
+    const key = q.mergeKey(row)
+    const queued = key === undefined ? undefined : s.mergeable.get(key)
+    if (queued?.committed) {
+      q.merge!.combine(queued.row as Param[], row)
+      return queued.committed
+    }
+    let entry!: QueuedRow
+    const committed = new Promise<void>((resolve, reject) => {
+      entry = key === undefined ? { row, resolve, reject } : { row: [...row], resolve, reject, key }
+      s.queue.push(entry)
       // One INSERT in flight per table; what arrives meanwhile goes in the next one (group commit).
       if (!s.inFlight) {
         s.inFlight = true
         setImmediate(() => this.send(q, s))
       }
     })
+    if (key !== undefined) s.mergeable.set(key, { ...entry, committed })
+    return committed
   }
 
-  private send(q: PreparedInsert, s: { queue: QueuedRow[]; inFlight: boolean }): void {
+  private send(q: PreparedInsert, s: AppendQueue): void {
     const batch = s.queue.splice(0, MAX_ROWS)
+    for (const r of batch) if (r.key !== undefined) s.mergeable.delete(r.key)
     if (batch.length === 0) {
       s.inFlight = false
       return
@@ -502,6 +559,7 @@ class PostgresHotPath implements HotPath {
         // The rows queued behind a failed write fail with it: waiting for a batch of their own as well would double
         // the time to a 503 when the database is down or cut off (SPEC 8), up to two query timeouts.
         for (const r of s.queue.splice(0)) r.reject(e)
+        s.mergeable.clear()
       },
     )
     this.inFlight.add(done)

@@ -146,6 +146,36 @@ export const migrations: ReadonlyArray<Migration> = [
       await db.schema.createIndex('audit_events_session_ix').on('audit_events').column('session_id').execute()
     },
   },
+  {
+    // Storage bounded by design (docs/security.md, "Storage bounds"): aggregated failures, retention, a write probe.
+    name: '0002_storage_bounds',
+    async up(db, engine) {
+      await db.schema.alterTable('audit_events').addColumn('occurrences', 'integer', (c) => c.notNull().defaultTo(1)).execute()
+      await db.schema.alterTable('audit_events').addColumn('last_at', time).execute()
+      await db.schema.alterTable('audit_events').addColumn('bucket', 'text').execute()
+      await db.schema.alterTable('audit_events').addColumn('expires_at', time).execute()
+      const expiresAt =
+        engine === 'postgres' ? sql`cast(cast(payload as json) ->> 'expiresAt' as bigint)` : sql`cast(json_extract(payload, '$.expiresAt') as integer)`
+      await db.updateTable('audit_events').set({ last_at: sql`at`, expires_at: sql`case when type = 'issued' then ${expiresAt} end` }).execute()
+      // One row per aggregation bucket (the rows of other events have none: a partial index leaves them out).
+      await db.schema
+        .createIndex('audit_events_bucket_uq')
+        .on('audit_events')
+        .column('bucket')
+        .unique()
+        .where(sql.ref('bucket'), 'is not', null)
+        .execute()
+      // The pruning job deletes by age, oldest first, in small batches.
+      await db.schema.createIndex('audit_events_at_ix').on('audit_events').column('at').execute()
+      await db.schema.createIndex('attempt_counters_window_ix').on('attempt_counters').column('window_start').execute()
+      // Readiness writes here: a store that cannot commit this row cannot issue a token either.
+      await db.schema
+        .createTable('write_probe')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('at', time, (c) => c.notNull())
+        .execute()
+    },
+  },
 ]
 
 /** The name of the newest migration this code knows: a database without it is not ready for this code. */

@@ -90,8 +90,22 @@ export interface AuditEventsTable {
   at: number
   /** The session id of an 'issued' event (indexed, for the revocation check); null for other events. */
   session_id: string | null
-  /** The whole event as JSON text; events never carry a secret. */
+  /** The whole event as JSON text (an aggregated row: its first event); events never carry a secret. */
   payload: string
+  /** How many events the row stands for: 1, or more for an aggregated failure (docs/security.md, "Storage bounds"). */
+  occurrences: Generated<number>
+  /** The time of the row's latest event (null only on rows written before the migration 0002). */
+  last_at: number | null
+  /** The aggregation bucket of a failure that authenticated nobody (unique); null for the events kept one per row. */
+  bucket: string | null
+  /** When the session of an 'issued' event expires: the pruning job keeps the row until then. */
+  expires_at: number | null
+}
+
+/** One row (id 1), rewritten by the readiness probe. */
+export interface WriteProbeTable {
+  id: number
+  at: number
 }
 
 export interface SchemaMigrationsTable {
@@ -111,6 +125,7 @@ export interface Database {
   identity_links: IdentityLinksTable
   attempt_counters: AttemptCountersTable
   audit_events: AuditEventsTable
+  write_probe: WriteProbeTable
   schema_migrations: SchemaMigrationsTable
 }
 

@@ -14,6 +14,7 @@ import type { AttemptCount, Store, StoredAuditEvent, StoredKey } from '../store.
 import type { NativeHandle } from './connect.js'
 import { arg, BatchedRead, hotPath, Prepared, PreparedInsert, type HotPath, type Param } from './hot-path.js'
 import { latestMigration } from './migrations.js'
+import { auditInsert, auditRow, pruneAttemptCounters, pruneAuditEvents, writeProbe } from './storage-bounds.js'
 import type {
   AccessTokensTable, AttemptCountersTable, AuditEventsTable, ConsumersTable, Database, Engine, IdentityProvidersTable,
   OrganisationsTable, UnitsTable, WebApiKeysTable,
@@ -142,11 +143,8 @@ const compileQueries = (db: Kysely<Database>, engine: Engine) => {
         .returningAll(),
     ),
     clearAttempts: new Prepared<never>('ca_clear_attempts', db.deleteFrom('attempt_counters').where('subject', '=', arg(0))),
-    record: new PreparedInsert('ca_record', 4, (rows) =>
-      db.insertInto('audit_events').values(
-        Array.from({ length: rows }, (_, i) => ({ type: arg(4 * i), at: arg<number>(4 * i + 1), session_id: arg(4 * i + 2), payload: arg(4 * i + 3) })),
-      ),
-    ),
+    record: auditInsert(db, engine),
+    writeProbe: writeProbe(db),
     issued: new Prepared<Pick<Selectable<AuditEventsTable>, 'payload'>>(
       'ca_issued',
       db.selectFrom('audit_events').select('payload').where('session_id', '=', arg(0)).where('type', '=', 'issued').orderBy('id').limit(1),
@@ -311,7 +309,7 @@ export class SqlStore implements Store {
 
   /** Resolves once the event is committed (group-committed with the other writes of the moment, see hot-path.ts). */
   async record(event: AuditEvent): Promise<void> {
-    const row = [event.type, event.at, event.type === 'issued' ? event.sessionId : null, JSON.stringify(event)]
+    const row = auditRow(event)
     if (this.hot) await this.hot.append(this.q.record, row)
     else await this.q.record.one.run(this.db, row)
   }
@@ -348,8 +346,28 @@ export class SqlStore implements Store {
   }
 
   async listAuditEvents(sinceId = 0): Promise<ReadonlyArray<StoredAuditEvent>> {
-    const rows = await this.db.selectFrom('audit_events').select(['id', 'payload']).where('id', '>', sinceId).orderBy('id').execute()
-    return rows.map((r) => ({ id: r.id, event: JSON.parse(r.payload) as AuditEvent }))
+    const rows = await this.db
+      .selectFrom('audit_events')
+      .select(['id', 'payload', 'occurrences', 'at', 'last_at'])
+      .where('id', '>', sinceId)
+      .orderBy('id')
+      .execute()
+    return rows.map((r) => ({ id: r.id, event: JSON.parse(r.payload) as AuditEvent, count: r.occurrences, lastAt: r.last_at ?? r.at }))
+  }
+
+  // -- storage bounds (storage-bounds.ts) ---------------------------------------------------------------------------
+
+  pruneAuditEvents(before: number, now: number, limit: number): Promise<number> {
+    return pruneAuditEvents(this.db, before, now, limit)
+  }
+
+  pruneAttemptCounters(windowStart: number, limit: number): Promise<number> {
+    return pruneAttemptCounters(this.db, windowStart, limit)
+  }
+
+  /** Through the group commit on SQLite, so that it fails exactly when the request path's writes would. */
+  async checkWritable(): Promise<void> {
+    await this.write(this.q.writeProbe, [Math.floor(Date.now() / 1000)])
   }
 
   // -- provisioning -----------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import {
   type Organisation, type Unit, type User,
 } from '../../core/index.js'
 import type { Store, StoredKey } from '../../adapters/store.js'
+import { storageBoundsContract } from './store-contract-bounds.js'
 
 export interface StoreUnderTest {
   readonly store: Store
@@ -526,6 +527,8 @@ export const storeContract = (name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.listOrganisations()).toEqual([])
       })
     })
+
+    storageBoundsContract(() => ({ store, ...(sut.openAnother ? { openAnother: sut.openAnother } : {}) }), options)
 
     describe('the store itself', () => {
       test('ping answers when the store is reachable', async () => {
