@@ -60,12 +60,13 @@ try {
     const exited = new Promise((resolve) => child.on('exit', resolve))
     for (let i = 0; ; i++) {
       try {
-        await fetch(`http://127.0.0.1:${port}/health/live`)
-        return { port, child, exited }
+        // The service answers 503 until it is ready (its port is bound first); the Koa app has no such route (404).
+        if ((await fetch(`http://127.0.0.1:${port}/health/live`)).status !== 503) return { port, child, exited }
       } catch {
-        if (i > 100 || child.exitCode !== null) throw new Error(`${args(port).join(' ')} did not start`)
-        await new Promise((r) => setTimeout(r, 100))
+        // not listening yet
       }
+      if (i > 100 || child.exitCode !== null) throw new Error(`${args(port).join(' ')} did not start`)
+      await new Promise((r) => setTimeout(r, 100))
     }
   }
   const service = await start((port) => [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], env, !scenario.app)

@@ -19,8 +19,10 @@ export const startChild = async (args, env, port) => {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`server exited: ${err}`)
     try {
-      await fetch(`http://127.0.0.1:${port}/health/live`)
-      return child
+      // Any answer but 503: the service binds its port first and answers 503 until it is ready; the Koa apps of the
+      // bench have no such route and answer 404.
+      if ((await fetch(`http://127.0.0.1:${port}/health/live`)).status !== 503) return child
+      await new Promise((r) => setTimeout(r, 50))
     } catch {
       await new Promise((r) => setTimeout(r, 50))
     }
