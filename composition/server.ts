@@ -14,6 +14,7 @@ import { authError, formatRelease } from '../core/index.js'
 import type { KeyRing } from '../adapters/crypto/key-ring.js'
 import { SecretsError } from '../adapters/crypto/secrets.js'
 import { errorEnvelope } from '../adapters/http/envelope.js'
+import { answerClientError, answerUnmetExpectation } from '../adapters/http/protocol-errors.js'
 import { startStoragePruner } from '../adapters/storage-pruner.js'
 import type { Store } from '../adapters/store.js'
 import { warnIfSecretsFileOpen } from './file-modes.js'
@@ -29,6 +30,9 @@ export interface RunningServer {
   /** Reload the signing key ring from the secrets (as on SIGHUP). */
   reloadKeys(): Promise<void>
 }
+
+const HEADERS_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = 15_000
 
 const listen = (server: Server, port: number, host: string) =>
   new Promise<void>((resolve, reject) => {
@@ -61,17 +65,26 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   const inFlight = new Set<ServerResponse>()
   let draining = false
   let handle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (draining) res.shouldKeepAlive = false
-    inFlight.add(res)
-    res.once('close', () => inFlight.delete(res))
-    if (handle) void handle(req, res)
-    else answerStarting(res)
-  })
-  // Bounded request handling: a client that sends headers or a body too slowly is cut off.
-  server.headersTimeout = 10_000
-  server.requestTimeout = 15_000
-  server.keepAliveTimeout = 5_000
+  // Bounded request handling: a client that sends headers or a body too slowly is cut off. node:http looks for
+  // such clients every `connectionsCheckingInterval` (30 s by default, which let a slow sender stay up to 45 s):
+  // every second, the time-outs hold within a second.
+  const server = createServer(
+    {
+      headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000,
+      // The app refuses a request without Host itself, in the envelope (adapters/http/protocol-errors.ts).
+      requireHostHeader: false,
+    },
+    (req: IncomingMessage, res: ServerResponse) => {
+      if (draining) res.shouldKeepAlive = false
+      inFlight.add(res)
+      res.once('close', () => inFlight.delete(res))
+      if (handle) void handle(req, res)
+      else answerStarting(res)
+    },
+  )
+  // node:http's own refusals (bad framing, time-outs, oversized heads) answer the envelope too.
+  server.on('clientError', answerClientError({ headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS }, log))
+  server.on('checkExpectation', answerUnmetExpectation(log))
   // A port that cannot be bound refuses the start before anything is opened, generated or written.
   await listen(server, config.port, config.host)
   let store: Store | undefined

@@ -5,6 +5,7 @@
 //     (more tokens than the ring remembers: every verification checks a signature; one token again and again is
 //     the `verify, one token` case, answered from the ring's memory of verified tokens)
 //   pass-code verify (scryptHasher)                                        vs  raw crypto.scrypt, same parameters
+//   body parse: JSON.parse + duplicate-name scan (json-body.ts)            vs  JSON.parse alone (the example, 16 KiB)
 //
 //   npm run bench:micro [-- --quick] [-- --rounds 5 --ms 2000]
 import { scrypt as scryptCb, randomBytes } from 'node:crypto'
@@ -32,6 +33,7 @@ const { randomSessionIds } = await dist('adapters/crypto/session-ids.js')
 const { systemClock } = await dist('adapters/clock.js')
 const { importDocument } = await dist('adapters/provisioning/import.js')
 const { demoDocument } = await dist('adapters/provisioning/demo.js')
+const { firstDuplicateName } = await dist('adapters/http/duplicate-names.js')
 
 const secrets = await generateSecrets()
 const ring = await createKeyRing(secrets, systemClock)
@@ -118,6 +120,18 @@ const results = {
   passcode: await compare('pass-code verify', 'raw scrypt, same parameters', () => scrypt('4711', salt, keyBytes, { N, r, p, maxmem: 256 * N * r }), async () => {
     if (!(await hasher.verify('4711', passHash))) throw new Error('verify failed')
   }, 4),
+}
+/** Synchronous work timed in batches: an await per call would cost more than a body parse. */
+const syncRate = (op) => async () => {
+  for (let i = 0; i < 1000; i++) op()
+}
+const exampleBody = JSON.stringify(request.body)
+const largeBody = JSON.stringify({ ...request.body, jwt: 'e'.repeat(8000), list: Array.from({ length: 200 }, (_, i) => ({ id: i, name: `n${i}` })) })
+for (const [label, text] of [['example body', exampleBody], [`${largeBody.length}-byte body`, largeBody]]) {
+  results[`parse ${label}`] = await compare(`parse + duplicate scan, ${label}`, 'JSON.parse alone', syncRate(() => JSON.parse(text)), syncRate(() => {
+    JSON.parse(text)
+    if (firstDuplicateName(text) !== undefined) throw new Error('a duplicate')
+  }))
 }
 console.log('\n## summary (median ratios)')
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(18)} ${v.toFixed(3)}`)

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { Middleware } from 'koa'
 import { authError } from '../../core/index.js'
 import type { HttpStatusMode } from './envelope.js'
-import type { RequestIdState } from './request-log.js'
+import { bounded, loggedPath, type RequestIdState } from './request-log.js'
 import { sendFailure } from './respond.js'
 
 export interface ErrorLogger {
@@ -19,20 +19,20 @@ export const errorsMiddleware = (mode: HttpStatusMode, log: ErrorLogger): Middle
     await next()
     if (ctx.body !== undefined) return
     if (ctx.status === 404) {
-      sendFailure(ctx, authError('METHODNOTAVAILABLE', `There is no method at ${ctx.method} ${ctx.path}`), mode)
+      sendFailure(ctx, authError('METHODNOTAVAILABLE', `There is no method at ${ctx.method} ${bounded(ctx.path)}`), mode)
     } else if ((ctx.status === 405 || ctx.status === 501) && ctx.response.get('Allow') === '') {
       // A method no route serves, on a path no route has: nothing is there, whatever the method.
       ctx.remove('Allow')
-      sendFailure(ctx, authError('METHODNOTAVAILABLE', `There is no method at ${ctx.method} ${ctx.path}`), mode)
+      sendFailure(ctx, authError('METHODNOTAVAILABLE', `There is no method at ${ctx.method} ${bounded(ctx.path)}`), mode)
     } else if (ctx.status === 405 || ctx.status === 501) {
       // The router's allowedMethods() set the status and the Allow header; the envelope says the same.
       const allow = ctx.response.get('Allow')
-      sendFailure(ctx, authError('METHODNOTALLOWED', `${ctx.method} is not allowed on ${ctx.path}${allow ? `; use ${allow}` : ''}`), mode)
+      sendFailure(ctx, authError('METHODNOTALLOWED', `${ctx.method} is not allowed on ${bounded(ctx.path)}${allow ? `; use ${allow}` : ''}`), mode)
     }
   } catch (err) {
     const correlationId = randomUUID()
     const reqId = (ctx.state as RequestIdState).requestId
-    log.error({ err, correlationId, reqId, method: ctx.method, path: ctx.path }, 'unexpected error while handling a request')
+    log.error({ err, correlationId, reqId, method: ctx.method, ...loggedPath(ctx.path) }, 'unexpected error while handling a request')
     sendFailure(ctx, authError('INTERNALERROR', `An internal error occurred; correlation id ${correlationId}`), mode)
   }
 }

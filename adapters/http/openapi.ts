@@ -308,7 +308,10 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
           ? 'This deployment answers failures with HTTP 200 (HTTP_STATUS=envelope); status.code says what failed.'
           : 'Failures carry the HTTP status of the error catalogue.',
         'Any path not listed answers 404 METHODNOTAVAILABLE; a method a listed path does not serve answers 405 METHODNOTALLOWED ' +
-          'with Allow (HEAD is served wherever GET is). Responses carry X-Request-Id (taken from the request when sane, else generated).',
+          'with Allow (HEAD is served wherever GET is). Paths match exactly: case and a trailing slash count. OPTIONS on a listed ' +
+          'path answers 200 with the OK envelope, data.allow and Allow naming its methods. Requests the HTTP layer refuses (400 ' +
+          'malformed, 408 too slow, 413/431 too large, 417 Expect) get the envelope too, with that status in every mode, and ' +
+          'the connection is closed. Responses carry X-Request-Id (taken from the request when sane, else generated).',
       ].join(' '),
       license: { name: 'MIT', identifier: 'MIT' },
     },

@@ -3,7 +3,7 @@
  * A request id per request (X-Request-Id accepted when sane, else generated; echoed back) and one log line per
  * response: method, path, status, duration, the failure's name, and for a store failure its cause (as `err`, which
  * the logger serializes safely). Never the query string, headers or body, where keys, codes, pass codes and tokens
- * travel.
+ * travel; of the path at most MAX_ECHOED characters, so that a line stays small whatever the client sent.
  */
 import { randomUUID } from 'node:crypto'
 import type { Middleware } from 'koa'
@@ -20,6 +20,16 @@ export interface RequestIdState {
 
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/** At most this much of a request-derived text (a path) goes into a log line or an answer. */
+export const MAX_ECHOED = 512
+
+/** The text cut to MAX_ECHOED characters, with an ellipsis when it was cut. */
+export const bounded = (text: string): string => (text.length > MAX_ECHOED ? `${text.slice(0, MAX_ECHOED)}…` : text)
+
+/** The request path as a log line carries it: bounded, and its full length beside it when it was cut. */
+export const loggedPath = (path: string): { path: string; pathLength?: number } =>
+  path.length > MAX_ECHOED ? { path: bounded(path), pathLength: path.length } : { path }
+
 export const requestLog = (log: RequestLogger): Middleware => async (ctx, next) => {
   const started = process.hrtime.bigint()
   const given = ctx.get('x-request-id')
@@ -32,8 +42,9 @@ export const requestLog = (log: RequestLogger): Middleware => async (ctx, next) 
     const failure = (ctx.state as FailureState).failure
     const line = {
       reqId: requestId,
+      // The method is one of node:http's known methods (its parser refuses any other), the id is SANE_ID.
       method: ctx.method,
-      path: ctx.path,
+      ...loggedPath(ctx.path),
       status: ctx.status,
       ms: Number(process.hrtime.bigint() - started) / 1e6,
       ...(failure ? { error: failure.name } : {}),

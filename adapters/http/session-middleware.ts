@@ -9,7 +9,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Context, Middleware } from 'koa'
 import { authError, type AuthError, type ConsumerSession } from '../../core/index.js'
 import type { HttpStatusMode } from './envelope.js'
-import { isJsonContentType, readJsonBody } from './json-body.js'
+import { hasRequestBody, isJsonContentType, readJsonBody } from './json-body.js'
 import { sendFailure } from './respond.js'
 
 export interface SessionState {
@@ -26,10 +26,6 @@ const bearer = (header: string | undefined): string | undefined => {
   const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header)
   return m ? m[1] : undefined
 }
-
-/** Does the request carry a body at all? An empty one (Content-Length: 0) has no token to give. */
-const hasBody = (ctx: Context): boolean =>
-  ctx.req.headers['transfer-encoding'] !== undefined || Number(ctx.req.headers['content-length'] ?? 0) > 0
 
 /** The `token` member of a parsed JSON body, if the body is an object. */
 const tokenOf = (body: unknown): unknown =>
@@ -61,7 +57,7 @@ export const consumerSession = (options: SessionMiddlewareOptions): Middleware =
     if (Array.isArray(token)) return sendFailure(ctx, TWICE, mode)
     if (token === undefined) {
       const request = ctx.request as typeof ctx.request & { body?: unknown }
-      if (request.body === undefined && ctx.method !== 'HEAD' && hasBody(ctx) && isJsonContentType(ctx.get('content-type'))) {
+      if (request.body === undefined && ctx.method !== 'HEAD' && hasRequestBody(ctx.req) && isJsonContentType(ctx.get('content-type'))) {
         const fromBody = await readBodyToken(ctx, request)
         if (E.isLeft(fromBody)) return sendFailure(ctx, fromBody.left, mode)
         token = fromBody.right

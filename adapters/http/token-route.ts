@@ -43,7 +43,6 @@ export const tokenRoute = (deps: TokenRouteDeps): Middleware => {
     const result = await deps.issue({ body: body.right, key: readBasicAuth(authorizationHeaders(ctx.req)), clientAddress: ctx.ip })()
     if (E.isLeft(result)) return sendFailure(ctx, result.left, deps.httpStatus)
     ;(ctx.state as IssuedState).issued = result.right
-    ctx.set('Cache-Control', 'no-store')
     sendOk(ctx, { token: result.right.token })
   }
 }

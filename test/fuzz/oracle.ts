@@ -4,9 +4,12 @@
  *
  * Which requests may be answered with a token: `expectedGrant` decides from the request's bytes alone, written from
  * SPEC 2-4 and the seed (fixture.ts), never from the service's code. It is deliberately LENIENT in what it reads
- * (header and path spelling, Authorization decoding) and STRICT in the credentials: so "a token was issued" implies
- * "these credentials are one of the valid combinations" without false alarms about spelling, and for the canonical
- * arms (valid, structured), whose spelling is exact, it also says which requests MUST be answered 200.
+ * (header spelling, Authorization decoding) and STRICT in the credentials: so "a token was issued" implies "these
+ * credentials are one of the valid combinations" without false alarms about spelling, and for the canonical arms
+ * (valid, structured), whose spelling is exact, it also says which requests MUST be answered 200. Paths are matched
+ * exactly (case and a trailing slash count; docs/decisions.md), and a body that gives a name twice in one object
+ * gets no token (counted here by colons outside strings against the names JSON.parse kept: an independent model of
+ * the service's scanner).
  *
  * What every answer must look like (`checkOutcome`):
  * - Answers of the app (they carry X-Request-Id, set by its outermost middleware) are the envelope
@@ -14,11 +17,12 @@
  *   the name, the HTTP status the catalogue's (or 200 in `envelope` mode), `data` null on failure, Content-Type JSON;
  *   never a 5xx (the store stays up in this suite, so not even 503). Exceptions, by design, not envelopes:
  *     GET/HEAD /metrics (Prometheus text), /openapi.json (the OpenAPI document), /.well-known/jwks.json (a JWKS,
- *     served with an asymmetric ring only); OPTIONS answered 200 with an empty body and an Allow header; HEAD answers
- *     (no body by definition).
- * - Answers of Node's own HTTP parser (no X-Request-Id): 400 (malformed request line or headers: control characters,
- *   bad method tokens, conflicting framing, no Host), 431 (header section over 16 KiB), 417 (an Expect other than
- *   100-continue). Accepted and counted: they never reach the app.
+ *     served with an asymmetric ring only); HEAD answers (no body by definition). OPTIONS on a route is the OK
+ *     envelope with `data.allow` = the Allow header = the route's methods.
+ * - Answers of node:http itself (no X-Request-Id): 400 (malformed request line or headers: control characters, bad
+ *   method tokens, conflicting framing, no Host), 431 (header section over 16 KiB), 413 (chunk extensions too
+ *   large), 408 (too slow), 417 (an Expect other than 100-continue): each the envelope too, MALFORMEDREQUEST or
+ *   PAYLOADTOOLARGE, with that protocol status in every mode and `Connection: close`.
  * - No answer at all: only for CONNECT (node:http closes such connections when nobody listens for 'connect') and for
  *   requests whose header section Node refuses as too large (the 431 may be lost to the reset of a connection whose
  *   bytes were not all read). Anything else, and any time-out, is a failure.
@@ -43,19 +47,22 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u ===
 const given = (u: unknown) => u !== undefined && u !== null
 const own = (o: Record<string, unknown>, k: string) => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined)
 
-/** The path of a request target, lenient: absolute-form host dropped, query and fragment cut, decoded, lower case, no trailing slash. */
-export const lenientPath = (target: string): string => {
-  let p = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '')
-  p = p.split('?')[0]!.split('#')[0]!
-  try {
-    p = decodeURIComponent(p)
-  } catch {
-    // keep it encoded
-  }
-  return p.toLowerCase().replace(/\/+$/, '')
-}
+/**
+ * The path a request target names, as the router sees it: an absolute-form scheme and host dropped, query and
+ * fragment cut; not decoded, not folded (`/%6Detrics` and `/METRICS` are no route).
+ */
+export const routePath = (target: string): string => target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').split('?')[0]!.split('#')[0]!
 
-const strictPath = (target: string): string => target.split('?')[0]!
+/**
+ * Does the body give a name twice in one object? Valid JSON has exactly one colon outside strings per object
+ * member; JSON.parse keeps one own property per distinct name. Fewer properties than colons: a name was repeated.
+ */
+const repeatsAName = (text: string, parsed: unknown): boolean => {
+  const colons = (text.replace(/"(?:[^"\\]|\\.)*"/g, '').match(/:/g) ?? []).length
+  const properties = (u: unknown): number =>
+    typeof u !== 'object' || u === null ? 0 : Array.isArray(u) ? u.reduce((n: number, x) => n + properties(x), 0) : Object.keys(u).reduce((n, k) => n + 1 + properties((u as Record<string, unknown>)[k]), 0)
+  return properties(parsed) < colons
+}
 
 /** The key of one Authorization value; lenient: any scheme spelling and spacing, lenient base64, a password ignored. */
 const keyFrom = (value: string, strict: boolean): string | 'malformed' => {
@@ -77,7 +84,7 @@ export const expectedGrant = (cfg: FuzzServiceConfig, identity: IdentityTokens, 
   const r16 = cfg.release === 'R16.2.0'
   if (c.method !== 'POST') return undefined
   const route = cfg.basePath + TOKEN_PATH
-  if (strict ? strictPath(c.target) !== route : lenientPath(c.target) !== route.toLowerCase()) return undefined
+  if ((strict ? c.target.split('?')[0]! : routePath(c.target)) !== route) return undefined
   const contentType = headerValues(c, 'content-type')[0]
   if (contentType === undefined || !/^application\/json/i.test(contentType)) return undefined
   const auth = headerValues(c, 'authorization')
@@ -86,7 +93,9 @@ export const expectedGrant = (cfg: FuzzServiceConfig, identity: IdentityTokens, 
   if (key === 'malformed') return undefined
   let body: unknown
   try {
-    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(c.body))
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(c.body)
+    body = JSON.parse(text)
+    if (repeatsAName(text, body)) return undefined
   } catch {
     return undefined
   }
@@ -153,6 +162,30 @@ const NON_ENVELOPE_GET = (cfg: FuzzServiceConfig) => ['/metrics', '/openapi.json
 /** Node's parser refuses header sections over 16 KiB (its default maxHeaderSize). */
 const headerBytes = (c: FuzzCase) => c.method.length + c.target.length + c.headers.reduce((n, [a, b]) => n + a.length + b.length + 4, 0)
 
+/** node:http's own refusals: status -> the catalogued failure its envelope carries (docs/decisions.md). */
+const NODE_ANSWERS = new Map<number, ErrorName>([[400, 'MALFORMEDREQUEST'], [408, 'MALFORMEDREQUEST'], [413, 'PAYLOADTOOLARGE'], [417, 'MALFORMEDREQUEST'], [431, 'PAYLOADTOOLARGE']])
+
+/** The methods of the route at `path` (the Allow header of its answers), or undefined when no route is there. */
+const routeMethods = (cfg: FuzzServiceConfig, path: string): ReadonlyArray<string> | undefined =>
+  path === cfg.basePath + TOKEN_PATH ? ['POST'] : [cfg.basePath + SESSION_PATH, '/health/live', '/health/ready', ...NON_ENVELOPE_GET(cfg)].includes(path) ? ['HEAD', 'GET'] : undefined
+
+/** Is the answer the failure envelope of `name`, with HTTP `status` and a JSON Content-Type? */
+const envelopeViolations = (o: Extract<Outcome, { kind: 'response' }>, name: ErrorName, status: number): string[] => {
+  const v: string[] = []
+  if (o.status !== status) v.push(`HTTP ${o.status} for ${name} (want ${status})`)
+  if (!/^application\/json/i.test(o.headers.get('content-type')?.[0] ?? '')) v.push(`Content-Type ${JSON.stringify(o.headers.get('content-type'))}`)
+  let env: any
+  try {
+    env = JSON.parse(o.body.toString('utf8'))
+  } catch {
+    return [...v, `not JSON: ${JSON.stringify(o.body.toString('utf8').slice(0, 120))}`]
+  }
+  if (!isPlainObject(env) || env.data !== null || !isPlainObject(env.status) || env.status.code !== errorCode(name) || env.status.description !== name || typeof env.status.message !== 'string') {
+    v.push(`not the ${name} envelope: ${JSON.stringify(o.body.toString('utf8').slice(0, 160))}`)
+  }
+  return v
+}
+
 export const checkOutcome = (ctx: CheckContext, c: FuzzCase, o: Outcome): Verdict => {
   const v: string[] = []
   const { cfg } = ctx
@@ -165,20 +198,28 @@ export const checkOutcome = (ctx: CheckContext, c: FuzzCase, o: Outcome): Verdic
   if (o.lengthMismatch) v.push('the body is shorter than its Content-Length')
   const fromApp = o.headers.has('x-request-id')
   if (!fromApp) {
-    if (![400, 417, 431].includes(o.status)) v.push(`a non-app answer ${o.status}`)
+    const want = NODE_ANSWERS.get(o.status)
+    if (want === undefined) v.push(`a non-app answer ${o.status}`)
+    // (A HEAD answer's body is not read: raw-client.ts drops it.)
+    else if (c.method !== 'HEAD') v.push(...envelopeViolations(o, want, o.status))
+    if (o.headers.get('connection')?.[0] !== 'close') v.push(`node ${o.status} without Connection: close`)
     return { label: `node ${o.status}`, violations: v }
   }
   if (o.status >= 500) v.push(`HTTP ${o.status}`)
-  const path = lenientPath(c.target)
+  const path = routePath(c.target)
   const text = o.body.toString('utf8')
   if (c.method === 'HEAD') {
     if (o.body.length > 0) v.push('a HEAD answer with a body')
     return { label: `app HEAD ${o.status}`, violations: v }
   }
-  // The router answers OPTIONS on a route itself: 200, no body, Allow. (On no route it is the 404 envelope, which in
-  // `envelope` mode is a 200 too: that one has a body and is checked as an envelope below.)
-  if (c.method === 'OPTIONS' && o.status === 200 && o.body.length === 0) {
-    if (!o.headers.has('allow')) v.push('an OPTIONS answer without Allow')
+  // OPTIONS on a route: the OK envelope naming the route's methods, as Allow does. (On no route it is the 404
+  // envelope, which in `envelope` mode is a 200 too; without Host it is refused: both checked as envelopes below.)
+  const methods = routeMethods(cfg, path)
+  if (c.method === 'OPTIONS' && methods !== undefined && c.host) {
+    const allow = o.headers.get('allow')?.[0]
+    if (o.status !== 200 || allow !== methods.join(', ') || text !== JSON.stringify({ data: { allow: methods }, status: { code: 'OK', description: '', message: '' } })) {
+      v.push(`OPTIONS on a route: HTTP ${o.status}, Allow ${JSON.stringify(allow)}, ${JSON.stringify(text.slice(0, 160))}`)
+    }
     return { label: 'app OPTIONS 200', violations: v }
   }
   // (An encoded spelling such as /%6Detrics is no route: its 404 envelope is a 200 in `envelope` mode, checked below.)
@@ -226,7 +267,9 @@ export const checkOutcome = (ctx: CheckContext, c: FuzzCase, o: Outcome): Verdic
     if (env.status.description !== name) v.push(`description ${JSON.stringify(env.status.description)} for ${name}`)
     // /health/ready answers its real status in every mode (load balancers read the status, not the envelope).
     const readiness = path === '/health/ready' && name === 'SERVICEUNAVAILABLE'
-    const want = cfg.httpStatus === 'envelope' && !readiness ? 200 : httpStatusOf(name)
+    // An HTTP/1.1 request without Host is a protocol refusal (400 in every mode), though the app writes it.
+    const noHost = !c.host && name === 'MALFORMEDREQUEST'
+    const want = cfg.httpStatus === 'envelope' && !readiness && !noHost ? 200 : httpStatusOf(name)
     if (o.status !== want) v.push(`HTTP ${o.status} for ${name} (want ${want})`)
     if (name === 'INTERNALERROR' || name === 'SERVICEUNAVAILABLE') v.push(`${name}: ${env.status.message}`)
     if (name === 'INVALIDAPPLICATIONKEY' && !o.headers.has('www-authenticate')) v.push('INVALIDAPPLICATIONKEY without WWW-Authenticate')
@@ -263,7 +306,7 @@ export const checkOutcome = (ctx: CheckContext, c: FuzzCase, o: Outcome): Verdic
   if (isPlainObject(data) && isPlainObject(data['session'])) {
     const s = data['session']
     const was = ctx.issued.get(String(s['sessionId']))
-    if (!lenientPath(c.target).startsWith((cfg.basePath + SESSION_PATH).toLowerCase())) v.push('a session outside the session route')
+    if (path !== cfg.basePath + SESSION_PATH) v.push('a session outside the session route')
     if (was === undefined) v.push(`a session for an id never issued: ${JSON.stringify(s).slice(0, 200)}`)
     else if (s['organisation'] !== was.org || s['contactInformationId'] !== was.cii || s['accountsReceivableId'] !== was.ari || s['unit'] !== was.oun) {
       v.push(`a session whose claims differ from the token issued: ${JSON.stringify(s).slice(0, 200)}`)

@@ -187,3 +187,28 @@ describe('the redaction list', () => {
     expect(JSON.parse(text)).toMatchObject({ token: '[redacted]', key: '[redacted]', msg: 'careless' })
   })
 })
+
+describe('what a log line carries from the request', () => {
+  it('is bounded: 512 characters of a 15 KB path, its length beside it; the 404 message quotes no more', async () => {
+    const sink = memorySink()
+    const svc = await startTestService({}, { logger: createLogger('info', sink) })
+    try {
+      const long = `/crmapi/rest/v2/${'a'.repeat(15_000)}`
+      const [r] = await Promise.all([
+        rawRequest(svc.url, { method: 'GET', path: long, headers: { 'X-Request-Id': 'long-path' } }),
+        ...Array.from({ length: 100 }, () => rawRequest(svc.url, { method: 'GET', path: `${long}?token=x` })),
+      ])
+      expect(r!.status).toBe(404)
+      expect(r!.text.length).toBeLessThan(1024)
+      expect(r!.json.status.message).toContain(`${long.slice(0, 100)}`)
+      const lines = sink.lines.filter((l) => l.includes('"msg":"request"'))
+      expect(lines).toHaveLength(101)
+      for (const l of lines) expect(l.length).toBeLessThan(1024)
+      const line = lines.map((l) => JSON.parse(l)).find((l) => l.reqId === 'long-path')
+      expect(line).toMatchObject({ status: 404, error: 'METHODNOTAVAILABLE', pathLength: long.length })
+      expect(line.path).toBe(`${long.slice(0, 512)}…`)
+    } finally {
+      await svc.stop()
+    }
+  })
+})
