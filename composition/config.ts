@@ -94,6 +94,7 @@ export const settings = {
   revocationCheck: { flag: 'revocation-check', env: 'REVOCATION_CHECK', default: 'false', codec: Flag, help: 'refuse sessions whose key or access token was revoked since' },
   revocationCacheSeconds: { flag: 'revocation-cache', env: 'REVOCATION_CACHE_SECONDS', default: '30', codec: integer(0, 86400), help: 'how long a revocation answer is cached (0: ask the store every time)' },
   corsOrigins: { flag: 'cors-origins', env: 'CORS_ORIGINS', default: '', codec: OriginList, help: 'browser origins (comma-separated) allowed to call the token, session and release routes (CORS); none by default' },
+  identityMaxLifetimeSeconds: { flag: 'identity-max-lifetime', env: 'IDENTITY_MAX_LIFETIME_SECONDS', default: '86400', codec: integer(60, 31_536_000), help: 'longest lifetime of an identity-provider JWT (exp - iat, or exp - now without iat); longer ones are refused' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', codec: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), help: 'pino log level' },
   auditRetentionDays: { flag: 'audit-retention-days', env: 'AUDIT_RETENTION_DAYS', default: '90', codec: integer(1, 36500), help: 'days audit events are kept; the service prunes older ones in small batches (a session\'s issued event stays until the session has expired)' },
   shutdownGraceSeconds: { flag: 'shutdown-grace', env: 'SHUTDOWN_GRACE_SECONDS', default: '10', codec: integer(0, 3600), help: 'how long in-flight requests may take to finish on SIGTERM' },

@@ -177,7 +177,7 @@ const bindDefaults = (c: Container, config: Config): void => {
   c.bind(TYPES.Identity).toDynamicValue(async (ctx) => {
     const { identityVerifier } = await import('../adapters/identity/identity-verifier.js')
     const store = await ctx.getAsync(TYPES.ServiceStore)
-    return identityVerifier(() => store.listIdentityProviders(), ctx.get(TYPES.Clock))
+    return identityVerifier(() => store.listIdentityProviders(), ctx.get(TYPES.Clock), { maxLifetimeSeconds: config.identityMaxLifetimeSeconds })
   })
   c.bind(TYPES.Limiter).toDynamicValue(async (ctx) =>
     attemptLimiter(await ctx.getAsync(TYPES.ServiceStore), {

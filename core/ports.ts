@@ -90,7 +90,14 @@ export interface SessionSigner {
   sign(claims: SessionClaims): Promise<string>
 }
 
-export type SessionVerification = { readonly ok: true; readonly payload: unknown } | { readonly ok: false; readonly reason: string }
+export type SessionVerification =
+  | {
+      readonly ok: true
+      readonly payload: unknown
+      /** When the key that signed it was retired (seconds): a token it claims to have signed later is refused. */
+      readonly keyRetiredAt?: number
+    }
+  | { readonly ok: false; readonly reason: string }
 
 /** Checks a session token's signature with the key ring (algorithm pinned) and answers its payload. */
 export interface SessionVerifier {

@@ -81,10 +81,17 @@ const seconds = (p: Record<string, unknown>, name: string): number | undefined =
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined
 }
 
+/** The claims a session token carries: these eight, no more (a claim we did not write means we did not sign it). */
+const CLAIM_NAMES: ReadonlySet<string> = new Set(['cii', 'usr', 'org', 'ari', 'oun', 'iat', 'exp', 'jti'])
+
 /** Claims parsed back into a session; only shapes are checked here, time is checked by the verify use case. */
 export const parseClaims = (payload: unknown): E.Either<AuthError, ConsumerSession> => {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return E.left(invalid('the payload is not a JSON object'))
   const p = payload as Record<string, unknown>
+  // Missing claims are named below; here only claims beyond the eight are refused.
+  for (const name in p) {
+    if (!CLAIM_NAMES.has(name)) return E.left(invalid('the payload must carry exactly the claims cii, usr, org, ari, oun, iat, exp, jti'))
+  }
   const [cii, usr, org, ari, oun] = (['cii', 'usr', 'org', 'ari', 'oun'] as const).map((n) => text(p, n))
   const jti = p['jti']
   const iat = seconds(p, 'iat')

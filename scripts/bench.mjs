@@ -13,19 +13,21 @@
 //
 //   npm run bench                      all scenarios, 5 rounds of 5 s
 //   npm run bench -- --quick           one short round each (a smoke run; no figures asserted)
-//   npm run bench -- --only code,fail  some scenarios: code, passcode, jwt, fail, postgres, memory, peer
+//   npm run bench -- --only code,fail  some scenarios: code, passcode, jwt, fail, postgres, memory, peer, verify, verify-es256
+//   npm run bench -- --only verify,verify-es256   accepting session tokens (scripts/bench/verify.mjs): V/A, S/A, V/J
+//   npm run bench -- --root ../other   measure the service and verifier built in another checkout (its dist/)
 //   npm run bench -- --only peer       the peer comparison alone (node-oidc-provider client_credentials, JWT access token)
 //   npm run bench -- --rounds 7 --duration 8 --connections 50
 //   npm run bench -- --only memory --memory-seconds 60 --memory-warmup 20
 //   npm run bench -- --prefill 1000000 the SQLite database starts with that many issued sessions in its audit table
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { cell, fmt, load as loadOn, measure as measureOn, median, startChild, stopChild } from './bench/harness.mjs'
+import { runVerifyScenarios } from './bench/verify.mjs'
 import { BIN, consumerAuth as cli, documentedExample, freePort, KEY, ownSchema, ROOT as root, ROUTE, rssMiB, serviceEnv as serviceEnvOf } from './support.mjs'
 
 const { values: opts } = parseArgs({
@@ -38,6 +40,7 @@ const { values: opts } = parseArgs({
     'memory-seconds': { type: 'string', default: '60' },
     'memory-warmup': { type: 'string', default: '20' },
     prefill: { type: 'string', default: '0' },
+    root: { type: 'string' },
   },
 })
 const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 5))
@@ -46,50 +49,16 @@ const warmup = opts.quick ? 1 : 3
 const connections = Number(opts.connections)
 const only = opts.only ? new Set(opts.only.split(',')) : undefined
 const wanted = (name) => !only || only.has(name)
+// --root: the build of consumer-auth whose service (and embeddable verifier) is measured; another checkout's, say, for
+// a before/after in the same harness. Its database schema must be the one this checkout's import writes.
+const libRoot = opts.root ?? root
+const serviceBin = join(libRoot, 'bin/consumer-auth.js')
 const databaseUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/test'
 
 const AUTH = `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`
 const ISSUER = 'https://id.bench.example'
 const PEER_TOKEN_PATH = '/token'
-const CLK_TCK = 100
 
-// ------------------------------------------------------------------------------------------------ processes
-
-/** Starts a server child and resolves once it answers on its port. */
-const startChild = async (args, env, port) => {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
-  let err = ''
-  child.stderr.on('data', (d) => (err = (err + d).slice(-4000)))
-  // A server that dies during a run is reported with its exit and the end of its stderr, not as a missing /proc file.
-  child.once('exit', (code, signal) => {
-    if (!stopping.has(child)) console.error(`\n${args.join(' ')} exited during the run (code ${code}, signal ${signal}): ${err}`)
-  })
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${err}`)
-    try {
-      await fetch(`http://127.0.0.1:${port}/health/live`)
-      return child
-    } catch {
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
-  stopping.add(child)
-  child.kill('SIGTERM')
-  throw new Error(`server did not start: ${err}`)
-}
-
-const stopping = new WeakSet()
-const stopChild = (child) => new Promise((resolve) => {
-  stopping.add(child)
-  if (child.exitCode !== null) return resolve()
-  child.once('exit', resolve)
-  child.kill('SIGTERM')
-})
-
-const cpuTicks = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return Number(fields[11]) + Number(fields[12])
-}
 const peerVersion = () => {
   try {
     return JSON.parse(readFileSync(join(root, 'node_modules/oidc-provider/package.json'), 'utf8')).version
@@ -98,43 +67,8 @@ const peerVersion = () => {
   }
 }
 
-// ------------------------------------------------------------------------------------------------ load
-
-const load = (port, scenario, seconds) =>
-  new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url: `http://127.0.0.1:${port}`,
-        connections,
-        duration: seconds,
-        requests: [{ method: 'POST', path: scenario.path ?? ROUTE, headers: scenario.headers, body: scenario.body }],
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    )
-  })
-
-const measure = async (server, scenario, seconds) => {
-  const before = cpuTicks(server.child.pid)
-  const r = await load(server.port, scenario, seconds)
-  const ticks = cpuTicks(server.child.pid) - before
-  const total = r.requests.total
-  const unexpected = total - (r[`${scenario.expect}`] ?? 0)
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    cpuUs: total ? (ticks / CLK_TCK / total) * 1e6 : NaN,
-    total,
-    statusCounts: { '2xx': r['2xx'], '4xx': r['4xx'], '5xx': r['5xx'], errors: r.errors, timeouts: r.timeouts },
-    unexpected,
-  }
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
-const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-')
+const load = (port, scenario, seconds) => loadOn(port, { ...scenario, path: scenario.path ?? ROUTE }, seconds, connections)
+const measure = (server, scenario, seconds) => measureOn(server, { ...scenario, path: scenario.path ?? ROUTE }, seconds, connections)
 
 // `real` is B, or P for the peer scenario (scenario.label 'P'); A and F always take ROUTE, whatever scenario.path is.
 const runScenario = async (name, bare, real, scenario, floor) => {
@@ -147,7 +81,6 @@ const runScenario = async (name, bare, real, scenario, floor) => {
   const ratios = []
   const floorRatios = []
   const realRps = []
-  const cell = (r) => `${fmt(r.rps).padStart(8)} ${fmt(r.p50).padStart(4)} ${fmt(r.p99).padStart(4)} ${fmt(r.cpuUs).padStart(5)}us`
   console.log(
     'round | A bare  req/s  p50  p99 cpu/req |' + (floor ? ' F floor req/s  p50  p99 cpu/req | F/A   |' : '') +
       (L === 'B' ? ' B service' : ` ${L} peer   `) + ` req/s p50  p99 cpu/req | ${L}/A   | ${L} non-` + scenario.expect,
@@ -233,10 +166,10 @@ try {
     console.log(`# prefilled ${prefill} issued sessions in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   }
 
-  const serviceEnv = (db) => serviceEnvOf(secretsFile, db)
-  const startService = async (db) => {
+  const serviceEnv = (db, secrets = secretsFile) => serviceEnvOf(secrets, db)
+  const startService = async (db, secrets) => {
     const port = await freePort()
-    const child = await startChild([BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], serviceEnv(db), port)
+    const child = await startChild([serviceBin, 'serve', '--port', String(port), '--host', '127.0.0.1'], serviceEnv(db, secrets), port)
     children.push(child)
     return { port, child }
   }
@@ -300,6 +233,17 @@ try {
       console.log(`\n## ${name}: skipped, ${e.message}`)
     }
   }
+  results.push(...(await runVerifyScenarios({
+    wanted, children, libRoot, authorization: AUTH, run: { rounds, duration, warmup, connections },
+    hs256: { service: real, secretsFile },
+    startEs256Service: async () => {
+      const es256Secrets = join(dir, 'secrets-es256.json')
+      writeFileSync(es256Secrets, JSON.stringify(await generateSecrets('ES256')), { mode: 0o600 })
+      const es256Db = `sqlite:${join(dir, 'bench-es256.db')}`
+      await cli(['import', importFile, '--db', es256Db], { ...common, SECRETS_FILE: es256Secrets })
+      return { service: await startService(es256Db, es256Secrets), secretsFile: es256Secrets }
+    },
+  })))
   if (wanted('postgres')) {
     pgSchema = await ownSchema(databaseUrl, `ca_bench_${process.pid}`)
     await cli(['import', importFile, '--db', pgSchema.url], common)

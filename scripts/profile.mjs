@@ -8,6 +8,9 @@
 //   npm run profile -- --scenario fail --seconds 20  the unknown-key failure
 //   npm run profile -- --db postgres                 on a schema of its own in DATABASE_URL (dropped afterwards)
 //   npm run profile -- --keep                        keep the .cpuprofile (open it in Chrome DevTools) and say where
+//   npm run profile -- --scenario session            GET .../session with a Bearer token of the service
+//   npm run profile -- --scenario verify             a Koa app with createSessionVerifier's middleware (HS256, the
+//                                                    service's secrets file; scripts/bench/verify-koa.mjs), not the service
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -25,9 +28,12 @@ const { values: opts } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 })
+const SESSION_PATH = '/crmapi/rest/v2/authentication/consumer_application_key/session'
 const scenarios = {
   code: { key: KEY, body: { access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '1' } },
   fail: { key: '00000000000000000000000000000000', body: { access_token_identifier: { authentication_code: 'p_kestora1!' } } },
+  session: { get: SESSION_PATH },
+  verify: { get: '/accounts_receivable/show', app: true },
 }
 const scenario = scenarios[opts.scenario]
 if (!scenario) throw new Error(`--scenario: one of ${Object.keys(scenarios).join(', ')}`)
@@ -47,31 +53,48 @@ try {
   writeFileSync(join(dir, 'import.json'), JSON.stringify(documentedExample))
   await consumerAuth(['import', join(dir, 'import.json'), '--db', db], env)
 
-  const port = await freePort()
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
-  const exited = new Promise((resolve) => child.on('exit', resolve))
-  for (let i = 0; ; i++) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/health/live`)
-      break
-    } catch {
-      if (i > 100 || child.exitCode !== null) throw new Error('the service did not start')
+  /** Starts a server child, profiled or not, and resolves with its port and exit once it answers. */
+  const start = async (args, childEnv, profiled) => {
+    const port = await freePort()
+    const child = spawn(process.execPath, [...(profiled ? ['--cpu-prof', '--cpu-prof-dir', dir] : []), ...args(port)], { env: { ...childEnv, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] })
+    const exited = new Promise((resolve) => child.on('exit', resolve))
+    for (let i = 0; ; i++) {
+      try {
+        // The service answers 503 until it is ready (its port is bound first); the Koa app has no such route (404).
+        if ((await fetch(`http://127.0.0.1:${port}/health/live`)).status !== 503) return { port, child, exited }
+      } catch {
+        // not listening yet
+      }
+      if (i > 100 || child.exitCode !== null) throw new Error(`${args(port).join(' ')} did not start`)
       await new Promise((r) => setTimeout(r, 100))
     }
   }
+  const service = await start((port) => [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], env, !scenario.app)
+  let token
+  if (scenario.get) {
+    const issued = await fetch(`http://127.0.0.1:${service.port}${ROUTE}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${KEY}:`).toString('base64')}` },
+      body: JSON.stringify(scenarios.code.body),
+    })
+    token = (await issued.json()).data.token
+  }
+  const app = scenario.app
+    ? await start(() => [join(root, 'scripts/bench/verify-koa.mjs')], { ...env, MODE: 'library', ALG: 'HS256', SECRETS_FILE: join(dir, 'secrets.json') }, true)
+    : undefined
+  const profiled = app ?? service
+  const request = scenario.get
+    ? { method: 'GET', path: scenario.get, headers: { authorization: `Bearer ${token}` } }
+    : {
+        method: 'POST', path: ROUTE, body: JSON.stringify(scenario.body),
+        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${scenario.key}:`).toString('base64')}` },
+      }
   const load = (seconds) =>
     new Promise((resolve, reject) =>
-      autocannon({
-        url: `http://127.0.0.1:${port}`, connections: 50, duration: seconds,
-        requests: [{
-          method: 'POST', path: ROUTE, body: JSON.stringify(scenario.body),
-          headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${scenario.key}:`).toString('base64')}` },
-        }],
-      }, (e, r) => (e ? reject(e) : resolve(r))))
+      autocannon({ url: `http://127.0.0.1:${profiled.port}`, connections: 50, duration: seconds, requests: [request] }, (e, r) => (e ? reject(e) : resolve(r))))
   await load(2)
   const r = await load(Number(opts.seconds))
-  child.kill('SIGTERM')
-  await exited
+  for (const s of [app, service].filter(Boolean)) s.child.kill('SIGTERM')
+  await Promise.all([app, service].filter(Boolean).map((s) => s.exited))
   console.log(`# ${opts.scenario} on ${opts.db}: ${Math.round(r.requests.average)} req/s, p99 ${r.latency.p99} ms, ${r['2xx']} 2xx, ${r.non2xx} other (the profiler slows the service down)`)
 
   // The main thread's profile (worker threads, such as the WAL checkpointer, write their own files).
@@ -89,7 +112,7 @@ try {
     const u = frame.url
     if (frame.functionName === '(garbage collector)') return 'GC'
     if (u.includes('/dist/core/')) return 'core'
-    if (u.includes('/dist/adapters/http/')) return 'HTTP adapters'
+    if (u.includes('/dist/adapters/http/') || u.includes('/dist/adapters/embed/')) return 'HTTP adapters'
     if (u.includes('/dist/adapters/sql/')) return 'SQL store (with native SQLite)'
     if (u.includes('/dist/adapters/crypto/') || u.startsWith('node:internal/crypto')) return 'crypto (HMAC, signing, ids)'
     if (u.includes('/dist/')) return 'other service code'

@@ -1,22 +1,18 @@
 /**
  * @module signing-key
  * One key of the signing ring, imported once at start-up into everything the hot path needs: the encoded
- * protected header, a synchronous signing function, the verification key, and (asymmetric keys) the public JWK.
+ * protected header, synchronous signing and signature-checking functions, and (asymmetric keys) the public JWK.
  */
-import { createHmac, createPrivateKey, createPublicKey, sign as signWith, verify as verifyWith, webcrypto, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { importJWK, type JWK } from 'jose'
+import { createHmac, createPrivateKey, createPublicKey, sign as signWith, timingSafeEqual, verify as verifyWith, type JsonWebKey, type KeyObject } from 'node:crypto'
+import type { JWK } from 'jose'
 import { SESSION_LIFETIME_SECONDS, EXPIRY_TOLERANCE_SECONDS } from '../../core/index.js'
+import type { VerifyingKey } from './compact-jws.js'
 import { base64urlBytes, MIN_SECRET_BYTES, SecretsError, type SigningAlgorithm, type SigningKeySpec } from './secrets-codec.js'
 
-export interface PreparedKey {
-  readonly kid: string
+export interface PreparedKey extends VerifyingKey {
   readonly alg: SigningAlgorithm
-  /** `base64url({"typ":"JWT","alg":...,"kid":...})`: the first segment of every token this key signs. */
-  readonly encodedHeader: string
   /** The base64url signature of a JWS signing input. */
   readonly sign: (signingInput: string) => string
-  /** The key jose verifies with: a CryptoKey, so jose imports nothing per call. */
-  readonly verifyKey: webcrypto.CryptoKey
   /** Seconds since the epoch after which nothing this key signed can still be valid; Infinity while it is in use. */
   readonly verifiableUntil: number
   /** The public key as a JWK (with kid, alg, use), for asymmetric keys. */
@@ -41,7 +37,8 @@ const fail = (spec: SigningKeySpec, why: string): never => {
   throw new SecretsError(`The signing key ${spec.kid} (${spec.alg}) cannot be used: ${why}`)
 }
 
-const asymmetricCheck = { ES256: { type: 'ec', curve: 'prime256v1' }, EdDSA: { type: 'ed25519', curve: undefined } } as const
+/** The key type and curve node:crypto reports for a key of each asymmetric algorithm. */
+export const asymmetricCheck = { ES256: { type: 'ec', curve: 'prime256v1' }, EdDSA: { type: 'ed25519', curve: undefined } } as const
 
 /** The private KeyObject of an ES256 or EdDSA key, checked to be of the right curve and self-consistent. */
 const importPrivate = (spec: Extract<SigningKeySpec, { alg: 'ES256' | 'EdDSA' }>): { readonly privateKey: KeyObject; readonly publicJwk: JWK } => {
@@ -74,34 +71,44 @@ const importPrivate = (spec: Extract<SigningKeySpec, { alg: 'ES256' | 'EdDSA' }>
   return { privateKey, publicJwk: Object.freeze(publicJwk) }
 }
 
+/** Checks JWS signatures (RFC 7518 3.4, 3.5: ES256 as raw r || s) with a public key, synchronously; never throws. */
+export const publicKeyVerifier = (alg: 'ES256' | 'EdDSA', publicKey: KeyObject): VerifyingKey['verifySignature'] =>
+  alg === 'ES256'
+    ? (input, signature) => signature.length === 64 && verifyWith('sha256', Buffer.from(input, 'latin1'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)
+    : (input, signature) => signature.length === 64 && verifyWith(null, Buffer.from(input, 'latin1'), publicKey, signature)
+
 /**
- * Signing goes straight to node:crypto, not through jose: a JWS signature is one HMAC or one signature over
- * `header.payload`, and jose (WebCrypto, async, header re-serialised per call) is about 20 times slower for HS256
- * on this path. jose still verifies (and the tests check that jose accepts every token signed here).
+ * Signing and verifying go straight to node:crypto, not through jose: a JWS signature is one HMAC or one signature
+ * over `header.payload`, and jose (WebCrypto, async, header re-serialised per call) is about 20 times slower for
+ * HS256 on this path. The tests check that jose accepts every token signed here, and that verification decides
+ * exactly as jose does (test/adapters/crypto/verify-as-jose.property.test.ts).
  */
 export const prepareSigningKey = async (spec: SigningKeySpec): Promise<PreparedKey> => {
   const encodedHeader = encodeHeader(spec.alg, spec.kid)
   const verifiableUntil = spec.retiredAt === undefined ? Infinity : spec.retiredAt + retiredKeyLifetimeSeconds
+  const retired = spec.retiredAt === undefined ? {} : { retiredAt: spec.retiredAt }
   if (spec.alg === 'HS256') {
     const secret = base64urlBytes(spec.secret)
     if (!secret || secret.length < MIN_SECRET_BYTES) return fail(spec, `secret must be base64url of at least ${MIN_SECRET_BYTES} bytes`)
-    const verifyKey = await webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+    // A plain Buffer key: createHmac is faster with it than with a KeyObject. The signing input of a canonical token
+    // is ASCII, so latin1 and utf8 give the same bytes; latin1 is the cheaper conversion.
+    const mac = (input: string) => createHmac('sha256', secret).update(input, 'latin1').digest()
     return {
       kid: spec.kid,
       alg: spec.alg,
       encodedHeader,
-      // A plain Buffer key: createHmac is faster with it than with a KeyObject.
       sign: (input) => createHmac('sha256', secret).update(input, 'utf8').digest('base64url'),
-      verifyKey,
+      verifySignature: (input, signature) => signature.length === 32 && timingSafeEqual(mac(input), signature),
       verifiableUntil,
+      ...retired,
     }
   }
   const { privateKey, publicJwk } = importPrivate(spec)
-  const verifyKey = (await importJWK(publicJwk, spec.alg)) as webcrypto.CryptoKey
   const sign =
     spec.alg === 'ES256'
       ? // JWS wants the raw r || s form (RFC 7518 3.4), not OpenSSL's default DER.
         (input: string) => signWith('sha256', Buffer.from(input, 'utf8'), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')
       : (input: string) => signWith(null, Buffer.from(input, 'utf8'), privateKey).toString('base64url')
-  return { kid: spec.kid, alg: spec.alg, encodedHeader, sign, verifyKey, verifiableUntil, publicJwk }
+  const verifySignature = publicKeyVerifier(spec.alg, createPublicKey(privateKey))
+  return { kid: spec.kid, alg: spec.alg, encodedHeader, sign, verifySignature, verifiableUntil, publicJwk, ...retired }
 }

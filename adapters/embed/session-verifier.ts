@@ -58,7 +58,7 @@ export interface EmbeddedSessionVerifier {
 
 const keysFrom = async (source: SessionKeySource, clock: Clock): Promise<{ readonly verifier: SessionVerifier; readonly reload: () => Promise<void> }> => {
   const noReload = async () => undefined
-  if (source.jwksUrl !== undefined) return { verifier: jwksSessionVerifier(source.jwksUrl, source.jwks), reload: noReload }
+  if (source.jwksUrl !== undefined) return { verifier: jwksSessionVerifier(source.jwksUrl, source.jwks, clock), reload: noReload }
   if (source.secretsFile !== undefined) {
     const file = source.secretsFile
     // `production` only means "never generate": an embedder reads the file consumer-auth wrote, it never writes one.

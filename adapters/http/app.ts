@@ -94,7 +94,8 @@ export const webApiRouter = (deps: WebApiDeps, jwksPath = '/.well-known/jwks.jso
       // Read per request, so the route follows the ring through reloads; a ring without an asymmetric key has
       // nothing to publish, and the path answers as an unknown one does (404 METHODNOTAVAILABLE).
       if (set.keys.length === 0) return void (ctx.status = 404)
-      ctx.set('Cache-Control', 'public, max-age=300')
+      // The max-age bounds how long an embedding verifier (or an HTTP cache) keeps a key this ring withdrew.
+      ctx.set('Cache-Control', 'public, max-age=60')
       ctx.body = set
     })
   }

@@ -27,41 +27,63 @@ const bearer = (header: string | undefined): string | undefined => {
   return m ? m[1] : undefined
 }
 
+/** The `token` member of a parsed JSON body, if the body is an object. */
+const tokenOf = (body: unknown): unknown =>
+  typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['token'] : undefined
+
 /**
  * A JSON body's `token`: from a body parser that ran before us, or read here (at most 16 KiB) and left for those after
  * us. CRM.COM clients send it in the body of a POST; a GET that does carry a JSON body is read the same way, so that
  * every route behind this middleware (the session route is a GET) takes the token by all three carriers.
  */
-const bodyToken = async (ctx: Context): Promise<E.Either<AuthError, unknown>> => {
-  const request = ctx.request as typeof ctx.request & { body?: unknown }
-  if (request.body === undefined && ctx.method !== 'HEAD' && hasRequestBody(ctx.req) && isJsonContentType(ctx.get('content-type'))) {
-    const read = await readJsonBody(ctx.req)
-    if (E.isLeft(read)) return read
-    request.body = read.right
-  }
-  const body = request.body
-  return E.right(typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['token'] : undefined)
+const readBodyToken = async (ctx: Context, request: { body?: unknown }): Promise<E.Either<AuthError, unknown>> => {
+  const read = await readJsonBody(ctx.req)
+  if (E.isLeft(read)) return read
+  request.body = read.right
+  return E.right(tokenOf(read.right))
+}
+
+const TWICE = authError('INVALIDTOKEN', 'The session token is not valid: token is given more than once', ['token'])
+const NONE = authError('INVALIDTOKEN', 'No session token: give token (query or JSON body) or Authorization: Bearer', ['token'])
+
+const found = (token: unknown): E.Either<AuthError, unknown> => (token === undefined ? E.left(NONE) : E.right(token))
+const bodyOf = (ctx: Context) => ctx.request as typeof ctx.request & { body?: unknown }
+
+/**
+ * The token, when it can be had without reading the body: `token` in the query, `token` of a body a parser already
+ * read, or `Authorization: Bearer`, in that order; 'body' when a JSON body is still to be read for it. Nothing is
+ * parsed that the request does not carry (no query string: no query parse).
+ */
+const tokenWithoutReading = (ctx: Context): E.Either<AuthError, unknown> | 'body' => {
+  const query: unknown = ctx.querystring === '' ? undefined : ctx.query['token']
+  if (Array.isArray(query)) return E.left(TWICE)
+  if (query !== undefined) return E.right(query)
+  const request = bodyOf(ctx)
+  if (request.body === undefined && ctx.method !== 'HEAD' && hasRequestBody(ctx.req) && isJsonContentType(ctx.get('content-type'))) return 'body'
+  return found(tokenOf(request.body) ?? bearer(ctx.get('authorization') || undefined))
+}
+
+const tokenAfterReading = async (ctx: Context): Promise<E.Either<AuthError, unknown>> => {
+  const fromBody = await readBodyToken(ctx, bodyOf(ctx))
+  return E.isLeft(fromBody) ? fromBody : found(fromBody.right ?? bearer(ctx.get('authorization') || undefined))
 }
 
 /** The token a request carries: `token` in the query, `token` of a JSON body, or `Authorization: Bearer`, in that order. */
-export const requestToken = async (ctx: Context): Promise<E.Either<AuthError, string | unknown>> => {
-  const token: unknown = ctx.query['token']
-  if (Array.isArray(token)) return E.left(authError('INVALIDTOKEN', 'The session token is not valid: token is given more than once', ['token']))
-  if (token !== undefined) return E.right(token)
-  const fromBody = await bodyToken(ctx)
-  if (E.isLeft(fromBody)) return fromBody
-  const found = fromBody.right ?? bearer(ctx.get('authorization') || undefined)
-  return found === undefined
-    ? E.left(authError('INVALIDTOKEN', 'No session token: give token (query or JSON body) or Authorization: Bearer', ['token']))
-    : E.right(found)
+export const requestToken = async (ctx: Context): Promise<E.Either<AuthError, unknown>> => {
+  const token = tokenWithoutReading(ctx)
+  return token === 'body' ? tokenAfterReading(ctx) : token
 }
 
 export const consumerSession = (options: SessionMiddlewareOptions): Middleware => {
   const mode = options.httpStatus ?? 'standard'
+  const { verify } = options
+  // Every request of a service that accepts the tokens passes here: nothing is awaited that the request does not
+  // carry (no body: straight to the Authorization header), and the verification is the only await before `next`.
   return async (ctx, next) => {
-    const token = await requestToken(ctx)
+    const carried = tokenWithoutReading(ctx)
+    const token = carried === 'body' ? await tokenAfterReading(ctx) : carried
     if (E.isLeft(token)) return sendFailure(ctx, token.left, mode)
-    const session = await options.verify(token.right)()
+    const session = await verify(token.right)()
     if (E.isLeft(session)) return sendFailure(ctx, session.left, mode)
     ;(ctx.state as SessionState).session = session.right
     await next()

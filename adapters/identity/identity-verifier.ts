@@ -7,11 +7,13 @@
 import { decodeJwt } from 'jose'
 import type { Clock, IdentityProvider, IdentityVerification, IdentityVerifier } from '../../core/index.js'
 import { providerKeysCache } from './provider-keys.js'
-import { verifyIdentityJwt } from './verify-identity-jwt.js'
+import { DEFAULT_IDENTITY_MAX_LIFETIME_SECONDS, verifyIdentityJwt } from './verify-identity-jwt.js'
 
 export interface IdentityVerifierOptions {
   /** How long the provider list and key sets are reused, in seconds (default 30; 0 asks the store every time). */
   readonly cacheSeconds?: number
+  /** The longest an identity token may live (`exp - iat`, or `exp - now` without `iat`), in seconds (default 86400). */
+  readonly maxLifetimeSeconds?: number
 }
 
 /** Far above any real identity token; bounds the work done on hostile input before anything is verified. */
@@ -25,6 +27,7 @@ export const identityVerifier = (
   options: IdentityVerifierOptions = {},
 ): IdentityVerifier => {
   const byIssuer = providerKeysCache(providers, clock, Math.max(0, options.cacheSeconds ?? 30))
+  const maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_IDENTITY_MAX_LIFETIME_SECONDS
   return {
     async verify(jwt: string): Promise<IdentityVerification> {
       if (typeof jwt !== 'string' || jwt === '') return refuse('no identity token was given')
@@ -42,7 +45,7 @@ export const identityVerifier = (
       let firstReason: string | undefined
       // Usually one provider per issuer; several (one issuer, several audiences) are tried in turn.
       for (const provider of candidates) {
-        const r = await verifyIdentityJwt(jwt, provider, clock.nowSeconds())
+        const r = await verifyIdentityJwt(jwt, provider, clock.nowSeconds(), maxLifetime)
         if (r.ok) return r
         firstReason ??= r.reason
       }

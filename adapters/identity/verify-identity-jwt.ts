@@ -1,7 +1,8 @@
 /**
  * @module verify-identity-jwt
  * One identity-provider JWT checked against one provider (SPEC 4): an allow-listed asymmetric signature from the
- * provider's JWKS, its issuer and audience, `exp`/`nbf` with 30 s tolerance, and a subject.
+ * provider's JWKS, its issuer and audience, `exp`/`nbf` with 30 s tolerance, an `iat` not in the future (same
+ * tolerance), a lifetime within the configured maximum, and a subject.
  */
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose'
 import type { IdentityVerification } from '../../core/index.js'
@@ -10,6 +11,8 @@ import type { ProviderKeys } from './provider-keys.js'
 /** Never `none` and never HS*: a provider's public key must not be usable as an HMAC secret (alg confusion). */
 export const IDENTITY_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const
 export const IDENTITY_CLOCK_TOLERANCE_SECONDS = 30
+/** A day: far beyond what providers issue (minutes to hours), short enough that a leaked token does not live on. */
+export const DEFAULT_IDENTITY_MAX_LIFETIME_SECONDS = 86_400
 
 const refuse = (reason: string): IdentityVerification => ({ ok: false, reason })
 
@@ -64,7 +67,25 @@ const verifyWithKeySet = async (jwt: string, keys: JWTVerifyGetKey, options: JWT
   }
 }
 
-export const verifyIdentityJwt = async (jwt: string, provider: ProviderKeys, nowSeconds: number): Promise<IdentityVerification> => {
+/**
+ * What jose leaves to us: a token issued in the future (a clock that runs ahead, or a token minted to be used later)
+ * and one that lives too long, measured as `exp - iat`, or from now when it has no `iat` (jose has checked both are
+ * numbers, and `exp` is required).
+ */
+const timesRefusal = (payload: JWTPayload, nowSeconds: number, maxLifetimeSeconds: number): string | undefined => {
+  const { iat, exp } = payload
+  if (iat !== undefined && iat > nowSeconds + IDENTITY_CLOCK_TOLERANCE_SECONDS) return 'the identity token was issued in the future'
+  const lifetime = (exp ?? Infinity) - (iat ?? nowSeconds)
+  if (lifetime > maxLifetimeSeconds) return `the identity token lives longer than the maximum lifetime of ${maxLifetimeSeconds} s`
+  return undefined
+}
+
+export const verifyIdentityJwt = async (
+  jwt: string,
+  provider: ProviderKeys,
+  nowSeconds: number,
+  maxLifetimeSeconds: number = DEFAULT_IDENTITY_MAX_LIFETIME_SECONDS,
+): Promise<IdentityVerification> => {
   if (!provider.keys) return refuse('the identity provider has no usable keys')
   let payload: JWTPayload
   try {
@@ -79,6 +100,8 @@ export const verifyIdentityJwt = async (jwt: string, provider: ProviderKeys, now
   } catch (e) {
     return refuse(reasonOf(e))
   }
+  const times = timesRefusal(payload, nowSeconds, maxLifetimeSeconds)
+  if (times !== undefined) return refuse(times)
   const { sub } = payload
   // The subject is looked up in the identity links: it must be a usable string, as stored ones are.
   if (typeof sub !== 'string' || sub.trim() === '' || sub.length > 512) return refuse('the identity token has no valid sub claim')

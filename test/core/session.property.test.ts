@@ -90,6 +90,21 @@ describe('parseClaims rejects wrong shapes with INVALIDTOKEN', () => {
     )
   })
 
+  it('any claim beyond the eight, whatever its name or value (also __proto__ and names differing only in case)', () => {
+    const extraName = fc.oneof(
+      fc.string({ minLength: 1, maxLength: 12 }).filter((n) => !(CLAIMS as ReadonlyArray<string>).includes(n)),
+      fc.constantFrom('nbf', 'aud', 'iss', 'sub', 'kid', 'CII', 'Exp', 'jti ', '__proto__', 'constructor'),
+    )
+    fc.assert(
+      fc.property(session, times, extraName, fc.jsonValue({ maxDepth: 1 }), (s, t, name, v) => {
+        // Through JSON.parse, as a verified payload arrives: `__proto__` is then an own property, not a prototype.
+        const claims = JSON.parse(JSON.stringify(buildClaims(s, t)).replace(/^\{/, () => `{${JSON.stringify(name)}:${JSON.stringify(v ?? null)},`))
+        isInvalidToken(claims)
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
   it('a claim of the wrong type or a blank text claim', () => {
     const wrong = fc.oneof(fc.constant(null), fc.boolean(), fc.constant([]), fc.constant({}), fc.constant(''), fc.constant('  '), fc.constant('x'.repeat(513)))
     fc.assert(

@@ -82,6 +82,9 @@ describe('verifySessionToken', () => {
     expectInvalid(await verify(tokenOf({ ...buildClaims(session), jti: 'not-a-session-id' })))
     expectInvalid(await verify(tokenOf({ ...buildClaims(session), exp: T0 + 86_400 })))
     expectInvalid(await verify(tokenOf(['not', 'an', 'object'])))
+    const extra = await verify(tokenOf({ ...buildClaims(session), nbf: T0 }))
+    expectInvalid(extra)
+    expect(E.isLeft(extra) && extra.left.message).toMatch(/exactly the claims cii, usr, org, ari, oun, iat, exp, jti/)
   })
 
   it.each([

@@ -44,7 +44,8 @@ describe('identity JWTs over HTTP', () => {
     ec = await generateKeyPair('ES256', { extractable: true })
     stranger = await generateKeyPair('RS256', { extractable: true })
     // The misfits below are failures counted per client address; this suite is not about that threshold.
-    s = await startSecuredService({ flags: { 'lockout-address': '1000' } })
+    // An hour of maximum identity-token lifetime (IDENTITY_MAX_LIFETIME_SECONDS; a day by default).
+    s = await startSecuredService({ flags: { 'lockout-address': '1000', 'identity-max-lifetime': '3600' } })
     await s.import({
       organisations: [
         { id: 'ps_dev', name: 'PS Dev', consumer_user: 'ps_consumer' },
@@ -114,6 +115,15 @@ describe('identity JWTs over HTTP', () => {
     expectRefused(await present(await sign(rsa.privateKey, 'RS256', 'rsa-1', { nbf: s.clock.now + 31 })))
   })
 
+  it('issued in the future (beyond the 30 s tolerance), or living longer than the configured maximum', async () => {
+    const now = s.clock.now
+    expectRefused(await present(await sign(rsa.privateKey, 'RS256', 'rsa-1', { iat: now + 86_400, exp: now + 86_400 + 300 })))
+    expectRefused(await present(await sign(rsa.privateKey, 'RS256', 'rsa-1', { iat: now, exp: now + 30_000_000 * 365 * 86_400 })))
+    expectRefused(await present(await sign(rsa.privateKey, 'RS256', 'rsa-1', { iat: now, exp: now + 3601 })))
+    const hour = await present(await sign(rsa.privateKey, 'RS256', 'rsa-1', { iat: now, exp: now + 3600 }))
+    expect(hour.status, hour.text).toBe(200)
+  })
+
   it('wrong issuer, wrong audience', async () => {
     expectRefused(await present(await sign(rsa.privateKey, 'RS256', 'rsa-1', { iss: 'https://evil.example.com' })))
     expectRefused(await present(await sign(rsa.privateKey, 'RS256', 'rsa-1', { iss: `${ISSUER}/` })))
@@ -140,10 +150,10 @@ describe('identity JWTs over HTTP', () => {
   it('every refusal was audited as a failure of the IdentityJwt mode, and no token was issued for them', async () => {
     const events = await s.audit()
     const failed = events.flatMap((e) => (e.type === 'failed' ? [e] : []))
-    expect(failed).toHaveLength(16)
+    expect(failed).toHaveLength(19)
     expect(failed.every((e) => e.mode === 'IdentityJwt' && e.code === 'INVALIDIDENTITYTOKEN')).toBe(true)
     const issued = events.flatMap((e) => (e.type === 'issued' ? [e] : []))
-    expect(issued).toHaveLength(4)
+    expect(issued).toHaveLength(5)
     expect(issued.every((e) => e.mode === 'IdentityJwt' && e.accountsReceivableId === ARI && e.organisation === 'ps_dev')).toBe(true)
   })
 })

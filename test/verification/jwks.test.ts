@@ -47,6 +47,8 @@ describe('an ES256 ring (SIGNING_ALG=ES256 for generated secrets)', () => {
     expect(r.json.keys).toHaveLength(1)
     expect(r.json.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', kid: kidOf(token), alg: 'ES256', use: 'sig' })
     expect(Object.keys(r.json.keys[0]).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'])
+    // What bounds how long an embedding verifier keeps a withdrawn key (docs/key-rotation.md).
+    expect(r.headers['cache-control']).toBe('public, max-age=60')
   })
 
   it('a token verifies with jose createRemoteJWKSet + jwtVerify, holding no secret', async () => {

@@ -233,3 +233,35 @@ describe('identityVerifier: provider cache', () => {
     expect(calls).toBe(0)
   })
 })
+
+describe('identityVerifier: lifetime and issue time', () => {
+  it.each([
+    ['exp 24 h after iat (the default maximum)', { iat: NOW - 10, exp: NOW - 10 + 86_400 }, true],
+    ['exp 24 h + 1 s after iat', { iat: NOW - 10, exp: NOW - 10 + 86_401 }, false],
+    ['exp 30 million years ahead', { iat: NOW - 10, exp: NOW + 30_000_000 * 365 * 86_400 }, false],
+    ['no iat, exp 24 h from now', { iat: undefined, exp: NOW + 86_400 }, true],
+    ['no iat, exp 24 h + 1 s from now', { iat: undefined, exp: NOW + 86_401 }, false],
+    ['iat long ago, exp soon, a lifetime over 24 h', { iat: NOW - 86_400, exp: NOW + 60 }, false],
+  ])('the maximum lifetime (exp - iat, or exp - now without iat): %s', async (_what, claims, accepted) => {
+    const r = await verifier().verify(await token(keys.ES256, claims))
+    expect(r.ok).toBe(accepted)
+    if (!accepted) expect(!r.ok && r.reason).toMatch(/lives longer than the maximum lifetime of 86400 s/)
+  })
+
+  it('the maximum lifetime is configurable', async () => {
+    const hourly = identityVerifier(async () => [provider], fixed(NOW), { maxLifetimeSeconds: 3600 })
+    expect((await hourly.verify(await token(keys.RS256, { iat: NOW, exp: NOW + 3600 }))).ok).toBe(true)
+    const r = await hourly.verify(await token(keys.RS256, { iat: NOW, exp: NOW + 3601 }))
+    expect(!r.ok && r.reason).toMatch(/maximum lifetime of 3600 s/)
+  })
+
+  it.each([
+    ['30 s ahead (the tolerance)', NOW + 30, true],
+    ['31 s ahead', NOW + 31, false],
+    ['a day ahead', NOW + 86_400, false],
+  ])('an iat in the future: %s', async (_what, iat, accepted) => {
+    const r = await verifier().verify(await token(keys.EdDSA, { iat, exp: NOW + 300 }))
+    expect(r.ok).toBe(accepted)
+    if (!accepted) expect(!r.ok && r.reason).toMatch(/issued in the future/)
+  })
+})
