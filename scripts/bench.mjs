@@ -6,20 +6,24 @@
 // several timed rounds alternating A and B with the same autocannon load, and prints req/s, p50, p99 and server CPU
 // per request for each, and B/A per round with the median. Machines here are shared and noisy: read the ratios.
 // The AuthenticationCode and failure scenarios also run F (scripts/bench/floor-koa.mjs) in each round: the least work any
-// implementation must do per request, on the same framework, so F/A bounds what B/A can reach on this machine.
+// implementation must do per request, on the same framework, so F/A bounds what B/A can reach on this machine; the
+// PostgreSQL scenario runs F_pg, the same floor committing its audit row to PostgreSQL. B/F is printed beside them.
 // The peer scenario runs P (scripts/bench/oidc-provider.mjs, node-oidc-provider, a dev dependency) in B's place: its
 // client_credentials grant issuing HS256 JWT access tokens, alternating with A; the summary then also prints B/P, the
 // AuthenticationCode req/s of B over P's, when both ran.
 //
 //   npm run bench                      all scenarios, 5 rounds of 5 s
 //   npm run bench -- --quick           one short round each (a smoke run; no figures asserted)
-//   npm run bench -- --only code,fail  some scenarios: code, passcode, jwt, fail, postgres, memory, peer, verify, verify-es256
+//   npm run bench -- --only code,fail  some scenarios: code, passcode, jwt, fail, postgres, memory, peer, verify, verify-es256, scale
 //   npm run bench -- --only verify,verify-es256   accepting session tokens (scripts/bench/verify.mjs): V/A, S/A, V/J
 //   npm run bench -- --root ../other   measure the service and verifier built in another checkout (its dist/)
 //   npm run bench -- --only peer       the peer comparison alone (node-oidc-provider client_credentials, JWT access token)
 //   npm run bench -- --rounds 7 --duration 8 --connections 50
 //   npm run bench -- --only memory --memory-seconds 60 --memory-warmup 20
-//   npm run bench -- --prefill 1000000 the SQLite database starts with that many issued sessions in its audit table
+//   npm run bench -- --prefill 1000000 the databases of B start with that many issued sessions in their audit tables
+//   npm run bench -- --prefill deployment --scale 0.1   ... with a deployment's data (scripts/bench/prefill.mjs), times 0.1
+//   npm run bench -- --only scale --scale 0.01   code and fail on a deployment's data (L) against the small data (S),
+//                                      SQLite and PostgreSQL, same rounds: L/S (scripts/bench/scale.mjs; --quick: 0.001)
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -27,6 +31,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { cell, fmt, load as loadOn, measure as measureOn, median, startChild, stopChild } from './bench/harness.mjs'
+import { prefillPostgres, prefillSqlite, sizesAt } from './bench/prefill.mjs'
+import { runScaleScenarios } from './bench/scale.mjs'
 import { runVerifyScenarios } from './bench/verify.mjs'
 import { BIN, consumerAuth as cli, documentedExample, freePort, KEY, ownSchema, ROOT as root, ROUTE, rssMiB, serviceEnv as serviceEnvOf } from './support.mjs'
 
@@ -40,6 +46,7 @@ const { values: opts } = parseArgs({
     'memory-seconds': { type: 'string', default: '60' },
     'memory-warmup': { type: 'string', default: '20' },
     prefill: { type: 'string', default: '0' },
+    scale: { type: 'string' },
     root: { type: 'string' },
   },
 })
@@ -47,6 +54,8 @@ const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 5))
 const duration = Number(opts.duration ?? (opts.quick ? 1 : 5))
 const warmup = opts.quick ? 1 : 3
 const connections = Number(opts.connections)
+const scale = Number(opts.scale ?? 1)
+if (!(scale > 0)) throw new Error(`--scale takes a positive number, not ${opts.scale}`)
 const only = opts.only ? new Set(opts.only.split(',')) : undefined
 const wanted = (name) => !only || only.has(name)
 // --root: the build of consumer-auth whose service (and embeddable verifier) is measured; another checkout's, say, for
@@ -80,6 +89,7 @@ const runScenario = async (name, bare, real, scenario, floor) => {
   await load(real.port, scenario, warmup)
   const ratios = []
   const floorRatios = []
+  const overFloor = []
   const realRps = []
   console.log(
     'round | A bare  req/s  p50  p99 cpu/req |' + (floor ? ' F floor req/s  p50  p99 cpu/req | F/A   |' : '') +
@@ -93,6 +103,7 @@ const runScenario = async (name, bare, real, scenario, floor) => {
     ratios.push(ratio)
     realRps.push(b.rps)
     if (f) floorRatios.push(f.rps / a.rps)
+    if (f) overFloor.push(b.rps / f.rps)
     console.log(
       `${String(i).padStart(5)} | ${cell(a).padStart(29)} |` + (f ? ` ${cell(f).padStart(29)} | ${fmt(f.rps / a.rps, 3)} |` : '') +
         ` ${cell(b).padStart(29)} | ${fmt(ratio, 3)} | ${b.unexpected}`,
@@ -101,18 +112,24 @@ const runScenario = async (name, bare, real, scenario, floor) => {
     scenario.last = b
   }
   const m = median(ratios)
-  console.log(`median ${L}/A: ${fmt(m, 3)}   (${L} p99 last round: ${fmt(scenario.last.p99)} ms)` + (floor ? `   median F/A: ${fmt(median(floorRatios), 3)}` : ''))
-  return { name, label: L, median: m, ratios, rps: median(realRps), p99: scenario.last.p99, ...(floor ? { floor: median(floorRatios) } : {}) }
+  console.log(`median ${L}/A: ${fmt(m, 3)}   (${L} p99 last round: ${fmt(scenario.last.p99)} ms)` + (floor ? `   median F/A: ${fmt(median(floorRatios), 3)}   median ${L}/F: ${fmt(median(overFloor), 3)}` : ''))
+  return { name, label: L, median: m, ratios, rps: median(realRps), p99: scenario.last.p99, ...(floor ? { floor: median(floorRatios), overFloor: median(overFloor) } : {}) }
 }
 
 // ------------------------------------------------------------------------------------------------ setup
 
 const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-bench-'))
 const children = []
-let pgSchema
+const pgSchemas = []
+/** A PostgreSQL schema of the bench's own (dropped at the end, with everything in it); its URL puts a client in it. */
+const schemaOfOwn = async (prefix) => {
+  const schema = await ownSchema(databaseUrl, `${prefix}_${process.pid}`)
+  pgSchemas.push(schema)
+  return schema
+}
 const cleanup = async () => {
   await Promise.all(children.map(stopChild))
-  await pgSchema?.drop()
+  await Promise.all(pgSchemas.map((s) => s.drop()))
   rmSync(dir, { recursive: true, force: true })
 }
 process.on('SIGINT', () => cleanup().finally(() => process.exit(130)))
@@ -138,33 +155,12 @@ try {
   const { generateSecrets } = await import(join(root, 'dist/adapters/crypto/secrets.js'))
   writeFileSync(secretsFile, JSON.stringify(await generateSecrets()), { mode: 0o600 })
   await cli(['import', importFile, '--db', sqliteUrl], common)
-  const prefill = Number(opts.prefill)
-  if (prefill > 0) {
-    // A service that has run for a while has an audit table of that size: its index on session ids is then much
-    // larger than the page cache, which an empty database never shows. The rows are what the service writes, with
-    // session ids from the build's own id source.
-    const started = Date.now()
-    const { default: Database } = await import('better-sqlite3')
-    const { randomSessionIds } = await import(join(root, 'dist/adapters/crypto/session-ids.js'))
-    const db = new Database(join(dir, 'bench.db'))
-    db.pragma('journal_mode = WAL')
-    const insert = db.prepare('insert into audit_events (type, at, session_id, payload) values (?, ?, ?, ?)')
-    const at = Math.floor(Date.now() / 1000)
-    const fill = db.transaction((n) => {
-      for (let i = 0; i < n; i++) {
-        const sessionId = randomSessionIds.newSessionId()
-        insert.run('issued', at, sessionId, JSON.stringify({
-          type: 'issued', at, mode: 'AuthenticationCode', sessionId, organisation: 'ps_dev', contactInformationId: '2695FED3FCFD4084AB39F44B18889123',
-          accountsReceivableId: '261BF2B79198401D89A79C545F16CBEC', keyPrefix: 'EE73C0', keyDigest: 'x'.repeat(43), accessTokenId: 'y'.repeat(32),
-          expiresAt: at + 7200, clientAddress: '127.0.0.1',
-        }))
-      }
-    })
-    for (let done = 0; done < prefill; done += 100_000) fill(Math.min(100_000, prefill - done))
-    db.pragma('wal_checkpoint(TRUNCATE)')
-    db.close()
-    console.log(`# prefilled ${prefill} issued sessions in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  }
+  // --prefill: the databases of B start with the data of a deployment that has run for a while (scripts/bench/prefill.mjs).
+  const prefill = opts.prefill === 'deployment' ? sizesAt(scale) : { accessTokens: 0, keys: 0, auditRows: Number(opts.prefill) }
+  if (!Number.isFinite(prefill.auditRows)) throw new Error(`--prefill takes a number of audit rows or 'deployment', not ${opts.prefill}`)
+  const prefilled = prefill.accessTokens + prefill.keys + prefill.auditRows > 0
+  const describe = (sizes) => `${sizes.accessTokens} access tokens, ${sizes.keys} keys, ${sizes.auditRows} audit rows`
+  if (prefilled) console.log(`# prefilled SQLite with ${describe(prefill)} in ${fmt(prefillSqlite(join(dir, 'bench.db'), prefill), 1)} s`)
 
   const serviceEnv = (db, secrets = secretsFile) => serviceEnvOf(secrets, db)
   const startService = async (db, secrets) => {
@@ -245,10 +241,33 @@ try {
     },
   })))
   if (wanted('postgres')) {
-    pgSchema = await ownSchema(databaseUrl, `ca_bench_${process.pid}`)
+    const pgSchema = await schemaOfOwn('ca_bench')
     await cli(['import', importFile, '--db', pgSchema.url], common)
+    if (prefilled) console.log(`# prefilled PostgreSQL with ${describe(prefill)} in ${fmt(await prefillPostgres(pgSchema.url, prefill), 1)} s`)
     const pgService = await startService(pgSchema.url)
-    results.push(await runScenario('AuthenticationCode with key (PostgreSQL)', bare, pgService, scenarios.code))
+    // F_pg: the floor with its audit row committed to PostgreSQL, in a schema of its own.
+    const floorSchema = await schemaOfOwn('ca_bench_floor')
+    const floorPgPort = await freePort()
+    const floorPgChild = await startChild([join(root, 'scripts/bench/floor-koa.mjs')], { PORT: String(floorPgPort), FLOOR_DATABASE_URL: floorSchema.url }, floorPgPort)
+    children.push(floorPgChild)
+    const floorPg = { port: floorPgPort, child: floorPgChild }
+    results.push(await runScenario('AuthenticationCode with key (PostgreSQL)', bare, pgService, scenarios.code, floorPg))
+  }
+  if (wanted('scale')) {
+    results.push(...(await runScaleScenarios({
+      scale: opts.scale === undefined && opts.quick ? 0.001 : scale, scenarios, measure, rounds, duration, warmup, connections,
+      sqliteDatabase: async (name) => {
+        const url = `sqlite:${join(dir, `${name}.db`)}`
+        await cli(['import', importFile, '--db', url], common)
+        return { url, prefill: (sizes) => prefillSqlite(join(dir, `${name}.db`), sizes) }
+      },
+      postgresDatabase: async (name) => {
+        const schema = await schemaOfOwn(`ca_bench_${name}`)
+        await cli(['import', importFile, '--db', schema.url], common)
+        return { url: schema.url, prefill: (sizes) => prefillPostgres(schema.url, sizes) }
+      },
+      startService: (url) => startService(url),
+    })))
   }
   if (wanted('memory')) {
     const seconds = opts.quick ? 5 : Number(opts['memory-seconds'])
@@ -278,7 +297,7 @@ try {
   }
   console.log(`\n## summary (median B/A)${opts.quick ? '  -- a --quick smoke run: 1 s rounds after 1 s of warm-up, not figures to quote' : ''}`)
   for (const r of results) {
-    console.log(`${r.name.padEnd(48)} ${fmt(r.median, 3)}${r.label && r.label !== 'B' ? ` (${r.label}/A)` : ''}${Number.isFinite(r.p99) ? `   p99 ${fmt(r.p99)} ms` : ''}${r.floor === undefined ? '' : `   (floor F/A ${fmt(r.floor, 3)})`}`)
+    console.log(`${r.name.padEnd(48)} ${fmt(r.median, 3)}${r.label && r.label !== 'B' ? ` (${r.label.includes('/') ? r.label : `${r.label}/A`})` : ''}${Number.isFinite(r.p99) ? `   p99 ${fmt(r.p99)} ms` : ''}${r.floor === undefined ? '' : `   (floor F/A ${fmt(r.floor, 3)}, B/F ${fmt(r.overFloor, 3)})`}${r.summary ?? ''}`)
   }
   const codeResult = results.find((r) => r.scenario === 'code')
   const peerResult = results.find((r) => r.label === 'P')

@@ -3,6 +3,7 @@
 // Basic key, HMAC-digest the key and the code (node:crypto, as the spec's storage rule asks), look both up (in a Map:
 // cheaper than any store), sign an HS256 JWT (node:crypto), append an audit row to SQLite in a group commit (WAL,
 // synchronous=NORMAL, indexed by session id) and wait for its commit, write one pino log line (to /dev/null), answer.
+// With FLOOR_DATABASE_URL (postgres://, naming a schema of its own), the audit row goes to PostgreSQL instead: F_pg.
 // An unknown key (the failure scenario) is audited and answered 401 after its one digest and look-up.
 // No validation, no errors, no middleware, no metrics. Its req/s over A's bounds what the real service (B) can reach.
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto'
@@ -17,26 +18,71 @@ import pino from 'pino'
 
 const port = Number(process.env.PORT ?? 0)
 const basePath = process.env.BASE_PATH ?? '/crmapi/rest/v2'
-const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-floor-'))
-const db = new Database(join(dir, 'floor.db'))
-db.pragma('journal_mode = WAL')
-db.pragma('synchronous = NORMAL')
-db.exec('create table audit (id integer primary key, type text not null, at integer not null, session_id text, payload text not null); create index audit_session on audit (session_id)')
-const insert = db.prepare('insert into audit (type, at, session_id, payload) values (?, ?, ?, ?)')
-const begin = db.prepare('begin immediate')
-const commit = db.prepare('commit')
-let queue = []
-const flush = () => {
-  const batch = queue
-  queue = []
-  begin.run()
-  for (const [row] of batch) insert.run(row)
-  commit.run()
-  for (const [, resolve] of batch) resolve()
+const databaseUrl = process.env.FLOOR_DATABASE_URL
+
+/**
+ * The audit writer, group-committed: rows that arrive while a commit is under way go together in the next one, and
+ * each caller waits for the commit of its row. SQLite (the default): a file of its own, WAL, synchronous=NORMAL,
+ * one BEGIN IMMEDIATE transaction per batch. PostgreSQL (FLOOR_DATABASE_URL, a schema the bench created and drops):
+ * one connection, one multi-row INSERT in flight (a statement commits on its own, synchronous_commit as the server
+ * has it), prepared once per batch size; the service's PostgreSQL store writes its audit rows the same way.
+ */
+const openAudit = async () => {
+  if (databaseUrl) {
+    const { default: pg } = await import('pg')
+    const client = new pg.Client({ connectionString: databaseUrl })
+    await client.connect()
+    await client.query('create table audit (id bigserial primary key, type text not null, at bigint not null, session_id text, payload text not null)')
+    await client.query('create index audit_session on audit (session_id)')
+    const queue = []
+    let writing = false
+    const write = async () => {
+      writing = true
+      while (queue.length > 0) {
+        const batch = queue.splice(0, 1000)
+        const values = batch.map((_, i) => `($${4 * i + 1}, $${4 * i + 2}, $${4 * i + 3}, $${4 * i + 4})`).join(', ')
+        await client.query({ name: `audit-${batch.length}`, text: `insert into audit (type, at, session_id, payload) values ${values}`, values: batch.flatMap(([row]) => row) })
+        for (const [, resolve] of batch) resolve()
+      }
+      writing = false
+    }
+    return {
+      append: (row) => new Promise((resolve) => {
+        queue.push([row, resolve])
+        if (!writing) write().catch((e) => { console.error(e); process.exit(1) })
+      }),
+      close: () => client.end(),
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-floor-'))
+  const db = new Database(join(dir, 'floor.db'))
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.exec('create table audit (id integer primary key, type text not null, at integer not null, session_id text, payload text not null); create index audit_session on audit (session_id)')
+  const insert = db.prepare('insert into audit (type, at, session_id, payload) values (?, ?, ?, ?)')
+  const begin = db.prepare('begin immediate')
+  const commit = db.prepare('commit')
+  let queue = []
+  const flush = () => {
+    const batch = queue
+    queue = []
+    begin.run()
+    for (const [row] of batch) insert.run(row)
+    commit.run()
+    for (const [, resolve] of batch) resolve()
+  }
+  return {
+    append: (row) => new Promise((resolve) => {
+      if (queue.push([row, resolve]) === 1) setImmediate(flush)
+    }),
+    close: async () => {
+      db.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
 }
-const append = (row) => new Promise((resolve) => {
-  if (queue.push([row, resolve]) === 1) setImmediate(flush)
-})
+const audit = await openAudit()
+const append = audit.append
 
 const pepper = createSecretKey(randomBytes(32))
 const signing = createSecretKey(randomBytes(32))
@@ -88,8 +134,4 @@ const server = createServer(app.callback())
 server.listen(port, '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`)
 })
-process.on('SIGTERM', () => server.close(() => {
-  db.close()
-  rmSync(dir, { recursive: true, force: true })
-  process.exit(0)
-}))
+process.on('SIGTERM', () => server.close(() => audit.close().finally(() => process.exit(0))))
