@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The dependency rule of DESIGN.md: core/ imports only fp-ts, io-ts and other core/ files. Fails CI otherwise.
+// The dependency rule of docs/architecture.md: core/ imports only fp-ts, io-ts and other core/ files. Fails CI otherwise.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, resolve, dirname } from 'node:path'
 

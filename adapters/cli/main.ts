@@ -1,6 +1,6 @@
 /**
  * @module main
- * The `consumer-auth` command (SPEC 9): `serve`, `migrate`, `import`, create/list commands for every entity, and the
+ * The `consumer-auth` command (README.md, the command line): `serve`, `migrate`, `import`, create/list commands for every entity, and the
  * operator's commands (sessions, lockouts, audit, secrets).
  * `main(argv, io)` answers an exit code: 0 done, 1 a failure of the world (database unreachable...), 2 bad input
  * (unknown command or option, bad value, invalid file). bin/consumer-auth.js runs it; so does executing this module.

@@ -1,6 +1,6 @@
 /**
  * @module provisioning-commands
- * Create/list for every entity of SPEC 8 (`import` and `migrate`: import-commands.ts). Every create goes through the import (one entry,
+ * Create/list for every stored entity (docs/behaviour.md, the storage rules) (`import` and `migrate`: import-commands.ts). Every create goes through the import (one entry,
  * the same checks, digests and hashes, one transaction), so the command line and files follow the same rules;
  * create therefore also updates an entity that has the same natural key.
  */
