@@ -6,11 +6,11 @@
  */
 import { randomBytes } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
-import { accessTokenStates, keyClassifications, type AccessToken } from '../../core/index.js'
-import { keyPrefix } from '../provisioning/ids.js'
-import { formatIssue, formatPath, type EntryName, type ImportIssue } from '../provisioning/import-document.js'
-import { importDocumentChecked, type ImportSummary } from '../provisioning/import.js'
-import type { StoredKey } from '../store.js'
+import { accessTokenStates, keyClassifications, type AccessToken } from '../core/index.js'
+import { keyPrefix } from '../adapters/provisioning/ids.js'
+import { formatIssue, formatPath, type EntryName, type ImportIssue } from '../adapters/provisioning/import-document.js'
+import { importDocumentChecked, type ImportSummary } from '../adapters/provisioning/import.js'
+import type { StoredKey } from '../adapters/store.js'
 import { dbOption, jsonOption, keyDigestCandidates, storeOptions, withStore, type StoreContext } from './context.js'
 import { iso, print, readJsonFile, str, strs, table, UsageError, type Command, type OptionSpec, type Row } from './kit.js'
 
