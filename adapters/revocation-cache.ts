@@ -1,6 +1,6 @@
 /**
  * @module revocation-cache
- * A RevocationCheck (SPEC 6) in front of another, usually the store's: each session's answer is kept for
+ * A RevocationCheck (docs/behaviour.md, the token: verification) in front of another, usually the store's: each session's answer is kept for
  * `lifetimeSeconds`, so that a service verifying many requests of one session asks the store about it once per
  * lifetime. A revocation thus takes effect within `lifetimeSeconds` at the latest; 0 asks every time.
  *

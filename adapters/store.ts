@@ -74,7 +74,7 @@ export interface Provisioning {
 }
 
 /**
- * Attempt counters, kept in the store so they survive restarts and are shared by instances (SPEC 4): the core's
+ * Attempt counters, kept in the store so they survive restarts and are shared by instances (docs/behaviour.md, the method: authentication): the core's
  * AttemptCounter (core/lockout.ts holds the rules; a store applies them atomically, across instances too).
  */
 export interface AttemptCounters extends AttemptCounter {
@@ -109,7 +109,7 @@ export interface AuditQuery {
   readonly limit: number
 }
 
-/** What the operator commands read: sessions, attempt counters, the audit log (SPEC 9's operations). */
+/** What the operator commands read: sessions, attempt counters, the audit log. */
 export interface Operations extends SessionLedger {
   /** The sessions of a consumer that have not expired at `nowSeconds`, released ones included, newest first. */
   listSessions(organisation: string, accountsReceivableId: string, nowSeconds: number): Promise<ReadonlyArray<SessionSummary>>

@@ -1,6 +1,6 @@
 /**
  * @module config
- * The service's configuration (SPEC 10), decoded eagerly with io-ts from command-line flags over environment
+ * The service's configuration (docs/operations.md, docs/configuration.md), decoded eagerly with io-ts from command-line flags over environment
  * variables over defaults. A bad value names its setting; the CLI turns that into exit code 2.
  */
 import * as E from 'fp-ts/lib/Either.js'

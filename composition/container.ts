@@ -78,7 +78,7 @@ export const TYPES = {
   EmbeddedMiddleware: id<Middleware>('EmbeddedMiddleware'),
 }
 
-/** /health/ready answers within this time even when the store hangs (SPEC 8: no hung requests). */
+/** /health/ready answers within this time even when the store hangs (docs/behaviour.md, the storage rules: no hung requests). */
 export const READY_TIMEOUT_MS = 2_000
 
 /** How the database is named in a start-up refusal: the SQLite path, never a PostgreSQL URL (it may hold a password). */

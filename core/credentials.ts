@@ -1,7 +1,7 @@
 /**
  * @module credentials
- * resolveCredentials(release, request): the validation matrix of SPEC 2-3 as one pure function. It decodes the
- * request, then applies the rules in SPEC 3's order and answers with one of the three credential modes or the
+ * resolveCredentials(release, request): the validation matrix of docs/behaviour.md, the release rules and the validation matrix as one pure function. It decodes the
+ * request, then applies the rules in docs/behaviour.md, the validation matrix's order and answers with one of the three credential modes or the
  * first rule that fails. No store is touched here.
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -46,7 +46,7 @@ type Rule = (r: ConsumerRequest) => AuthError | undefined
 const missing = (parameters: string[], message: string) => authError('MISSINGPARAMETER', message, parameters)
 const conflicting = (parameters: string[], message: string) => authError('CONFLICTINGPARAMETERS', message, parameters)
 
-/** SPEC 3.4: inside access_token_identifier. */
+/** docs/behaviour.md, the validation matrix: inside access_token_identifier. */
 const identifierRules: ReadonlyArray<Rule> = [
   ({ access_token_identifier: a }) =>
     a && a.authentication_code === undefined && a.identifier === undefined
@@ -73,7 +73,7 @@ const newer = (parameter: string): AuthError =>
     [parameter],
   )
 
-/** SPEC 2 / 3.5 before R16.2.0: key and access_token_identifier mandatory, jwt and organisation unknown to the release. */
+/** docs/behaviour.md, the release rules before R16.2.0: key and access_token_identifier mandatory, jwt and organisation unknown to the release. */
 const legacyRules: ReadonlyArray<Rule> = [
   (r) => (r.jwt !== undefined ? newer('jwt') : undefined),
   (r) => (r.organisation !== undefined ? newer('organisation') : undefined),
@@ -81,7 +81,7 @@ const legacyRules: ReadonlyArray<Rule> = [
   (r) => (r.access_token_identifier === undefined ? missing([ATI], `${ATI} is mandatory in this release`) : undefined),
 ]
 
-/** SPEC 2 / 3.5 from R16.2.0. */
+/** docs/behaviour.md, the release rules from R16.2.0. */
 const currentRules: ReadonlyArray<Rule> = [
   (r) =>
     r.jwt === undefined && r.access_token_identifier === undefined

@@ -1,6 +1,6 @@
 /**
  * @module errors
- * The error catalogue of SPEC 7: every failure the service can answer with, in one table.
+ * The error catalogue (docs/behaviour.md, the errors): every failure the service can answer with, in one table.
  * Names, areas and HTTP statuses never change once released; clients match on the code.
  */
 

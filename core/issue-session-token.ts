@@ -1,6 +1,6 @@
 /**
  * @module issue-session-token
- * The method itself (SPEC 4-5): validate the request, authenticate its credential mode (core/issue/*.ts: each claims
+ * The method itself (docs/behaviour.md, the method and the token): validate the request, authenticate its credential mode (core/issue/*.ts: each claims
  * the attempt on its throttling subjects before the credential is checked), settle the claims, resolve the unit,
  * build and sign the claims, audit. A TaskEither pipeline over the ports; every failure is an AuthError value that
  * carries its attempt's context, and a store that throws becomes SERVICEUNAVAILABLE.

@@ -1,6 +1,6 @@
 /**
  * @module model
- * The entities of SPEC 8 as the core sees them. Secrets appear only as digests or hashes: a key and an
+ * The entities of the storage rules (docs/behaviour.md) as the core sees them. Secrets appear only as digests or hashes: a key and an
  * authentication code as keyed digests (hex), a pass code as a self-describing scrypt hash string.
  */
 
@@ -77,7 +77,7 @@ export interface IdentityLink {
   readonly accountsReceivableId: string
 }
 
-/** Is the access token one that may log in now (SPEC 4)? */
+/** Is the access token one that may log in now (docs/behaviour.md, the method: authentication)? */
 export const isAccessTokenUsable = (t: AccessToken, nowSeconds: number): boolean =>
   t.state === 'EFFECTIVE' &&
   (t.validFrom === undefined || nowSeconds >= t.validFrom) &&

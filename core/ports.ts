@@ -1,6 +1,6 @@
 /**
  * @module ports
- * The capabilities the core asks of the world (DESIGN.md). Each is a small interface; the use cases take them as
+ * The capabilities the core asks of the world (docs/architecture.md). Each is a small interface; the use cases take them as
  * one `deps` record, adapters implement them, tests pass plain objects. Ports answer with Promises; the use cases
  * lift them into TaskEither, and a rejected Promise means the store is unavailable (SERVICEUNAVAILABLE).
  */
@@ -114,7 +114,7 @@ export type AuditEvent =
       readonly contactInformationId: string
       readonly accountsReceivableId: string
       readonly keyPrefix?: string
-      /** What produced the session, so that it can be revoked with them (SPEC 6). */
+      /** What produced the session, so that it can be revoked with them (docs/behaviour.md, the token: verification). */
       readonly keyDigest?: string
       readonly accessTokenId?: string
       readonly expiresAt: number
@@ -160,7 +160,7 @@ export interface AuditLog {
   record(event: AuditEvent): Promise<void>
 }
 
-/** Is a session still backed by an active key and an effective access token (SPEC 6)? */
+/** Is a session still backed by an active key and an effective access token (docs/behaviour.md, the token: verification)? */
 export interface RevocationCheck {
   isRevoked(sessionId: string, nowSeconds: number): Promise<boolean>
 }

@@ -1,6 +1,6 @@
 /**
  * @module release
- * CRM.COM releases (`R16.2.0`): parse, format, compare numerically, and what each release offers (SPEC 2).
+ * CRM.COM releases (`R16.2.0`): parse, format, compare numerically, and what each release offers (docs/behaviour.md, the release rules).
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type * as O from 'fp-ts/lib/Ord.js'

@@ -1,8 +1,8 @@
 /**
  * @module request
- * The wire request of the method and its decoding (SPEC 3, points 2-3): the JSON body as an io-ts codec, and the
+ * The wire request of the method and its decoding (docs/behaviour.md, the validation matrix): the JSON body as an io-ts codec, and the
  * key that the HTTP edge read from Basic auth beside it. Decoding reports the first failing rule only, in a fixed
- * order: known parameters in the order of SPEC 1's table, then unknown parameters, then the key.
+ * order: known parameters in the order of the parameter table of docs/behaviour.md, then unknown parameters, then the key.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
@@ -41,7 +41,7 @@ export const AccessTokenIdentifier = t.partial({
 })
 export type AccessTokenIdentifier = t.TypeOf<typeof AccessTokenIdentifier>
 
-/** The body, props declared in SPEC 1's order so that io-ts reports errors in that order. */
+/** The body, props declared in docs/behaviour.md, the method's order so that io-ts reports errors in that order. */
 export const RequestBody = t.partial({
   jwt: JwtString,
   access_token_identifier: AccessTokenIdentifier,
@@ -53,7 +53,7 @@ export type RequestBody = t.TypeOf<typeof RequestBody>
 const topLevelNames = Object.keys(RequestBody.props)
 const identifierNames = Object.keys(AccessTokenIdentifier.props)
 
-/** What the HTTP edge found in the `Authorization` header (SPEC 3.3). */
+/** What the HTTP edge found in the `Authorization` header (docs/behaviour.md, the validation matrix). */
 export type KeyInput =
   | { readonly _tag: 'NoKey' }
   | { readonly _tag: 'Key'; readonly key: string }
@@ -76,7 +76,7 @@ export interface ConsumerRequest extends RequestBody {
 const isPlainObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === 'object' && u !== null && !Array.isArray(u)
 
-/** A copy holding only the known names whose value is not null: JSON null counts as absent (SPEC 3.2). */
+/** A copy holding only the known names whose value is not null: JSON null counts as absent (docs/behaviour.md, the validation matrix). */
 const knownValues = (o: Record<string, unknown>, names: ReadonlyArray<string>): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   for (const n of names) {
@@ -151,7 +151,7 @@ const decodeKey = (input: KeyInput): E.Either<AuthError, string | undefined> => 
   }
 }
 
-/** SPEC 3 points 1 (the object part), 2 and 3: shape, not combination. */
+/** docs/behaviour.md, the validation matrix, points 1 (the object part), 2 and 3: shape, not combination. */
 export const decodeRequest = (wire: WireRequest): E.Either<AuthError, ConsumerRequest> => {
   const { body } = wire
   if (!isPlainObject(body)) {

@@ -1,6 +1,6 @@
 /**
  * @module session
- * The consumer session and its token claims (SPEC 5): built from the authenticated subject, the unit, the clock
+ * The consumer session and its token claims (docs/behaviour.md, the token): built from the authenticated subject, the unit, the clock
  * and a new id; and parsed back from a verified token's payload into a typed session.
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -8,7 +8,7 @@ import { authError, type AuthError } from './errors.js'
 
 /** A session lives two hours from issue, used or not. */
 export const SESSION_LIFETIME_SECONDS = 7200
-/** Clock skew tolerated when checking `exp` on verification (SPEC 6). */
+/** Clock skew tolerated when checking `exp` on verification (docs/behaviour.md, the token: verification). */
 export const EXPIRY_TOLERANCE_SECONDS = 30
 
 export type ClaimTimes = 'number' | 'string'

@@ -1,6 +1,6 @@
 /**
  * @module verify-session-token
- * Verification of a session token for the services that accept it (SPEC 6): signature through the key ring
+ * Verification of a session token for the services that accept it (docs/behaviour.md, the token: verification): signature through the key ring
  * (SessionVerifier, algorithm pinned there), claim shapes, expiry with at most 30 s tolerance, no token a retired key
  * signed after its retirement, and optionally whether the key and access token behind the session are still valid.
  */

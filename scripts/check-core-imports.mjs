@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The dependency rule of DESIGN.md: core/ imports only fp-ts, io-ts and other core/ files. Fails CI otherwise.
+// The dependency rules of docs/architecture.md: core/ imports only fp-ts, io-ts and other core/ files; adapters/ never
+// imports composition/ or cli/ (the composition root and its driver sit above the adapters). Fails CI otherwise.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, resolve, dirname } from 'node:path'
 
@@ -22,8 +23,18 @@ for (const file of files(root).filter((f) => /\.[cm]?[jt]s$/.test(f))) {
     }
   }
 }
+const adapters = resolve('adapters')
+const above = [resolve('composition'), resolve('cli')]
+const adapterFiles = files(adapters).filter((f) => /\.[cm]?[jt]s$/.test(f))
+for (const file of adapterFiles) {
+  for (const spec of specifiers(readFileSync(file, 'utf8'))) {
+    if (!spec.startsWith('.')) continue
+    const target = resolve(dirname(file), spec)
+    if (above.some((dir) => !relative(dir, target).startsWith('..'))) problems.push(`${relative('.', file)} imports ${spec}; adapters/ may not import composition/ or cli/`)
+  }
+}
 if (problems.length > 0) {
-  console.error(`core dependency rule broken:\n  ${problems.join('\n  ')}`)
+  console.error(`dependency rule broken:\n  ${problems.join('\n  ')}`)
   process.exit(1)
 }
-console.log(`core dependency rule holds (${files(root).length} files checked)`)
+console.log(`dependency rules hold (${files(root).length} core files, ${adapterFiles.length} adapter files checked)`)

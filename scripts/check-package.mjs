@@ -44,7 +44,7 @@ const pack = () => {
   const files = packed.files.map((f) => f.path).sort()
   log(`tarball ${packed.filename}: ${files.length} files, ${kib(packed.size)} packed, ${kib(packed.unpackedSize)} unpacked`)
   for (const f of files) console.log(`  ${f}`)
-  for (const needed of ['bin/consumer-auth.js', 'dist/composition/index.js', 'dist/composition/index.d.ts', 'dist/adapters/embed/verify.js', 'dist/core/index.js', 'dist/adapters/http/index.js', 'dist/adapters/cli/main.js', 'import.schema.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
+  for (const needed of ['bin/consumer-auth.js', 'dist/composition/index.js', 'dist/composition/index.d.ts', 'dist/adapters/embed/verify.js', 'dist/core/index.js', 'dist/adapters/http/index.js', 'dist/cli/main.js', 'import.schema.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
     check(files.includes(needed), `the tarball lacks ${needed}`)
   }
   const stray = files.filter((f) => /^(test|examples|scripts|docs|\.ci)\/|(^|\/)test\/|\.test\.|\.map$|^dist\/examples-build\//.test(f))

@@ -14,7 +14,7 @@ export const BIN = join(ROOT, 'bin/consumer-auth.js')
 export const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
 export const ROUTE = '/crmapi/rest/v2/authentication/consumer_application_key/token'
 
-/** The documented example (SPEC): one organisation, its user and key, one consumer with its authentication code. */
+/** The documented example (docs/behaviour.md): one organisation, its user and key, one consumer with its authentication code. */
 export const documentedExample = {
   organisations: [{ id: 'ps_dev', name: 'PS Dev', consumer_user: 'maytemplate' }],
   units: [{ organisation: 'ps_dev', id: '1', name: 'Head office' }],

@@ -1,6 +1,6 @@
 /**
  * @module create-key-ring
- * The signing key ring (SPEC 5, 6): the active key signs session tokens; every key of the ring, retired ones until
+ * The signing key ring (docs/behaviour.md, the token): the active key signs session tokens; every key of the ring, retired ones until
  * their last token has expired, verifies them, with the algorithm pinned to the key named by the token's `kid`.
  */
 import type { JWK } from 'jose'

@@ -1,7 +1,7 @@
 /**
  * @module generate-secrets
- * Fresh deployment secrets: a random pepper and a one-key signing ring (HS256 by default, SPEC 5).
- * Used for the embedded default's first start (SPEC 10) and by operators who want a starting document.
+ * Fresh deployment secrets: a random pepper and a one-key signing ring (HS256 by default, docs/behaviour.md, the token).
+ * Used for the embedded default's first start (docs/operations.md, docs/configuration.md) and by operators who want a starting document.
  */
 import { generateKeyPair, randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'

@@ -1,6 +1,6 @@
 /**
  * @module hmac-digest
- * Keyed digests of Web API keys and authentication codes (SPEC 8): HMAC-SHA256 with the deployment's secret
+ * Keyed digests of Web API keys and authentication codes (docs/behaviour.md, the storage rules): HMAC-SHA256 with the deployment's secret
  * pepper, as lower-case hex. Deterministic, so a presented secret can be looked up by its digest; keyed, so a
  * leaked database alone does not allow the (often guessable) codes to be brute-forced.
  */

@@ -1,6 +1,6 @@
 /**
  * @module load-secrets
- * Where the deployment's secrets come from at start-up (SPEC 10): inline JSON (an environment variable) over a
+ * Where the deployment's secrets come from at start-up (docs/operations.md, docs/configuration.md): inline JSON (an environment variable) over a
  * file; on the embedded default without either, a file generated on first start (mode 0600) and reused after;
  * in production, without either, no start at all.
  */

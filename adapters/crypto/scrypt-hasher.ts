@@ -1,6 +1,6 @@
 /**
  * @module scrypt-hasher
- * Pass-code hashing (SPEC 8): salted scrypt, memory-hard, with its parameters stored in the hash string
+ * Pass-code hashing (docs/behaviour.md, the storage rules): salted scrypt, memory-hard, with its parameters stored in the hash string
  * (`scrypt$N=32768,r=8,p=1$<salt b64url>$<hash b64url>`), so hashes made under older defaults keep verifying after
  * the defaults change. All work runs on the libuv thread pool (async `scrypt`), never on the event loop.
  */

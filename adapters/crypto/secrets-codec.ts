@@ -1,12 +1,12 @@
 /**
  * @module secrets-codec
- * The deployment's secrets (SPEC 10) and their io-ts codec: the digest pepper and the signing key ring.
+ * The deployment's secrets (docs/operations.md, docs/configuration.md) and their io-ts codec: the digest pepper and the signing key ring.
  * Decoding names the field at fault and why, and never echoes a value: any field of this document may be a secret.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 
-/** 256 bits, for the pepper and for HS256 secrets alike (SPEC 5, RFC 7518 3.2). */
+/** 256 bits, for the pepper and for HS256 secrets alike (RFC 7518 3.2). */
 export const MIN_SECRET_BYTES = 32
 
 export const signingAlgorithms = ['HS256', 'ES256', 'EdDSA'] as const

@@ -1,6 +1,6 @@
 /**
  * @module session-verifier
- * What a service that accepts consumer-auth session tokens needs, without the rest of consumer-auth (SPEC 6): a
+ * What a service that accepts consumer-auth session tokens needs, without the rest of consumer-auth (docs/behaviour.md, the token: verification): a
  * verifier built from the same pieces the server uses (the key ring or the published JWKS, the core's
  * verifySessionToken, the revocation cache) and the Koa middleware bound to it.
  *

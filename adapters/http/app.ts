@@ -104,7 +104,7 @@ export const webApiRouter = (deps: WebApiDeps, jwksPath = '/.well-known/jwks.jso
 
 export const createHttpApp = (deps: HttpAppDeps): Koa => {
   // Behind a trusted proxy the client address is the last X-Forwarded-For entry, the one that proxy appended: the
-  // entries before it are whatever the client sent, and would let it dodge the per-address lock-out (SPEC 4).
+  // entries before it are whatever the client sent, and would let it dodge the per-address lock-out (docs/behaviour.md, the method: authentication).
   const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: 1 })
   const router = webApiRouter(deps)
   const paths = credentialPaths(deps.basePath)

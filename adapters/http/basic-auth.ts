@@ -1,6 +1,6 @@
 /**
  * @module basic-auth
- * The one reader of the `Authorization` header (SPEC 3.3): `Basic <base64>` decoding, strictly, to `key:` or `key`.
+ * The one reader of the `Authorization` header (docs/behaviour.md, the validation matrix): `Basic <base64>` decoding, strictly, to `key:` or `key`.
  * It reports what it found; whether a key is wanted is the core's business.
  */
 import { keyOf, noKey, type KeyInput } from '../../core/index.js'

@@ -1,6 +1,6 @@
 /**
  * @module envelope
- * The one CRM.COM envelope, and the one mapping from a core AuthError to status, headers and envelope (SPEC 7).
+ * The one CRM.COM envelope, and the one mapping from a core AuthError to status, headers and envelope (docs/behaviour.md, the errors).
  */
 import { errorCode, httpStatusOf, type AuthError } from '../../core/index.js'
 

@@ -1,6 +1,6 @@
 /**
  * @module json-body
- * A bounded JSON body reader (SPEC 3.1): the content type checked first (415), at most 16 KiB read (413), then
+ * A bounded JSON body reader (docs/behaviour.md, the validation matrix): the content type checked first (415), at most 16 KiB read (413), then
  * parsed (400 MALFORMEDREQUEST, a name given twice in one object included). Reads the raw stream itself so that no
  * byte past the limit is buffered.
  */

@@ -1,6 +1,6 @@
 /**
  * @module metrics
- * Prometheus metrics (SPEC 10) at `/metrics`: tokens issued by mode, failures by error, lock-outs, store errors, a
+ * Prometheus metrics (docs/operations.md, docs/configuration.md) at `/metrics`: tokens issued by mode, failures by error, lock-outs, store errors, a
  * request-duration histogram, and prom-client's process metrics. One Registry per app instance, never prom-client's
  * global one, so that several apps in one process (tests, embedding) keep separate counts.
  *
@@ -74,7 +74,7 @@ export const createMetrics = (options: MetricsOptions = {}): Metrics => {
   })
   const failures = new Counter({
     name: 'consumer_auth_failures_total',
-    help: 'Failed requests, by error name and envelope code (SPEC 7)',
+    help: 'Failed requests, by error name and envelope code (docs/behaviour.md, the errors)',
     labelNames: ['name', 'code'] as const,
     registers,
   })

@@ -1,6 +1,6 @@
 /**
  * @module openapi
- * The OpenAPI 3.1 document of the routes this app serves (SPEC 10), built from the same facts the app is built from
+ * The OpenAPI 3.1 document of the routes this app serves (docs/operations.md, docs/configuration.md), built from the same facts the app is built from
  * (base path, release, whether a JWKS is published, the HTTP status mode) and the core's error catalogue, so that
  * it describes this deployment rather than a generic one. test/ops checks it against the router's own route table.
  */
@@ -30,7 +30,7 @@ type Json = { readonly [k: string]: unknown }
 
 const ref = (kind: 'schemas' | 'responses', name: string): Json => ({ $ref: `#/components/${kind}/${name}` })
 
-/** A wire parameter (SPEC 3.2): JSON null counts as absent; a string must not be blank nor longer than its bound. */
+/** A wire parameter (docs/behaviour.md, the validation matrix): JSON null counts as absent; a string must not be blank nor longer than its bound. */
 const parameter = (description: string, max: number = MAX_PARAMETER_LENGTH): Json => ({
   type: ['string', 'null'],
   minLength: 1,
@@ -39,12 +39,12 @@ const parameter = (description: string, max: number = MAX_PARAMETER_LENGTH): Jso
   description: `${description} Null counts as absent; an empty or blank value, or one longer than ${max} characters, is INVALIDPARAMETER.`,
 })
 
-/** "Given" in the sense of SPEC 3.2: present and not null. */
+/** "Given" in the sense of the validation matrix (docs/behaviour.md): present and not null. */
 const given = (name: string, type: 'string' | 'object'): Json => ({ required: [name], properties: { [name]: { type } } })
 const notGiven = (...names: Array<readonly [string, 'string' | 'object']>): Json =>
   names.length === 1 ? { not: given(names[0]![0], names[0]![1]) } : { not: { anyOf: names.map(([n, t]) => given(n, t)) } }
 
-/** access_token_identifier: exactly one of authentication_code / identifier; pass_code with identifier only (SPEC 3.4). */
+/** access_token_identifier: exactly one of authentication_code / identifier; pass_code with identifier only (docs/behaviour.md, the validation matrix). */
 const accessTokenIdentifier: Json = {
   type: 'object',
   description: 'The consumer\'s access token: an authentication code alone, or an identifier with its pass code. ' +
@@ -125,7 +125,7 @@ const consumerSession: Json = {
 
 const errorEnvelope: Json = {
   type: 'object',
-  description: 'Every failure (SPEC 7): data is null, status.code is COM.CRM.EXCEPTION.<AREA>.<NAME>EXCEPTION.',
+  description: 'Every failure (docs/behaviour.md, the errors): data is null, status.code is COM.CRM.EXCEPTION.<AREA>.<NAME>EXCEPTION.',
   additionalProperties: false,
   required: ['data', 'status'],
   properties: {

@@ -1,6 +1,6 @@
 /**
  * @module session-middleware
- * For the services that accept session tokens (SPEC 6): takes the token from the `token` query parameter, the
+ * For the services that accept session tokens (docs/behaviour.md, the token: verification): takes the token from the `token` query parameter, the
  * `token` field of a JSON body, or `Authorization: Bearer`; puts the verified ConsumerSession on
  * `ctx.state.session`, or answers 401 INVALIDTOKEN in the envelope.
  */

@@ -1,6 +1,6 @@
 /**
  * @module identity-verifier
- * The IdentityVerifier port: an identity-provider JWT (SPEC 4, IdentityJwt mode) is matched to the configured
+ * The IdentityVerifier port: an identity-provider JWT (docs/behaviour.md, the method: IdentityJwt mode) is matched to the configured
  * provider of its issuer and verified against it. Bad tokens answer `{ ok: false }`; only a failing provider
  * source (the store is down) rejects.
  */

@@ -1,6 +1,6 @@
 /**
  * @module verify-identity-jwt
- * One identity-provider JWT checked against one provider (SPEC 4): an allow-listed asymmetric signature from the
+ * One identity-provider JWT checked against one provider (docs/behaviour.md, the method: authentication): an allow-listed asymmetric signature from the
  * provider's JWKS, its issuer and audience, `exp`/`nbf` with 30 s tolerance, an `iat` not in the future (same
  * tolerance), a lifetime within the configured maximum, and a subject.
  */

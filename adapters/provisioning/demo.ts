@@ -1,6 +1,6 @@
 /**
  * @module demo
- * The development seed of SPEC 9: the organisation of CRM.COM's documented example (ps_dev), so that the documented
+ * The development seed: the organisation of CRM.COM's documented example (ps_dev), so that the documented
  * request works as written on a fresh `npm start`. Never for production: the key and the code are public.
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -8,7 +8,7 @@ import type { Store } from '../store.js'
 import { importDocument, type ImportDeps } from './import.js'
 import type { ImportDocument } from './import-document.js'
 
-/** SPEC 9's example without the `maria` token (and without identity providers, which the example only sketches). */
+/** the documented example without the `maria` token (and without identity providers, which the example only sketches). */
 export const demoDocument: ImportDocument = {
   organisations: [{ id: 'ps_dev', name: 'PS Dev', consumer_user: 'maytemplate' }],
   units: [{ organisation: 'ps_dev', id: '1', name: 'Head office' }],

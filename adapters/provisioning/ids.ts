@@ -1,7 +1,7 @@
 /**
  * @module ids
  * Access-token ids derived from natural keys, so that importing or creating the same access token twice addresses the
- * same row (SPEC 9: idempotent import). The id is public (lists, `access-tokens suspend ID`, audit events): it is
+ * same row (the import is idempotent). The id is public (lists, `access-tokens suspend ID`, audit events): it is
  * derived from the code's keyed digest, never from the clear code, and cannot be turned back into it.
  */
 import { createHash } from 'node:crypto'
@@ -15,6 +15,6 @@ export const accessTokenId = (organisation: string, key: AccessTokenNaturalKey):
   return createHash('sha256').update(`${organisation}\u0000${credential}`, 'utf8').digest('hex').slice(0, 32).toUpperCase()
 }
 
-/** The display prefix of a Web API key: its first 6 characters (SPEC 8). */
+/** The display prefix of a Web API key: its first 6 characters (docs/behaviour.md, the storage rules). */
 export const KEY_PREFIX_LENGTH = 6
 export const keyPrefix = (key: string): string => [...key].slice(0, KEY_PREFIX_LENGTH).join('')

@@ -1,6 +1,6 @@
 /**
  * @module import-document
- * The import file of SPEC 9: its io-ts codec (every array optional, unknown fields rejected) and the whole-document
+ * The import file (import.schema.json): its io-ts codec (every array optional, unknown fields rejected) and the whole-document
  * checks that run before anything is written (references resolve in the file or the store, no duplicates, exactly one
  * credential per access token). Every problem is an {@link ImportIssue} naming the entry and field at fault, e.g.
  * `access_tokens[1].pass_code: is mandatory when identifier is given`; all of them are collected, not just the first.
@@ -152,7 +152,7 @@ const strict = <R extends t.Props, O extends t.Props>(name: string, required: R,
 // ---------------------------------------------------------------------------------------------------------------
 // The entries
 
-/** Members of a private or symmetric JWK: an identity provider's JWKS holds public keys only (SPEC 4). */
+/** Members of a private or symmetric JWK: an identity provider's JWKS holds public keys only (docs/behaviour.md, the method: authentication). */
 export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
 export const JWK_KEY_TYPES = ['RSA', 'EC', 'OKP'] as const
 

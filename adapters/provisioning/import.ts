@@ -1,6 +1,6 @@
 /**
  * @module import
- * Imports a provisioning document (SPEC 9) into a store: the whole document is decoded and checked first (a bad file
+ * Imports a provisioning document (README.md, the command line) into a store: the whole document is decoded and checked first (a bad file
  * writes nothing and every problem names its entry and field); then keys and authentication codes are digested and
  * pass codes hashed, outside any transaction; then everything is upserted by natural keys inside one transaction.
  * Importing the same file twice leaves the same rows: access-token ids are derived from natural keys (ids.ts), a key

@@ -14,7 +14,7 @@ import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely'
 import pg from 'pg'
-import type { DatabaseUrl } from '../../composition/config.js'
+import type { DatabaseUrl } from '../database-url.js'
 import { JOURNAL_SIZE_LIMIT } from './checkpointer.js'
 import type { Database, Engine } from './schema.js'
 

@@ -560,7 +560,7 @@ class PostgresHotPath implements HotPath {
         }
         for (const r of batch) r.reject(e)
         // The rows queued behind a failed write fail with it: waiting for a batch of their own as well would double
-        // the time to a 503 when the database is down or cut off (SPEC 8), up to two query timeouts.
+        // the time to a 503 when the database is down or cut off (docs/behaviour.md, the storage rules), up to two query timeouts.
         for (const r of s.queue.splice(0)) r.reject(e)
         s.mergeable.clear()
       },

@@ -104,7 +104,7 @@ export const migrations: ReadonlyArray<Migration> = [
         .unique()
         .where(sql.ref('authentication_code_digest'), 'is not', null)
         .execute()
-      // The keyless lookup (SPEC 4) searches a code in every organisation.
+      // The keyless lookup (docs/behaviour.md, the method: authentication) searches a code in every organisation.
       await db.schema.createIndex('access_tokens_code_ix').on('access_tokens').column('authentication_code_digest').execute()
 
       await db.schema

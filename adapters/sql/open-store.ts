@@ -7,7 +7,7 @@
  *   live in the first schema of the search_path, which the URL can set:
  *   `postgres://user@host/db?options=-c%20search_path%3Dmy_schema` (the schema must exist).
  */
-import type { DatabaseUrl } from '../../composition/config.js'
+import type { DatabaseUrl } from '../database-url.js'
 import type { Store } from '../store.js'
 import { connect, type ConnectOptions } from './connect.js'
 import { runMigrations } from './migrations.js'

@@ -1,6 +1,6 @@
 /**
  * @module schema
- * The SQL schema of SPEC 8 as Kysely sees it: one interface per table, shared by SQLite and PostgreSQL. Times are
+ * The SQL schema of the storage rules (docs/behaviour.md) as Kysely sees it: one interface per table, shared by SQLite and PostgreSQL. Times are
  * whole seconds since the epoch (INTEGER in SQLite, BIGINT in PostgreSQL, read back as JS numbers). Secrets are
  * never stored: keys and authentication codes only as keyed digests, pass codes only as scrypt hashes.
  */

@@ -47,7 +47,7 @@ describe('docs/api.md', () => {
 
 describe('README.md', () => {
   it("shows the command's help as the command prints it", async () => {
-    const { main } = await import('../../adapters/cli/main.js')
+    const { main } = await import('../../cli/main.js')
     let help = ''
     const code = await main(['--help'], { stdout: { write: (s: string) => void (help += s) }, stderr: { write: () => undefined }, env: {} })
     expect(code).toBe(0)

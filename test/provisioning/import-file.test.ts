@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { main } from '../../adapters/cli/main.js'
-import type { CliIo } from '../../adapters/cli/kit.js'
+import { main } from '../../cli/main.js'
+import type { CliIo } from '../../cli/kit.js'
 import { firstJsonError } from '../../adapters/provisioning/json-file.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-import-file-'))

@@ -4,8 +4,8 @@
  * (`nextCursor` with --json; null on the last page). Events never carry a secret: keys and codes appear only as
  * prefixes and keyed digests, pass codes and tokens not at all; an issued event names its session id.
  */
-import type { AuditEvent } from '../../core/index.js'
-import type { AuditQuery, StoredAuditEvent } from '../store.js'
+import type { AuditEvent } from '../core/index.js'
+import type { AuditQuery, StoredAuditEvent } from '../adapters/store.js'
 import { dbOption, jsonOption, withStore } from './context.js'
 import { iso, print, str, strs, table, UsageError, type Command, type Parsed, type Row } from './kit.js'
 

@@ -3,8 +3,8 @@
  * `import` (a provisioning file, validated as a whole, then one transaction) and `migrate`.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { formatIssue } from '../provisioning/import-document.js'
-import { describeSummary, importDocumentChecked } from '../provisioning/import.js'
+import { formatIssue } from '../adapters/provisioning/import-document.js'
+import { describeSummary, importDocumentChecked } from '../adapters/provisioning/import.js'
 import { dbOption, jsonOption, storeConfig, storeOptions, withStore } from './context.js'
 import { print, readJsonFile, UsageError, type Command } from './kit.js'
 
@@ -45,7 +45,7 @@ const migrateCommand: Command = {
   options: { ...dbOption, ...jsonOption },
   run: async (args, io) => {
     const config = storeConfig(args, io)
-    const { migrateDatabase } = await import('../sql/open-store.js')
+    const { migrateDatabase } = await import('../adapters/sql/open-store.js')
     const { applied } = await migrateDatabase(config.db)
     return print(io, args, { applied }, () =>
       applied.length === 0 ? 'the database is up to date\n' : `applied ${applied.length} migration(s):\n${applied.map((a) => `  ${a}\n`).join('')}`)

@@ -1,6 +1,6 @@
 /**
  * @module main
- * The `consumer-auth` command (SPEC 9): `serve`, `migrate`, `import`, create/list commands for every entity, and the
+ * The `consumer-auth` command (README.md, the command line): `serve`, `migrate`, `import`, create/list commands for every entity, and the
  * operator's commands (sessions, lockouts, audit, secrets).
  * `main(argv, io)` answers an exit code: 0 done, 1 a failure of the world (database unreachable...), 2 bad input
  * (unknown command or option, bad value, invalid file). bin/consumer-auth.js runs it; so does executing this module.
@@ -8,8 +8,8 @@
 import { readFileSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { nearestName } from '../../core/index.js'
-import { SecretsError } from '../crypto/secrets-codec.js'
+import { nearestName } from '../core/index.js'
+import { SecretsError } from '../adapters/crypto/secrets-codec.js'
 import { commandHelp, commandName, parseCommand, UsageError, type CliIo, type Command } from './kit.js'
 import { auditCommands } from './audit-commands.js'
 import { importCommands } from './import-commands.js'
@@ -28,7 +28,7 @@ export const commands: ReadonlyArray<Command> = [
 const groups = [...new Set(commands.map((c) => c.path[0]!))]
 
 const version = (): string => {
-  // package.json is two levels above adapters/cli in the sources, three in dist/.
+  // package.json is one level above cli/ in the sources, two in dist/.
   for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 4; dir = dirname(dir), i++) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }

@@ -6,11 +6,11 @@
  * here is the key the server finds.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Clock } from '../../core/index.js'
-import { decodeConfig, settings, type Config } from '../../composition/config.js'
-import { systemClock } from '../clock.js'
-import type { ImportDeps } from '../provisioning/import.js'
-import type { Store } from '../store.js'
+import type { Clock } from '../core/index.js'
+import { decodeConfig, settings, type Config } from '../composition/config.js'
+import { systemClock } from '../adapters/clock.js'
+import type { ImportDeps } from '../adapters/provisioning/import.js'
+import type { Store } from '../adapters/store.js'
 import { str, UsageError, type CliIo, type OptionSpec, type Parsed } from './kit.js'
 
 export const dbOption: Record<string, OptionSpec> = {
@@ -61,10 +61,10 @@ export interface StoreContext {
  */
 export const withStore = async (args: Parsed, io: CliIo, work: (ctx: StoreContext) => Promise<number>): Promise<number> => {
   const config = storeConfig(args, io)
-  const { openStore } = await import('../embed/open-store.js')
+  const { openStore } = await import('../adapters/embed/open-store.js')
   const store = await openStore(config.db)
   const importDeps = async (): Promise<ImportDeps> => {
-    const { buildContainer, TYPES } = await import('../../composition/container.js')
+    const { buildContainer, TYPES } = await import('../composition/container.js')
     return buildContainer(config, { store, clock: systemClock }).getAsync(TYPES.ImportDeps)
   }
   let deps: Promise<ImportDeps> | undefined

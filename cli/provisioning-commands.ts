@@ -1,16 +1,16 @@
 /**
  * @module provisioning-commands
- * Create/list for every entity of SPEC 8 (`import` and `migrate`: import-commands.ts). Every create goes through the import (one entry,
+ * Create/list for every stored entity (docs/behaviour.md, the storage rules) (`import` and `migrate`: import-commands.ts). Every create goes through the import (one entry,
  * the same checks, digests and hashes, one transaction), so the command line and files follow the same rules;
  * create therefore also updates an entity that has the same natural key.
  */
 import { randomBytes } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
-import { accessTokenStates, keyClassifications, type AccessToken } from '../../core/index.js'
-import { keyPrefix } from '../provisioning/ids.js'
-import { formatIssue, formatPath, type EntryName, type ImportIssue } from '../provisioning/import-document.js'
-import { importDocumentChecked, type ImportSummary } from '../provisioning/import.js'
-import type { StoredKey } from '../store.js'
+import { accessTokenStates, keyClassifications, type AccessToken } from '../core/index.js'
+import { keyPrefix } from '../adapters/provisioning/ids.js'
+import { formatIssue, formatPath, type EntryName, type ImportIssue } from '../adapters/provisioning/import-document.js'
+import { importDocumentChecked, type ImportSummary } from '../adapters/provisioning/import.js'
+import type { StoredKey } from '../adapters/store.js'
 import { dbOption, jsonOption, keyDigestCandidates, storeOptions, withStore, type StoreContext } from './context.js'
 import { iso, print, readJsonFile, str, strs, table, UsageError, type Command, type OptionSpec, type Row } from './kit.js'
 

@@ -5,8 +5,8 @@
  * until SIGTERM/SIGINT.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { decodeConfig, settings, type Flags } from '../../composition/config.js'
-import { StoreNotWritableError } from '../store-readiness.js'
+import { decodeConfig, settings, type Flags } from '../composition/config.js'
+import { StoreNotWritableError } from '../adapters/store-readiness.js'
 import { flag, str, UsageError, type Command, type OptionSpec } from './kit.js'
 
 const isBoolean = (s: { codec: { name: string } }) => s.codec.name === 'Boolean'
@@ -50,7 +50,7 @@ export const serveCommand: Command = {
     }
     const config = decodeConfig(io.env, flags as Flags)
     if (E.isLeft(config)) throw new UsageError(config.left)
-    const { runServer } = await import('../../composition/server.js')
+    const { runServer } = await import('../composition/server.js')
     try {
       await runServer(config.right)
     } catch (e) {

@@ -5,13 +5,13 @@
  * `rotate --stage` (every instance can verify the new key after its SIGHUP), then `activate KID` (docs/key-rotation.md).
  */
 import { readFile } from 'node:fs/promises'
-import { decodeSecrets, SecretsError, signingAlgorithms, type Secrets, type SigningAlgorithm } from '../crypto/secrets.js'
-import { systemClock } from '../clock.js'
+import { decodeSecrets, SecretsError, signingAlgorithms, type Secrets, type SigningAlgorithm } from '../adapters/crypto/secrets.js'
+import { systemClock } from '../adapters/clock.js'
 import { dbOption, jsonOption, storeConfig } from './context.js'
 import { flag, iso, print, str, UsageError, type CliIo, type Command, type OptionSpec, type Parsed } from './kit.js'
 
 /** Loaded on demand: it brings in the key import (jose), which no other command needs at start-up. */
-const rotation = () => import('../crypto/ring-rotation.js')
+const rotation = () => import('../adapters/crypto/ring-rotation.js')
 
 const fileOption: Record<string, OptionSpec> = {
   'secrets-file': {
@@ -26,7 +26,7 @@ const fileOption: Record<string, OptionSpec> = {
 const secretsPath = async (args: Parsed, io: CliIo): Promise<string> => {
   const config = storeConfig(args, io)
   if (config.secretsFile !== undefined) return config.secretsFile
-  const { defaultSecretsPath } = await import('../../composition/container.js')
+  const { defaultSecretsPath } = await import('../composition/container.js')
   return defaultSecretsPath(config)!
 }
 

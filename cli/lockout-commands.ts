@@ -6,9 +6,9 @@
  * Subjects are named exactly as the service names them (core/lockout.ts).
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { counterKey, identifierSubject, type AttemptSubject, type LockoutPolicy } from '../../core/index.js'
-import { decodeConfig, settings } from '../../composition/config.js'
-import type { AttemptCount } from '../store.js'
+import { counterKey, identifierSubject, type AttemptSubject, type LockoutPolicy } from '../core/index.js'
+import { decodeConfig, settings } from '../composition/config.js'
+import type { AttemptCount } from '../adapters/store.js'
 import { dbOption, jsonOption, keyDigestCandidates, storeOptions, withStore, type StoreContext } from './context.js'
 import { iso, print, str, table, UsageError, type CliIo, type Command, type Parsed, type Row } from './kit.js'
 

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { nearestName } from '../../core/index.js'
-import { parseJsonText } from '../provisioning/json-file.js'
+import { nearestName } from '../core/index.js'
+import { parseJsonText } from '../adapters/provisioning/json-file.js'
 
 export interface Output {
   write(text: string): unknown
