@@ -5,7 +5,7 @@
  * prefixes and keyed digests, pass codes and tokens not at all; an issued event names its session id.
  */
 import type { AuditEvent } from '../core/index.js'
-import type { AuditQuery, StoredAuditEvent } from '../adapters/store.js'
+import type { AuditQuery, StoredAuditEvent } from '../adapters/store/store.js'
 import { dbOption, jsonOption, withStore } from './context.js'
 import { iso, print, str, strs, table, UsageError, type Command, type Parsed, type Row } from './kit.js'
 

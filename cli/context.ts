@@ -8,9 +8,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Clock } from '../core/index.js'
 import { decodeConfig, settings, type Config } from '../composition/config.js'
-import { systemClock } from '../adapters/clock.js'
+import { systemClock } from '../adapters/clock/system-clock.js'
 import type { ImportDeps } from '../adapters/provisioning/import.js'
-import type { Store } from '../adapters/store.js'
+import type { Store } from '../adapters/store/store.js'
 import { str, UsageError, type CliIo, type OptionSpec, type Parsed } from './kit.js'
 
 export const dbOption: Record<string, OptionSpec> = {

@@ -45,7 +45,7 @@ const migrateCommand: Command = {
   options: { ...dbOption, ...jsonOption },
   run: async (args, io) => {
     const config = storeConfig(args, io)
-    const { migrateDatabase } = await import('../adapters/sql/open-store.js')
+    const { migrateDatabase } = await import('../adapters/store/sql/open-store.js')
     const { applied } = await migrateDatabase(config.db)
     return print(io, args, { applied }, () =>
       applied.length === 0 ? 'the database is up to date\n' : `applied ${applied.length} migration(s):\n${applied.map((a) => `  ${a}\n`).join('')}`)

@@ -8,7 +8,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { counterKey, identifierSubject, type AttemptSubject, type LockoutPolicy } from '../core/index.js'
 import { decodeConfig, settings } from '../composition/config.js'
-import type { AttemptCount } from '../adapters/store.js'
+import type { AttemptCount } from '../adapters/store/store.js'
 import { dbOption, jsonOption, keyDigestCandidates, storeOptions, withStore, type StoreContext } from './context.js'
 import { iso, print, str, table, UsageError, type CliIo, type Command, type Parsed, type Row } from './kit.js'
 

@@ -10,7 +10,7 @@ import { accessTokenStates, keyClassifications, type AccessToken } from '../core
 import { keyPrefix } from '../adapters/provisioning/ids.js'
 import { formatIssue, formatPath, type EntryName, type ImportIssue } from '../adapters/provisioning/import-document.js'
 import { importDocumentChecked, type ImportSummary } from '../adapters/provisioning/import.js'
-import type { StoredKey } from '../adapters/store.js'
+import type { StoredKey } from '../adapters/store/store.js'
 import { dbOption, jsonOption, keyDigestCandidates, storeOptions, withStore, type StoreContext } from './context.js'
 import { iso, print, readJsonFile, str, strs, table, UsageError, type Command, type OptionSpec, type Row } from './kit.js'
 

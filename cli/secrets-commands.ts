@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { decodeSecrets, SecretsError, signingAlgorithms, type Secrets, type SigningAlgorithm } from '../adapters/crypto/secrets.js'
-import { systemClock } from '../adapters/clock.js'
+import { systemClock } from '../adapters/clock/system-clock.js'
 import { dbOption, jsonOption, storeConfig } from './context.js'
 import { flag, iso, print, str, UsageError, type CliIo, type Command, type OptionSpec, type Parsed } from './kit.js'
 

@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { decodeConfig, settings, type Flags } from '../composition/config.js'
-import { StoreNotWritableError } from '../adapters/store-readiness.js'
+import { StoreNotWritableError } from '../adapters/store/store-readiness.js'
 import { flag, str, UsageError, type Command, type OptionSpec } from './kit.js'
 
 const isBoolean = (s: { codec: { name: string } }) => s.codec.name === 'Boolean'

@@ -5,7 +5,7 @@
  * audit event, which a running server's session route reads on every request: the revocation takes effect at once
  * there (other verifiers with a revocation check within their cache lifetime).
  */
-import type { SessionSummary } from '../adapters/store.js'
+import type { SessionSummary } from '../adapters/store/store.js'
 import { dbOption, jsonOption, withStore, type StoreContext } from './context.js'
 import { iso, print, str, table, UsageError, type Command, type OptionSpec, type Row } from './kit.js'
 

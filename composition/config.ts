@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { defaultLockoutPolicy, parseRelease, type Release } from '../core/index.js'
-import { parseDatabaseUrl, shownUrl, type DatabaseUrl } from '../adapters/database-url.js'
+import { parseDatabaseUrl, shownUrl, type DatabaseUrl } from '../adapters/store/database-url.js'
 
 /** One setting: its flag, its environment variable, its default, and the codec its text is decoded with. */
 export interface Setting<A> {
@@ -45,7 +45,7 @@ const oneOf = <L extends string>(...values: L[]) =>
 const ReleaseText = fromText<Release>('Release', (s) =>
   E.isLeft(parseRelease(s)) ? E.left('is not a CRM.COM release: expected R<major>.<minor>.<patch>, e.g. R16.2.0') : parseRelease(s))
 
-export type { DatabaseUrl } from '../adapters/database-url.js'
+export type { DatabaseUrl } from '../adapters/store/database-url.js'
 
 const DatabaseUrlText = fromText<DatabaseUrl>('DatabaseUrl', parseDatabaseUrl)
 

@@ -18,7 +18,7 @@ import { openStore } from '../adapters/embed/open-store.js'
 import { createSessionVerifier, type EmbeddedSessionVerifier } from '../adapters/embed/session-verifier.js'
 import type { ImportDocument } from '../adapters/provisioning/import-document.js'
 import { importDocument, type ImportSummary } from '../adapters/provisioning/import.js'
-import type { Store } from '../adapters/store.js'
+import type { Store } from '../adapters/store/store.js'
 import { decodeConfig, settings, type Config, type Setting } from './config.js'
 import { buildContainer, startPruner, TYPES, type Overrides } from './container.js'
 

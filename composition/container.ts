@@ -18,7 +18,7 @@ import {
   type AuthError, type Clock, type ConsumerSession, type IdentityVerifier, type IdSource, type IssuedToken, type IssueRequest,
   type PassCodeHasher, type ReleaseRequest, type SecretDigest,
 } from '../core/index.js'
-import { systemClock } from '../adapters/clock.js'
+import { systemClock } from '../adapters/clock/system-clock.js'
 import { hmacDigest } from '../adapters/crypto/hmac-digest.js'
 import type { KeyRing } from '../adapters/crypto/key-ring.js'
 import { scryptHasher } from '../adapters/crypto/scrypt-hasher.js'
@@ -30,9 +30,9 @@ import type { OperationsRoutesDeps } from '../adapters/http/ops-routes.js'
 import { seedDemoIfEmpty } from '../adapters/provisioning/demo.js'
 import type { ImportDeps } from '../adapters/provisioning/import.js'
 import { openStore } from '../adapters/embed/open-store.js'
-import { startStoragePruner, type StoragePruner } from '../adapters/storage-pruner.js'
-import type { Store } from '../adapters/store.js'
-import { isWriteRefusal, StoreNotWritableError, storeReadiness } from '../adapters/store-readiness.js'
+import { startStoragePruner, type StoragePruner } from '../adapters/store/storage-pruner.js'
+import type { Store } from '../adapters/store/store.js'
+import { isWriteRefusal, StoreNotWritableError, storeReadiness } from '../adapters/store/store-readiness.js'
 import type { Config } from './config.js'
 import { createLogger } from './logger.js'
 import { packageVersion } from './version.js'
@@ -193,7 +193,7 @@ const bindDefaults = (c: Container, config: Config): void => {
     const clock = ctx.get(TYPES.Clock)
     const metrics = await ctx.getAsync(TYPES.Metrics)
     const audit = metrics.auditing(store)
-    const { cachedRevocationCheck } = await import('../adapters/revocation-cache.js')
+    const { cachedRevocationCheck } = await import('../adapters/store/revocation-cache.js')
     const issue = issueSessionToken({
       release: config.release,
       claimTimes: config.claimTimes,

@@ -9,9 +9,9 @@ export {
   createConsumerAuth, type ConsumerAuth, type ConsumerAuthOptions, type LockoutOptions,
 } from './consumer-auth.js'
 export { openStore, type OpenStoreOptions } from '../adapters/embed/open-store.js'
-export type { StoreUrl, DatabaseUrl } from '../adapters/database-url.js'
-export { MemoryStore } from '../adapters/memory/memory-store.js'
-export type { Store, StoredKey, StoredAuditEvent, AttemptCount, AttemptCounters, Provisioning } from '../adapters/store.js'
+export type { StoreUrl, DatabaseUrl } from '../adapters/store/database-url.js'
+export { MemoryStore } from '../adapters/store/memory/memory-store.js'
+export type { Store, StoredKey, StoredAuditEvent, AttemptCount, AttemptCounters, Provisioning } from '../adapters/store/store.js'
 export { importDocument, type ImportDeps, type ImportSummary, type EntryCount } from '../adapters/provisioning/import.js'
 export {
   decodeImportDocument, type ImportDocument, type ImportIssue, type OrganisationEntry, type UnitEntry, type UserEntry,

@@ -113,7 +113,7 @@ try {
     if (frame.functionName === '(garbage collector)') return 'GC'
     if (u.includes('/dist/core/')) return 'core'
     if (u.includes('/dist/adapters/http/') || u.includes('/dist/adapters/embed/')) return 'HTTP adapters'
-    if (u.includes('/dist/adapters/sql/')) return 'SQL store (with native SQLite)'
+    if (u.includes('/dist/adapters/store/sql/')) return 'SQL store (with native SQLite)'
     if (u.includes('/dist/adapters/crypto/') || u.startsWith('node:internal/crypto')) return 'crypto (HMAC, signing, ids)'
     if (u.includes('/dist/')) return 'other service code'
     if (u.includes('node_modules/')) return `library: ${pkg(u)}`

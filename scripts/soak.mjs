@@ -13,7 +13,7 @@
 //   and the session route with an issued token (200); validation errors (400); unknown keys, wrong codes, invalid
 //   identity JWTs (401); wrong pass codes on identifiers that lock out after 3 failures (401 then 429); a unit the
 //   user lacks (403); unknown routes (404); wrong methods (405); non-JSON bodies (415); bodies over 16 KiB (413).
-// Afterwards, with the service stopped (SIGTERM: a graceful stop), the store is opened (dist/adapters/sql/open-store.js)
+// Afterwards, with the service stopped (SIGTERM: a graceful stop), the store is opened (dist/adapters/store/sql/open-store.js)
 // and the run passes when:
 //   - no request got a status outside its kind's set, none failed at the transport, none timed out;
 //   - tokens answered 200 == 'issued' audit records == consumer_auth_tokens_issued_total at /metrics
@@ -107,7 +107,7 @@ process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)))
 let failed = false
 try {
   const { generateSecrets } = await import(join(root, 'dist/adapters/crypto/secrets.js'))
-  const { openSqlStore } = await import(join(root, 'dist/adapters/sql/open-store.js'))
+  const { openSqlStore } = await import(join(root, 'dist/adapters/store/sql/open-store.js'))
   const secretsFile = join(dir, 'secrets.json')
   writeFileSync(secretsFile, JSON.stringify(await generateSecrets()), { mode: 0o600 })
 

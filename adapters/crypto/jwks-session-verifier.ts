@@ -11,7 +11,7 @@
  * the string times of `claimTimes: "string"` that a JWT library would not.
  */
 import type { Clock, SessionVerification, SessionVerifier } from '../../core/index.js'
-import { systemClock } from '../clock.js'
+import { systemClock } from '../clock/system-clock.js'
 import { UNKNOWN_KEY, verifyCompact } from './compact-jws.js'
 import { remoteKeySet, type KeySet, type RemoteKeySetOptions } from './remote-key-set.js'
 import { verifiedTokenCache } from './verified-token-cache.js'

@@ -6,7 +6,7 @@
  * failed opening is tried again on the next question, which meanwhile answers SERVICEUNAVAILABLE.
  */
 import type { RevocationCheck } from '../../core/index.js'
-import type { Store } from '../store.js'
+import type { Store } from '../store/store.js'
 import { openStore, storeUrl } from './open-store.js'
 
 export interface DatabaseRevocationCheck extends RevocationCheck {

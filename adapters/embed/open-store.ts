@@ -5,9 +5,9 @@
  * verify entry, which links this module for its revocation check, loads no database driver until one is asked for.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { parseStoreUrl, shownUrl, type StoreUrl } from '../database-url.js'
-import { MemoryStore } from '../memory/memory-store.js'
-import type { Store } from '../store.js'
+import { parseStoreUrl, shownUrl, type StoreUrl } from '../store/database-url.js'
+import { MemoryStore } from '../store/memory/memory-store.js'
+import type { Store } from '../store/store.js'
 import { StoreError } from './errors.js'
 
 export interface OpenStoreOptions {
@@ -25,7 +25,7 @@ export const storeUrl = (url: string): StoreUrl => {
 export const openStore = async (url: string | StoreUrl, options: OpenStoreOptions = {}): Promise<Store> => {
   const parsed = typeof url === 'string' ? storeUrl(url) : url
   if (parsed.engine === 'memory') return new MemoryStore()
-  const { openSqlStore } = await import('../sql/open-store.js')
+  const { openSqlStore } = await import('../store/sql/open-store.js')
   try {
     return await openSqlStore(parsed, { migrate: options.migrate ?? true })
   } catch (e) {

@@ -14,13 +14,13 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Middleware } from 'koa'
 import { verifySessionToken, type AuthError, type Clock, type ConsumerSession, type RevocationCheck, type SessionVerifier } from '../../core/index.js'
-import { systemClock } from '../clock.js'
+import { systemClock } from '../clock/system-clock.js'
 import { jwksSessionVerifier, type JwksSessionVerifierOptions } from '../crypto/jwks-session-verifier.js'
 import { createKeyRing, createReloadableKeyRing } from '../crypto/key-ring.js'
 import { loadSecrets, type Secrets } from '../crypto/secrets.js'
 import type { HttpStatusMode } from '../http/envelope.js'
 import { consumerSession } from '../http/session-middleware.js'
-import { cachedRevocationCheck } from '../revocation-cache.js'
+import { cachedRevocationCheck } from '../store/revocation-cache.js'
 
 /** Where the keys that verify come from: exactly one of these. */
 export type SessionKeySource =

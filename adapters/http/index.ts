@@ -11,7 +11,7 @@ export { readBasicAuth } from './basic-auth.js'
 export {
   createSessionVerifier, type CreateSessionVerifierOptions, type EmbeddedSessionVerifier, type SessionKeySource,
 } from '../embed/session-verifier.js'
-export { cachedRevocationCheck, type RevocationCacheOptions } from '../revocation-cache.js'
+export { cachedRevocationCheck, type RevocationCacheOptions } from '../store/revocation-cache.js'
 export { jwksSessionVerifier, JWKS_ALGORITHMS, type JwksSessionVerifierOptions } from '../crypto/jwks-session-verifier.js'
 export { createKeyRing, createReloadableKeyRing, type KeyRing, type ReloadableKeyRing } from '../crypto/key-ring.js'
 export type { ConsumerSession, RevocationCheck, Clock } from '../../core/index.js'

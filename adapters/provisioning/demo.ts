@@ -4,7 +4,7 @@
  * request works as written on a fresh `npm start`. Never for production: the key and the code are public.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Store } from '../store.js'
+import type { Store } from '../store/store.js'
 import { importDocument, type ImportDeps } from './import.js'
 import type { ImportDocument } from './import-document.js'
 

@@ -13,7 +13,7 @@ import * as t from 'io-ts'
 import {
   accessTokenStates, keyClassifications, keyStatuses, MAX_PARAMETER_LENGTH, nearestName, type SecretDigest,
 } from '../../core/index.js'
-import type { Store } from '../store.js'
+import type { Store } from '../store/store.js'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Issues

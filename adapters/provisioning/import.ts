@@ -12,7 +12,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type {
   AccessToken, Clock, Consumer, IdentityLink, IdentityProvider, Organisation, PassCodeHasher, SecretDigest, Unit, User,
 } from '../../core/index.js'
-import type { Store, StoredKey } from '../store.js'
+import type { Store, StoredKey } from '../store/store.js'
 import { accessTokenId, keyPrefix } from './ids.js'
 import {
   checkImportDocument, decodeImportDocument, entryNames, formatIssue, parseDateTime, type EntryName, type ImportDocument,

@@ -1,12 +1,12 @@
 /**
  * @module operations-contract
- * The part of the store contract that the operator commands and the release route rely on (adapters/store.ts
+ * The part of the store contract that the operator commands and the release route rely on (adapters/store/store.ts
  * `Operations`): a session's record and its release, a consumer's sessions, the attempt counters, pages of the
  * audit log with every filter. Run by store-contract.ts inside its own describe, on every store.
  */
 import { describe, expect, test } from 'vitest'
 import type { AuditEvent } from '../../core/index.js'
-import type { Store } from '../../adapters/store.js'
+import type { Store } from '../../adapters/store/store.js'
 import { addAttempt } from '../support/attempts.js'
 
 type Issued = Extract<AuditEvent, { type: 'issued' }>

@@ -1,5 +1,5 @@
 /**
- * The SQL store's request path (adapters/sql/hot-path.ts) on both engines: prepared statements straight on the
+ * The SQL store's request path (adapters/store/sql/hot-path.ts) on both engines: prepared statements straight on the
  * driver, reads shared by concurrent callers (PostgreSQL), and group-committed writes. Concurrency must change
  * nothing a caller can see: each concurrent read gets its own answer, a write's promise resolves only once it is
  * committed, a failing write fails alone, writes never join (or roll back with) a provisioning transaction, and
@@ -12,8 +12,8 @@ import { addAttempt } from '../support/attempts.js'
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest'
 import type { DatabaseUrl } from '../../composition/config.js'
 import type { AuditEvent, User } from '../../core/index.js'
-import { openSqlStore } from '../../adapters/sql/open-store.js'
-import type { Store } from '../../adapters/store.js'
+import { openSqlStore } from '../../adapters/store/sql/open-store.js'
+import type { Store } from '../../adapters/store/store.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
 
 const NOW = 1_700_000_000

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import type { Store } from '../../adapters/store.js'
+import type { Store } from '../../adapters/store/store.js'
 
 /**
  * Columns that could hold a clear-text secret. Secrets reach the SQL stores only as keyed digests (`digest`,

@@ -1,5 +1,5 @@
 /**
- * The SQLite request path's read cache (adapters/sql/hot-path.ts, ReadCache): rows of key, user, access-token and
+ * The SQLite request path's read cache (adapters/store/sql/hot-path.ts, ReadCache): rows of key, user, access-token and
  * attempt reads are kept only while nothing can have changed them. Every way they can change is tried after the
  * cache is warm: another connection's commit (as the CLI in another process makes), provisioning through the same
  * store (Kysely), a provisioning transaction, the request path's own attempt-counter writes. And it is shown to
@@ -14,12 +14,12 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import type { DatabaseUrl } from '../../composition/config.js'
-import { connect } from '../../adapters/sql/connect.js'
-import { runMigrations } from '../../adapters/sql/migrations.js'
-import { openSqlStore } from '../../adapters/sql/open-store.js'
-import { SqlStore } from '../../adapters/sql/sql-store.js'
+import { connect } from '../../adapters/store/sql/connect.js'
+import { runMigrations } from '../../adapters/store/sql/migrations.js'
+import { openSqlStore } from '../../adapters/store/sql/open-store.js'
+import { SqlStore } from '../../adapters/store/sql/sql-store.js'
 import { addAttempt } from '../support/attempts.js'
-import type { Store } from '../../adapters/store.js'
+import type { Store } from '../../adapters/store/store.js'
 
 const NOW = 1_700_000_000
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))

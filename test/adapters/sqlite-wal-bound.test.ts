@@ -1,5 +1,5 @@
 /**
- * SQLite's WAL stays bounded under a write burst (adapters/sql/checkpointer.ts): without a checkpoint that empties
+ * SQLite's WAL stays bounded under a write burst (adapters/store/sql/checkpointer.ts): without a checkpoint that empties
  * it, the log of a store that never stops writing only grows (a PASSIVE checkpoint never finds it idle). 75,000
  * audit rows, 500 in flight at a time, write about 45 MB; the WAL file is sampled throughout.
  */
@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
 import type { AuditEvent } from '../../core/index.js'
-import { JOURNAL_SIZE_LIMIT, WAL_TRUNCATE_BYTES } from '../../adapters/sql/checkpointer.js'
-import { openSqlStore } from '../../adapters/sql/open-store.js'
+import { JOURNAL_SIZE_LIMIT, WAL_TRUNCATE_BYTES } from '../../adapters/store/sql/checkpointer.js'
+import { openSqlStore } from '../../adapters/store/sql/open-store.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-wal-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

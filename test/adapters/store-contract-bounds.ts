@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import type { AuditEvent } from '../../core/index.js'
-import type { Store } from '../../adapters/store.js'
+import type { Store } from '../../adapters/store/store.js'
 import { addAttempt } from '../support/attempts.js'
 
 const NOW = 1_700_000_040 // the start of a minute

@@ -1,7 +1,7 @@
 /**
  * @module store-contract
  * The one contract every Store implementation passes (memory, SQLite, PostgreSQL): every method of
- * adapters/store.ts and every state of SPEC 8. Lists are compared without regard to order (the interface promises
+ * adapters/store/store.ts and every state of SPEC 8. Lists are compared without regard to order (the interface promises
  * none); audit events are compared in order.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
@@ -10,7 +10,7 @@ import {
   afterClaim, afterGiveBack, isAccessTokenUsable, type AccessToken, type AuditEvent, type Consumer, type IdentityLink, type IdentityProvider,
   type Organisation, type Unit, type User,
 } from '../../core/index.js'
-import type { AttemptCount, Store, StoredKey } from '../../adapters/store.js'
+import type { AttemptCount, Store, StoredKey } from '../../adapters/store/store.js'
 import { addAttempt } from '../support/attempts.js'
 import { operationsContract } from './operations-contract.js'
 import { storageBoundsContract } from './store-contract-bounds.js'

@@ -1,7 +1,7 @@
 // Shared fixture for the issue-session-token use-case tests: a MemoryStore seeded with two organisations, and pure
 // test instances of the other ports (fixed clock, sequential ids, fake digest / hasher / signer / identity verifier).
 import * as E from 'fp-ts/lib/Either.js'
-import { MemoryStore } from '../../adapters/memory/memory-store.js'
+import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import {
   attemptLimiter, defaultLockoutPolicy, issueSessionToken, type LockoutPolicy, R16_2_0, type AuditEvent, type AuthError, type IdentityClaims, type IssueDeps, type IssuedToken, type PassCodeHasher,
   type Release, type SessionClaims,

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { MemoryStore } from '../../adapters/memory/memory-store.js'
+import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import {
   addressSubject, afterClaim, attemptLimiter, counterClaim, counterKey, defaultLockoutPolicy, identifierSubject, keySubject,
   retryAfterSeconds, type AttemptCount, type LockoutPolicy, type SubjectKind,

@@ -20,7 +20,7 @@ import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseUrl } from '../../composition/config.js'
 import { generateSecrets } from '../../adapters/crypto/secrets.js'
-import { openSqlStore } from '../../adapters/sql/open-store.js'
+import { openSqlStore } from '../../adapters/store/sql/open-store.js'
 import { ensureBuilt, cleanEnv, logLine, run, start, tempDir } from '../ops/child.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
 

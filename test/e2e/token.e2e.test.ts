@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { compactVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { systemClock } from '../../adapters/clock.js'
+import { systemClock } from '../../adapters/clock/system-clock.js'
 import { createKeyRing } from '../../adapters/crypto/key-ring.js'
-import { MemoryStore } from '../../adapters/memory/memory-store.js'
+import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import {
   decodeJwtPart, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, postToken, rawRequest, startTestService, TOKEN_ROUTE, type RawResponse,
   type TestService,

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createHttpApp } from '../../adapters/http/app.js'
-import { MemoryStore } from '../../adapters/memory/memory-store.js'
+import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { createLogger, maskSecrets } from '../../composition/logger.js'
 import { R16_2_0 } from '../../core/index.js'
 import {

@@ -3,7 +3,7 @@
  * latency histogram, process metrics; one registry per service, so services in one process do not share counts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MemoryStore } from '../../adapters/memory/memory-store.js'
+import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { errorCode, errorNames } from '../../core/index.js'
 import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
 

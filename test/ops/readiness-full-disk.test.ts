@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { StoreNotWritableError } from '../../adapters/store-readiness.js'
+import { StoreNotWritableError } from '../../adapters/store/store-readiness.js'
 import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'consumer-auth-full-'))

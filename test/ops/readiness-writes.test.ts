@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import BetterSqlite3 from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openSqlStore } from '../../adapters/sql/open-store.js'
+import { openSqlStore } from '../../adapters/store/sql/open-store.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
 import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
 

@@ -1,11 +1,11 @@
 /**
- * The group-committed audit writes of the PostgreSQL hot path (adapters/sql/hot-path.ts) under a partition: a row
+ * The group-committed audit writes of the PostgreSQL hot path (adapters/store/sql/hot-path.ts) under a partition: a row
  * queued behind a batch whose connection went silent fails with that batch, within one query timeout; it does not
  * wait for a batch of its own as well (which doubled the time to a 503, up to the client's patience).
  */
 import { expect, test } from 'vitest'
 import type { AuditEvent } from '../../core/index.js'
-import { openSqlStore } from '../../adapters/sql/open-store.js'
+import { openSqlStore } from '../../adapters/store/sql/open-store.js'
 import { describeWithPostgres, postgresTestUrl, withPostgresSchema } from '../support/postgres.js'
 import { startTcpProxy } from '../support/tcp-proxy.js'
 

@@ -3,14 +3,14 @@ import { fileURLToPath } from 'node:url'
 import Ajv2020 from 'ajv/dist/2020.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { MemoryStore } from '../../adapters/memory/memory-store.js'
+import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { demoDocument, seedDemoIfEmpty } from '../../adapters/provisioning/demo.js'
 import { accessTokenId } from '../../adapters/provisioning/ids.js'
 import {
   checkImportDocument, DATE_TIME_PATTERN, decodeImportDocument, KEY_PATTERN, NAME_PATTERN, SECRET_PATTERN, type ReferenceLookups,
 } from '../../adapters/provisioning/import-document.js'
 import { importDocument, type ImportSummary } from '../../adapters/provisioning/import.js'
-import type { Store } from '../../adapters/store.js'
+import type { Store } from '../../adapters/store/store.js'
 import { exampleSecrets, fakeDeps, fakeDigest, specExample } from './fakes.js'
 
 const snapshot = async (s: Store) => ({

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { loadSecrets } from '../../adapters/crypto/load-secrets.js'
-import { openSqlStore } from '../../adapters/sql/open-store.js'
+import { openSqlStore } from '../../adapters/store/sql/open-store.js'
 import { createLogger } from '../../composition/logger.js'
 import { startTestService } from '../support/service.js'
 

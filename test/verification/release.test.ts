@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionVerifier } from '../../adapters/embed/session-verifier.js'
-import type { Store } from '../../adapters/store.js'
+import type { Store } from '../../adapters/store/store.js'
 import { rawRequest, SESSION_ROUTE, startTestService, type TestService } from '../support/service.js'
 import {
   EXAMPLE_KEY, expectInvalidToken, issueToken, jwtPart, nowSeconds, openServiceStore, readSecrets, secretsPath, sendToken, signWith,

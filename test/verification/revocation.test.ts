@@ -5,9 +5,9 @@
  * Revocation goes through a second connection to the service's SQLite file, as the CLI does.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { cachedRevocationCheck } from '../../adapters/revocation-cache.js'
+import { cachedRevocationCheck } from '../../adapters/store/revocation-cache.js'
 import { accessTokenId } from '../../adapters/provisioning/ids.js'
-import type { Store } from '../../adapters/store.js'
+import type { Store } from '../../adapters/store/store.js'
 import type { RevocationCheck } from '../../core/index.js'
 import { SESSION_ROUTE, startTestService, type TestService } from '../support/service.js'
 import {

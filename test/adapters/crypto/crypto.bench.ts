@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { CompactSign, compactVerify } from 'jose'
 import { bench, describe } from 'vitest'
-import { systemClock } from '../../../adapters/clock.js'
+import { systemClock } from '../../../adapters/clock/system-clock.js'
 import { createKeyRing } from '../../../adapters/crypto/key-ring.js'
 import { scryptHasher } from '../../../adapters/crypto/scrypt-hasher.js'
 import { generateSigningKey } from '../../../adapters/crypto/secrets.js'

@@ -1,6 +1,6 @@
 /** randomSessionIds and systemClock: the ids and times stamped on sessions. */
 import { describe, expect, it } from 'vitest'
-import { systemClock } from '../../../adapters/clock.js'
+import { systemClock } from '../../../adapters/clock/system-clock.js'
 import { randomSessionIds, sessionIdAt } from '../../../adapters/crypto/session-ids.js'
 import { SESSION_ID } from '../../../core/index.js'
 

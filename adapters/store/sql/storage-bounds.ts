@@ -5,7 +5,7 @@
  * for SQLite and PostgreSQL (they differ only in the name of the two-argument maximum).
  */
 import { sql, type Kysely } from 'kysely'
-import type { AuditEvent } from '../../core/index.js'
+import type { AuditEvent } from '../../../core/index.js'
 import { aggregationBucket } from '../audit-buckets.js'
 import { arg, Prepared, PreparedInsert, type Param } from './hot-path.js'
 import type { Database, Engine } from './schema.js'

@@ -8,7 +8,7 @@
  * lock-out and every failed check of a credential keeps its own row. Every store (memory, SQLite, PostgreSQL) uses
  * this one rule.
  */
-import type { AuditEvent, ErrorName } from '../core/index.js'
+import type { AuditEvent, ErrorName } from '../../core/index.js'
 
 /** The width of a bucket, in seconds. */
 export const AGGREGATION_SECONDS = 60

@@ -8,7 +8,7 @@
  * - Concurrent questions about one session share one store call.
  * - A failing check (the store is down) is not remembered: the next question asks again.
  */
-import type { Clock, RevocationCheck } from '../core/index.js'
+import type { Clock, RevocationCheck } from '../../core/index.js'
 
 export interface RevocationCacheOptions {
   /** At most this many sessions are remembered (default 10 000). */

@@ -9,7 +9,7 @@ import { sql, type Kysely, type KyselyPlugin, type Selectable } from 'kysely'
 import {
   sessionRevocationCheck, type CounterClaim, type SessionRecord, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
   type IdentityProvider, type KeyClassification, type KeyStatus, type Organisation, type Unit, type User,
-} from '../../core/index.js'
+} from '../../../core/index.js'
 import { recordOf } from '../operations.js'
 import type { AttemptCount, AuditQuery, SessionSummary, Store, StoredAuditEvent, StoredKey } from '../store.js'
 import type { NativeHandle } from './connect.js'

@@ -1,12 +1,12 @@
 /**
  * @module operations-queries
- * The SQL side of the operator's questions (adapters/store.ts `Operations`): a consumer's sessions, the attempt
+ * The SQL side of the operator's questions (adapters/store/store.ts `Operations`): a consumer's sessions, the attempt
  * counters, and pages of the audit log, through Kysely (they are not on the request path). The filters on what only
  * the JSON payload holds (organisation, consumer, key prefix) read it with the engine's JSON function; they mean
- * what adapters/operations.ts says, and the store contract holds the SQL and the memory store to the same answers.
+ * what adapters/store/operations.ts says, and the store contract holds the SQL and the memory store to the same answers.
  */
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
-import type { AuditEvent } from '../../core/index.js'
+import type { AuditEvent } from '../../../core/index.js'
 import { summaryOf } from '../operations.js'
 import type { AttemptCount, AuditQuery, SessionSummary, StoredAuditEvent } from '../store.js'
 import type { Database, Engine } from './schema.js'

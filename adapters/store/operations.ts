@@ -1,10 +1,10 @@
 /**
  * @module operations
- * What every store shares in answering the operator's questions (adapters/store.ts `Operations`): a session's record
+ * What every store shares in answering the operator's questions (adapters/store/store.ts `Operations`): a session's record
  * and summary from its 'issued' event, and the meaning of the audit filters (the memory store applies them here; the
  * SQL store says the same in SQL, and the store contract holds both to it).
  */
-import type { AuditEvent, SessionRecord } from '../core/index.js'
+import type { AuditEvent, SessionRecord } from '../../core/index.js'
 import type { AuditQuery, SessionSummary, StoredAuditEvent } from './store.js'
 
 type Issued = Extract<AuditEvent, { type: 'issued' }>

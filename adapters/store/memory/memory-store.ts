@@ -6,7 +6,7 @@
 import {
   afterClaim, afterGiveBack, sessionRevocationCheck, type CounterClaim, type SessionRecord, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type IdentityLink,
   type IdentityProvider, type KeyStatus, type Organisation, type Unit, type User,
-} from '../../core/index.js'
+} from '../../../core/index.js'
 import { aggregationBucket } from '../audit-buckets.js'
 import { auditMatches, recordOf, summaryOf } from '../operations.js'
 import type { AttemptCount, AuditQuery, Store, StoredAuditEvent, StoredKey } from '../store.js'

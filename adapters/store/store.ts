@@ -7,7 +7,7 @@
 import type {
   AccessToken, AccessTokenState, AttemptCounter, CounterClaim, AccessTokenStore, AuditEvent, AuditLog, Consumer, Directory, IdentityLink, IdentityLinks,
   IdentityProvider, KeyStatus, KeyStore, Organisation, RevocationCheck, SessionLedger, Unit, User, WebApiKey,
-} from '../core/index.js'
+} from '../../core/index.js'
 
 export interface StoredKey extends WebApiKey {
   readonly createdAt: number

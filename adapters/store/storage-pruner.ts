@@ -5,7 +5,7 @@
  * with a pause between them, so a large backlog never holds the database (or the event loop) for long. Its timer
  * keeps no process alive; `stop()` ends it and waits for a batch in progress.
  */
-import type { Clock } from '../core/index.js'
+import type { Clock } from '../../core/index.js'
 import type { StorageBounds } from './store.js'
 
 export interface PrunerOptions {
