@@ -10,7 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import type { AccessToken } from '../core/index.js'
 import {
-  entries, entryNames, isMade, type EntryName, type EntryOf, type EntryRow, type FieldSpec, type FlagSpec,
+  entryNames, entryRow, fieldCodec, isMade, type EntryName, type EntryOf, type EntryRow, type FieldSpec, type FlagSpec,
 } from '../adapters/provisioning/entries.js'
 import { keyPrefix } from '../adapters/provisioning/ids.js'
 import { formatIssue, formatPath, type ImportIssue } from '../adapters/provisioning/import-document.js'
@@ -24,12 +24,9 @@ const PROGRAM = 'consumer-auth'
 // ---------------------------------------------------------------------------------------------------------------
 // Flags from the table
 
-const rowOf = (name: EntryName): EntryRow => entries[name] as unknown as EntryRow
-
-/** The codec of a field: a list is a repeatable flag, a JSON object a file to read, anything else a string. */
-const codecOf = (row: EntryRow, field: string): t.Mixed => (row.codec.required[field] ?? row.codec.optional[field])!
+/** A list is a repeatable flag, a JSON object a file to read, anything else a string. */
 const kindOf = (row: EntryRow, field: string): 'list' | 'file' | 'string' => {
-  const codec = codecOf(row, field)
+  const codec = fieldCodec(row, field)
   return codec instanceof t.ArrayType ? 'list' : 'required' in codec ? 'file' : 'string'
 }
 
@@ -50,7 +47,7 @@ const flagName = (row: EntryRow, field: string): string => {
 
 /** The flags of an entry kind's create command, in the table's order (fields the command makes itself have none). */
 export const entryFlags = (name: EntryName): ReadonlyArray<EntryFlag> => {
-  const row = rowOf(name)
+  const row = entryRow(name)
   return Object.entries(row.fields as Record<string, FieldSpec>).flatMap(([field, spec]) =>
     isMade(spec) ? [] : [{ field, flag: flagName(row, field), kind: kindOf(row, field), spec }])
 }
@@ -90,7 +87,7 @@ type Creating<N extends EntryName> = Says<N> & {
 }
 
 const createCommand = <N extends EntryName>(name: N, c: Creating<N>): Command => {
-  const row = rowOf(name)
+  const row = entryRow(name)
   const flags = entryFlags(name)
   const command = `${row.noun} create`
   const flagOfField = new Map(flags.map((f) => [f.field, `--${f.flag}`]))
@@ -99,7 +96,7 @@ const createCommand = <N extends EntryName>(name: N, c: Creating<N>): Command =>
   const byFlag = (i: ImportIssue) => {
     const [entry, , field, ...rest] = i.path
     if (typeof field !== 'string') return formatIssue(i)
-    const own = entry === name ? field : companion?.by[rowOf(companion.to).keys[0]!.fields.indexOf(field)] ?? field
+    const own = entry === name ? field : companion?.by[entryRow(companion.to).keys[0]!.fields.indexOf(field)] ?? field
     // users[0].units[2] -> --unit (the message names the unit); identity_providers[0].jwks.keys[1] -> --jwks-file (keys[1])
     const where = rest.length > 0 && typeof rest[0] === 'string' ? ` (${formatPath(rest)})` : ''
     return `${flagOfField.get(own) ?? `--${own.replace(/_/g, '-')}`}${where}: ${i.message}`
@@ -121,7 +118,7 @@ const createCommand = <N extends EntryName>(name: N, c: Creating<N>): Command =>
         const doc: Partial<Record<EntryName, unknown[]>> = { [name]: [entry] }
         let missing = false
         if (companion) {
-          const target = rowOf(companion.to)
+          const target = entryRow(companion.to)
           const key = companion.by.map((f) => (entry as Record<string, string>)[f]!)
           missing = !(await target.inStore!(ctx.store)(key))
           const values = new Map(target.keys[0]!.fields.map((f, i) => [f, key[i]]))
@@ -152,7 +149,7 @@ interface Listing {
 const withoutUndefined = (r: Row) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v ?? null]))
 
 const listCommand = (name: EntryName, l: Listing): Command => {
-  const row = rowOf(name)
+  const row = entryRow(name)
   const columns = l.columns ?? Object.keys(row.fields)
   // Kinds that belong to an organisation can be listed for one.
   const filter: Record<string, OptionSpec> = 'organisation' in row.fields

@@ -52,7 +52,7 @@ export type IdentityLinkEntry = t.TypeOf<typeof IdentityLinkEntry>
 
 type AnyStrict = t.Mixed & Pick<Strict<t.Props, t.Props>, 'required' | 'optional'>
 /** The field names of an entry codec. */
-export type FieldOf<C extends AnyStrict> = (keyof C['required'] | keyof C['optional']) & string
+type FieldOf<C extends AnyStrict> = (keyof C['required'] | keyof C['optional']) & string
 
 /**
  * A field given by a flag. The flag's name and kind follow from the codec (cli/provisioning-commands.ts): `--field-name`,
@@ -69,7 +69,7 @@ export interface FlagSpec {
 }
 
 /** A field the create command fills in itself, never a flag (a new key, the status of a new key). */
-export interface MadeField {
+interface MadeField {
   readonly make: () => string
 }
 
@@ -104,7 +104,7 @@ export type ReferenceLookups = Pick<
 >
 
 /** What a row's own rules may use: the store and the keyed digest of a secret. */
-export interface RuleContext {
+interface RuleContext {
   readonly store: ReferenceLookups
   readonly digest: (secret: string) => string
 }
@@ -133,7 +133,7 @@ const q = (s: string) => JSON.stringify(s)
 const organisation: FlagSpec = { value: 'ID', help: 'the organisation' }
 
 /** A new Web API key: 128 random bits as 32 upper-case hex characters, like CRM.COM's documented example. */
-export const newWebApiKey = (): string => randomBytes(16).toString('hex').toUpperCase()
+const newWebApiKey = (): string => randomBytes(16).toString('hex').toUpperCase()
 
 // ---------------------------------------------------------------------------------------------------------------
 // The table
@@ -258,6 +258,12 @@ export const entries = {
 } satisfies { readonly [N in EntryName]: EntryRow<AnyStrict> }
 
 export type Entries = typeof entries
+
+/** The codec of one field of a row's entry. */
+export const fieldCodec = (row: EntryRow, field: string): t.Mixed => (row.codec.required[field] ?? row.codec.optional[field])!
+
+/** A row without its kind's own types, for code that treats every kind alike (the checks, the commands). */
+export const entryRow = (name: EntryName): EntryRow => entries[name] as unknown as EntryRow
 /** The decoded entry of a kind. */
 export type EntryOf<N extends EntryName> = t.TypeOf<Entries[N]['codec']>
 

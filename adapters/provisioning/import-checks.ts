@@ -6,7 +6,7 @@
  * earlier entry of the file. Reads the store, writes nothing; every problem is collected.
  */
 import type { SecretDigest } from '../../core/index.js'
-import { entries, entryNames, type EntryName, type EntryRow, type NaturalKey, type ReferenceLookups, type Reference } from './entries.js'
+import { entryNames, entryRow, type EntryName, type NaturalKey, type ReferenceLookups, type Reference } from './entries.js'
 import type { ImportDocument, ImportIssue } from './import-document.js'
 
 const q = (s: string) => JSON.stringify(s)
@@ -33,7 +33,6 @@ const firstSeen = () => {
 }
 
 type Entry = Readonly<Record<string, unknown>>
-const rowOf = (name: EntryName): EntryRow => entries[name] as unknown as EntryRow
 const listOf = (doc: ImportDocument, name: EntryName): ReadonlyArray<Entry> => (doc[name] ?? []) as ReadonlyArray<Entry>
 /** ` in organisation "ps_dev"`: the fields of a natural key before its last, which scope it. */
 const scope = (fields: ReadonlyArray<string>, values: ReadonlyArray<string>) =>
@@ -56,7 +55,7 @@ export const checkImportDocument = async (
   const exists = async (name: EntryName, key: ReadonlyArray<string>) => {
     let l = lookups.get(name)
     if (l === undefined) {
-      const row = rowOf(name)
+      const row = entryRow(name)
       const ask = row.inStore!(store)
       const inFile = new Set(listOf(doc, name).map((e) => join(row.keys[0]!.fields.map((f) => e[f] as string))))
       lookups.set(name, (l = { inFile, inStore: memo((k) => ask(k.split('\u0000'))) }))
@@ -66,7 +65,7 @@ export const checkImportDocument = async (
 
   /** Checks one reference of entry `i`; answers whether it resolves. */
   const checkReference = async (name: EntryName, i: number, entry: Entry, ref: Reference): Promise<boolean> => {
-    const target = rowOf(ref.to)
+    const target = entryRow(ref.to)
     const targetKey = target.keys[0]!.fields
     const field = ref.by[ref.by.length - 1]!
     const scoping = ref.by.slice(0, -1).map((f) => entry[f] as string)
@@ -84,7 +83,7 @@ export const checkImportDocument = async (
     const seen = firstSeen()
     for (const [j, value] of (last as ReadonlyArray<string>).entries()) {
       const g = seen(value, j)
-      if (g !== undefined) issues.push({ path: [name, i, field, j], message: `duplicates ${field}[${g}] of this ${rowOf(name).singular}` })
+      if (g !== undefined) issues.push({ path: [name, i, field, j], message: `duplicates ${field}[${g}] of this ${entryRow(name).singular}` })
       else if (!(await exists(ref.to, [...scoping, value]))) {
         issues.push({ path: [name, i, field, j], message: missing(value) })
         resolves = false
@@ -102,7 +101,7 @@ export const checkImportDocument = async (
   })
 
   for (const name of entryNames) {
-    const row = rowOf(name)
+    const row = entryRow(name)
     const seen = row.keys.map(() => firstSeen())
     for (const [i, entry] of listOf(doc, name).entries()) {
       const failed: Reference[] = []

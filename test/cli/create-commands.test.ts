@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { entries, entryNames, isMade, type EntryRow } from '../../adapters/provisioning/entries.js'
+import { entryNames, entryRow, isMade } from '../../adapters/provisioning/entries.js'
 import { commandHelp, type CliIo } from '../../cli/kit.js'
 import { commands, main } from '../../cli/main.js'
 import { entryFlags } from '../../cli/provisioning-commands.js'
 
 const command = (...path: string[]) => commands.find((c) => c.path.join(' ') === path.join(' '))!
-const rows = entryNames.map((name) => [name, entries[name] as unknown as EntryRow] as const)
+const rows = entryNames.map((name) => [name, entryRow(name)] as const)
 
 describe('create commands from the entry table', () => {
   it.each(rows)('%s: one flag per field it does not make, as the codec and the table say', (name, row) => {

@@ -10,16 +10,15 @@ import { fileURLToPath } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
-import { entries, entryNames, isMade, type EntryRow } from '../../adapters/provisioning/entries.js'
+import { entries, entryNames, entryRow, fieldCodec, isMade, type EntryRow } from '../../adapters/provisioning/entries.js'
 import { KeyText, Secret } from '../../adapters/provisioning/import-codecs.js'
 import { ImportDocument } from '../../adapters/provisioning/import-document.js'
 import { importDocument } from '../../adapters/provisioning/import.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { fakeDeps, specExample } from './fakes.js'
 
-const rows = entryNames.map((name) => [name, entries[name] as unknown as EntryRow] as const)
+const rows = entryNames.map((name) => [name, entryRow(name)] as const)
 const fieldsOf = (row: EntryRow) => [...Object.keys(row.codec.required), ...Object.keys(row.codec.optional)]
-const codecOf = (row: EntryRow, field: string): t.Mixed => (row.codec.required[field] ?? row.codec.optional[field])!
 
 describe('the entry table', () => {
   it('has one row per entry kind, and the document one array per row', () => {
@@ -31,19 +30,19 @@ describe('the entry table', () => {
   it.each(rows)('%s: every field of the codec has a flag or is made by the command, and nothing else does', (_, row) => {
     expect(Object.keys(row.fields).sort()).toEqual(fieldsOf(row).sort())
     for (const [field, spec] of Object.entries(row.fields)) {
-      if (isMade(spec)) expect(codecOf(row, field).is(spec.make()), field).toBe(true)
+      if (isMade(spec)) expect(fieldCodec(row, field).is(spec.make()), field).toBe(true)
       else {
         expect(spec.help, field).not.toBe('')
-        if (spec.default !== undefined) expect(codecOf(row, field).is(spec.default), field).toBe(true)
+        if (spec.default !== undefined) expect(fieldCodec(row, field).is(spec.default), field).toBe(true)
         // A JSON object is read from a file, which errors call by name; nothing else is.
-        expect(spec.file !== undefined, field).toBe('required' in codecOf(row, field))
+        expect(spec.file !== undefined, field).toBe('required' in fieldCodec(row, field))
       }
     }
   })
 
   it.each(rows)('%s: the help of a field with a few values names each of them', (_, row) => {
     for (const [field, spec] of Object.entries(row.fields)) {
-      const codec = codecOf(row, field)
+      const codec = fieldCodec(row, field)
       if (!(codec instanceof t.KeyofType) || isMade(spec)) continue
       for (const value of Object.keys(codec.keys)) expect(spec.help, field).toContain(value)
     }
@@ -54,17 +53,17 @@ describe('the entry table', () => {
     for (const key of row.keys) {
       for (const f of key.fields) expect(fieldsOf(row)).toContain(f)
       if (key.at !== undefined) expect(key.fields).toContain(key.at)
-      const last = codecOf(row, key.fields[key.fields.length - 1]!)
+      const last = fieldCodec(row, key.fields[key.fields.length - 1]!)
       expect(key.sameAs !== undefined, key.fields.join()).toBe(last === Secret || last === KeyText)
       // Only the last field of a key may be a secret: the others are quoted in messages.
-      for (const f of key.fields.slice(0, -1)) expect(codecOf(row, f)).not.toBeOneOf([Secret, KeyText])
+      for (const f of key.fields.slice(0, -1)) expect(fieldCodec(row, f)).not.toBeOneOf([Secret, KeyText])
     }
   })
 
   it.each(rows)('%s: every reference names an entry kind that can be looked up, by one field per field of its key', (_, row) => {
     for (const ref of row.references) {
       expect(entryNames).toContain(ref.to)
-      const target = entries[ref.to] as unknown as EntryRow
+      const target = entryRow(ref.to)
       expect(target.inStore, ref.to).toBeDefined()
       expect(target.keys).toHaveLength(1)
       expect(ref.by).toHaveLength(target.keys[0]!.fields.length)
@@ -72,7 +71,7 @@ describe('the entry table', () => {
       // Only the last may be optional or a list; the fields before it scope it and are always given.
       for (const f of ref.by.slice(0, -1)) {
         expect(Object.keys(row.codec.required)).toContain(f)
-        expect(codecOf(row, f)).not.toBeInstanceOf(t.ArrayType)
+        expect(fieldCodec(row, f)).not.toBeInstanceOf(t.ArrayType)
       }
     }
   })
