@@ -49,19 +49,36 @@ export interface Consumer {
 export const accessTokenStates = ['EFFECTIVE', 'SUSPENDED', 'CANCELLED'] as const
 export type AccessTokenState = (typeof accessTokenStates)[number]
 
-export interface AccessToken {
+interface AccessTokenCommon {
   /** Stable id of the access token (recorded with the sessions it produced). */
   readonly id: string
   readonly organisation: string
   readonly consumer: Consumer
-  readonly authenticationCodeDigest?: string
-  readonly identifier?: string
-  readonly passCodeHash?: string
   readonly state: AccessTokenState
   /** Validity window in seconds since the epoch; either bound may be open. */
   readonly validFrom?: number
   readonly validTo?: number
 }
+
+/** An access token presented by its authentication code (AuthenticationCode mode). */
+export interface CodeAccessToken extends AccessTokenCommon {
+  readonly authenticationCodeDigest: string
+  readonly identifier?: never
+  readonly passCodeHash?: never
+}
+
+/** An access token presented by its identifier and pass code (IdentifierPassCode mode). */
+export interface IdentifierAccessToken extends AccessTokenCommon {
+  readonly identifier: string
+  readonly passCodeHash: string
+  readonly authenticationCodeDigest?: never
+}
+
+/**
+ * A stored access token holds exactly one credential (docs/behaviour.md, the storage rules): an authentication code,
+ * or an identifier with its pass code. The type says so, so that no store or import can make one with both or none.
+ */
+export type AccessToken = CodeAccessToken | IdentifierAccessToken
 
 export interface IdentityProvider {
   readonly issuer: string
