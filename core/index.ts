@@ -22,6 +22,7 @@ export {
 export {
   keyClassifications, keyStatuses, accessTokenStates, isAccessTokenUsable, type Organisation, type Unit, type User,
   type KeyClassification, type KeyStatus, type WebApiKey, type Consumer, type AccessTokenState, type AccessToken,
+  type CodeAccessToken, type IdentifierAccessToken,
   type IdentityProvider, type IdentityLink,
 } from './model.js'
 export {

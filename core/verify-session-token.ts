@@ -5,10 +5,9 @@
  * signed after its retirement, and optionally whether the key and access token behind the session are still valid.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as TE from './task-either.js'
 import { authError, type AuthError } from './errors.js'
-import { storeUnavailable } from './issue-session-token.js'
-import type { Clock, RevocationCheck, SessionVerification, SessionVerifier } from './ports.js'
+import { storeUnavailable, type Clock, type RevocationCheck, type SessionVerification, type SessionVerifier } from './ports.js'
 import { EXPIRY_TOLERANCE_SECONDS, parseClaims, type ConsumerSession } from './session.js'
 
 export interface VerifyDeps {
