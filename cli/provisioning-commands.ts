@@ -6,8 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
-import { accessTokenStates, keyClassifications, type AccessToken } from '../core/index.js'
-import { keyPrefix } from '../adapters/provisioning/ids.js'
+import { accessTokenStates, keyClassifications, keyPrefix, type AccessToken } from '../core/index.js'
 import { formatIssue, formatPath, type EntryName, type ImportIssue } from '../adapters/provisioning/import-document.js'
 import { importDocumentChecked, type ImportSummary } from '../adapters/provisioning/import.js'
 import type { StoredKey } from '../adapters/store/store.js'

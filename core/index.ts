@@ -20,7 +20,7 @@ export {
   type IdentityJwt, type Credentials, type CredentialMode,
 } from './credentials.js'
 export {
-  keyClassifications, keyStatuses, accessTokenStates, isAccessTokenUsable, type Organisation, type Unit, type User,
+  keyClassifications, keyStatuses, accessTokenStates, isAccessTokenUsable, KEY_PREFIX_LENGTH, keyPrefix, type Organisation, type Unit, type User,
   type KeyClassification, type KeyStatus, type WebApiKey, type Consumer, type AccessTokenState, type AccessToken,
   type CodeAccessToken, type IdentifierAccessToken,
   type IdentityProvider, type IdentityLink,

@@ -32,12 +32,29 @@ export type KeyStatus = (typeof keyStatuses)[number]
 export interface WebApiKey {
   /** Keyed digest of the key: the only form in which a key is stored. */
   readonly digest: string
-  /** The first characters of the key, to recognise it in lists and logs. */
+  /** The first characters of the key (keyPrefix), to recognise it in lists and logs. */
   readonly prefix: string
   readonly organisation: string
   readonly user: string
   readonly classification: KeyClassification
   readonly status: KeyStatus
+}
+
+/** How many characters (code points) of a key its prefix shows (docs/behaviour.md, the storage rules). */
+export const KEY_PREFIX_LENGTH = 6
+
+/**
+ * The display prefix of a Web API key, stored with the key and written into its audit events: its first
+ * KEY_PREFIX_LENGTH code points, so that a character outside the BMP is never cut in half (a lone surrogate).
+ */
+export const keyPrefix = (key: string): string => {
+  let prefix = ''
+  let n = 0
+  for (const c of key) {
+    if (n++ === KEY_PREFIX_LENGTH) break
+    prefix += c
+  }
+  return prefix
 }
 
 export interface Consumer {

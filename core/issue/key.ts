@@ -9,7 +9,7 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from '../task-either.js'
 import { keySubject, type AttemptSubject } from '../lockout.js'
-import type { User, WebApiKey } from '../model.js'
+import { keyPrefix, type User, type WebApiKey } from '../model.js'
 import { fromPort } from '../ports.js'
 import { failWith, INVALID_KEY, type AttemptContext, type Failure, type IssueDeps } from './attempt.js'
 
@@ -21,8 +21,6 @@ export interface UsableKey {
   /** The key's prefix and organisation, for the audit. */
   readonly context: AttemptContext
 }
-
-const keyPrefixOf = (key: string): string => key.slice(0, 6)
 
 /** The key must be ACTIVE and a consumer application key. */
 const isUsableKey = (k: WebApiKey): boolean => k.status === 'ACTIVE' && k.classification === 'CONSUMER_APPLICATION_KEY'
@@ -41,7 +39,7 @@ const readKey = (deps: IssueDeps, keyDigest: string) =>
 
 export const authenticateKey = (deps: IssueDeps, key: string): TE.TaskEither<Failure, UsableKey> => {
   const keyDigest = deps.digest.digest(key)
-  const context: AttemptContext = { keyPrefix: keyPrefixOf(key), claims: [] }
+  const context: AttemptContext = { keyPrefix: keyPrefix(key), claims: [] }
   return pipe(
     readKey(deps, keyDigest),
     TE.mapError(failWith(context)),

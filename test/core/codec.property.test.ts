@@ -15,7 +15,7 @@ import {
   OrganisationEntry, PublicJwk, Secret, UnitEntry, UserEntry, WebApiKeyEntry,
 } from '../../adapters/provisioning/import-document.js'
 
-const agrees = (codec: t.Type<unknown, unknown, unknown>, arbitrary: fc.Arbitrary<unknown>) =>
+const agrees = (codec: t.Mixed, arbitrary: fc.Arbitrary<unknown>) =>
   fc.assert(
     fc.property(arbitrary, (u) => {
       const decoded = codec.decode(u)
@@ -102,7 +102,7 @@ describe('is agrees with decode', () => {
       organisations: OrganisationEntry, units: UnitEntry, users: UserEntry, web_api_keys: WebApiKeyEntry, consumers: ConsumerEntry,
       access_tokens: AccessTokenEntry, identity_providers: IdentityProviderEntry, identity_links: IdentityLinkEntry,
     }
-    for (const [name, fields] of Object.entries(entries)) agrees(codecs[name as keyof typeof codecs] as t.Mixed, objectOf(fields))
+    for (const [name, fields] of Object.entries(entries)) agrees(codecs[name as keyof typeof codecs], objectOf(fields))
     const document = fc.record(Object.fromEntries(Object.entries(entries).map(([name, fields]) => [name, fc.array(objectOf(fields), { maxLength: 2 })])), { requiredKeys: [] })
     agrees(ImportDocument, fc.oneof(document, leaf))
   })
@@ -126,7 +126,7 @@ describe('is agrees with decode', () => {
         fc.constant({ ...secrets, signingKeys: [...secrets.signingKeys, secrets.signingKeys[0]] }),
         leaf,
       )
-      agrees(SecretsCodec as t.Mixed, changed)
+      agrees(SecretsCodec, changed)
     })
   })
 })
