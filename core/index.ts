@@ -8,7 +8,7 @@ export {
   errorCatalogue, errorNames, authError, errorCode, httpStatusOf, isAuthError, type AuthError, type ErrorName,
 } from './errors.js'
 export {
-  parseRelease, formatRelease, compareRelease, ordRelease, releaseOffer, R15_0_0, R16_2_0, DEFAULT_RELEASE,
+  parseRelease, formatRelease, compareRelease, releaseOffer, R15_0_0, R16_2_0, DEFAULT_RELEASE, NOT_A_RELEASE,
   type Release, type ReleaseOffer,
 } from './release.js'
 export {

@@ -1,9 +1,10 @@
 /**
  * @module task-either
  * The core's one effect vocabulary: the TaskEither combinators every use case (issue, verify, release) is written
- * with, under fp-ts's current names (flatMap, tap, flatMapEither, mapError, orElseW, filterOrElse, fromNullable),
+ * with, under fp-ts's current names (flatMap, tap, map, mapError, orElseW, filterOrElse, fromNullable, tryCatch),
  * signatures and meaning. A TaskEither here is fp-ts's `() => Promise<Either<E, A>>`, so values pass freely between
- * the two, and test/core/task-either.test.ts holds every combinator to fp-ts's over random pipelines.
+ * the two, and test/core/task-either.test.ts holds every combinator to fp-ts's over random pipelines. It holds
+ * what the use cases use and nothing more (no legacy aliases: chain, chainFirst, mapLeft and the like are gone).
  *
  * Why a module of our own rather than fp-ts's: each step here is one `.then`, with no `dual` argument juggling, no
  * extra `Promise.resolve().then(...)` hop per step and no generator-based `__awaiter` in `tryCatch`. Measured on
@@ -70,12 +71,6 @@ export const tap =
     run(ma).then((e): E.Either<E1 | E2, A> | Promise<E.Either<E1 | E2, A>> =>
       e._tag === 'Left' ? e : f(e.right)().then((b) => (b._tag === 'Left' ? b : e)),
     )
-
-export const flatMapEither =
-  <A, E2, B>(f: (a: A) => E.Either<E2, B>) =>
-  <E1>(ma: TaskEither<E1, A>): TaskEither<E1 | E2, B> =>
-  () =>
-    run(ma).then((e): E.Either<E1 | E2, B> => (e._tag === 'Left' ? e : f(e.right)))
 
 export const map =
   <A, B>(f: (a: A) => B) =>

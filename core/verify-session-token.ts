@@ -24,7 +24,7 @@ const invalid = (why: string): AuthError => authError('INVALIDTOKEN', `The sessi
 const REVOKED = invalid('the session was revoked')
 
 /** The session a verified token stands for, if its claims, times and key allow it at `now`. */
-export const sessionAt = (v: SessionVerification, now: number): E.Either<AuthError, ConsumerSession> => {
+const sessionAt = (v: SessionVerification, now: number): E.Either<AuthError, ConsumerSession> => {
   if (!v.ok) return E.left(invalid(v.reason))
   const parsed = parseClaims(v.payload)
   if (E.isLeft(parsed)) return parsed

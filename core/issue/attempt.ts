@@ -80,7 +80,7 @@ export const INVALID_ACCESS_TOKEN = authError('INVALIDACCESSTOKEN', 'The access_
 export const INVALID_IDENTITY = authError('INVALIDIDENTITYTOKEN', 'The jwt is not a valid identity token linked to a consumer of the organisation', ['jwt'])
 export const INVALID_ORGANISATION = authError('INVALIDORGANISATION', 'The organisation does not exist', ['organisation'])
 
-export const tooManyAttempts = (wait: number): AuthError => ({
+const tooManyAttempts = (wait: number): AuthError => ({
   ...authError('TOOMANYATTEMPTS', `Too many failed attempts; try again in ${wait} seconds`),
   retryAfterSeconds: wait,
 })

@@ -10,10 +10,10 @@ import * as FTE from 'fp-ts/lib/TaskEither.js'
 import { describe, expect, it } from 'vitest'
 import * as TE from '../../core/task-either.js'
 
-type Step = { kind: 'flatMap' | 'tap' | 'map' | 'mapError' | 'orElseW' | 'flatMapEither' | 'filterOrElse' | 'fromNullable'; fail: boolean; n: number }
+type Step = { kind: 'flatMap' | 'tap' | 'map' | 'mapError' | 'orElseW' | 'filterOrElse' | 'fromNullable'; fail: boolean; n: number }
 
 const step = fc.record({
-  kind: fc.constantFrom<Step['kind']>('flatMap', 'tap', 'map', 'mapError', 'orElseW', 'flatMapEither', 'filterOrElse', 'fromNullable'),
+  kind: fc.constantFrom<Step['kind']>('flatMap', 'tap', 'map', 'mapError', 'orElseW', 'filterOrElse', 'fromNullable'),
   fail: fc.boolean(),
   n: fc.integer({ min: -5, max: 5 }),
 })
@@ -41,9 +41,6 @@ const build = (lib: typeof TE | typeof FTE, start: E.Either<string, number>, ste
         break
       case 'orElseW':
         t = pipe(t, lib.orElseW((e: string) => (trace.push(`orElseW${i}(${e})`), s.fail ? lib.left<string, number>(`${e}?`) : lib.right<string, number>(s.n))))
-        break
-      case 'flatMapEither':
-        t = pipe(t, lib.flatMapEither((a: number) => (trace.push(`flatMapEither${i}(${a})`), s.fail ? E.left(`k${i}`) : E.right(a - s.n))))
         break
       case 'filterOrElse':
         t = pipe(t, lib.filterOrElse((a: number) => (trace.push(`filterOrElse${i}(${a})`), a % 2 === 0 || !s.fail), (a) => `odd ${a}`))
