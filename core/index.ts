@@ -1,8 +1,9 @@
 /**
  * @module core
  * The public surface of the framework-free core (`consumer-auth/core`): the CRM.COM rules, the ports, the two use
- * cases, the error catalogue. Named exports only: what is listed here is public and follows semver; the helpers the
- * use cases share among themselves (the port lifting of task-either.ts, fromPort, storeUnavailable) are not.
+ * cases, the error catalogue. Named exports only: what is listed here is public and follows semver; what the use
+ * cases share among themselves (task-either.ts, fromPort and storeUnavailable of ports.ts) and the io-ts toolkit the
+ * adapters build their codecs with (codec.ts) are not.
  */
 export {
   errorCatalogue, errorNames, authError, errorCode, httpStatusOf, isAuthError, type AuthError, type ErrorName,
