@@ -8,11 +8,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import type { AccessToken } from '../core/index.js'
+import { keyPrefix, type AccessToken } from '../core/index.js'
 import {
   entryNames, entryRow, fieldCodec, isMade, type EntryName, type EntryOf, type EntryRow, type FieldSpec, type FlagSpec,
 } from '../adapters/provisioning/entries.js'
-import { keyPrefix } from '../adapters/provisioning/ids.js'
 import { formatIssue, formatPath, type ImportIssue } from '../adapters/provisioning/import-document.js'
 import { importDocumentChecked, type ImportSummary } from '../adapters/provisioning/import.js'
 import type { StoredKey } from '../adapters/store/store.js'

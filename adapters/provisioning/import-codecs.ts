@@ -6,6 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
+import { isPlainObject, object, refinement, text, type ObjectOf } from '../../core/codec.js'
 import { MAX_PARAMETER_LENGTH, nearestName } from '../../core/index.js'
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -17,24 +18,12 @@ export const NAME_PATTERN = /^[^\s\u0000-\u001F\u007F](?:[^\u0000-\u001F\u007F]*
 /** Secrets (authentication codes, pass codes): anything but blank. */
 export const SECRET_PATTERN = /\S/u
 /** Web API keys: 16 to 512 printable characters without whitespace or `:` (they travel as the Basic-auth user). */
-export const KEY_PATTERN = /^[^\s:\u0000-\u001F\u007F]{16,512}$/u
+export const KEY_PATTERN = new RegExp(`^[^\\s:\\u0000-\\u001F\\u007F]{16,${MAX_PARAMETER_LENGTH}}$`, 'u')
 /** RFC 3339 date-time with an explicit offset, e.g. 2026-01-01T00:00:00Z. */
 export const DATE_TIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|([+-])(\d{2}):(\d{2}))$/u
 
 const MAX = MAX_PARAMETER_LENGTH
 const length = (s: string) => [...s].length
-
-const text = (name: string, check: (s: string) => string | undefined) =>
-  new t.Type<string, string, unknown>(
-    name,
-    (u): u is string => typeof u === 'string' && check(u) === undefined,
-    (u, c) => {
-      if (typeof u !== 'string') return t.failure(u, c, 'must be a string')
-      const problem = check(u)
-      return problem === undefined ? t.success(u) : t.failure(u, c, problem)
-    },
-    t.identity,
-  )
 
 const common = (s: string): string | undefined =>
   s.trim() === '' ? 'must not be empty or only whitespace' : length(s) > MAX ? `must be at most ${MAX} characters long` : undefined
@@ -45,7 +34,7 @@ export const Name = text('Name', (s) =>
 export const Secret = text('Secret', common)
 
 export const KeyText = text('WebApiKey', (s) =>
-  KEY_PATTERN.test(s) ? undefined : 'must be 16 to 512 characters without whitespace, control characters or ":"')
+  KEY_PATTERN.test(s) ? undefined : `must be 16 to ${MAX} characters without whitespace, control characters or ":"`)
 
 /** Seconds since the epoch of an RFC 3339 date-time, or a reason why it is not one. */
 export const parseDateTime = (s: string): E.Either<string, number> => {
@@ -62,73 +51,40 @@ export const parseDateTime = (s: string): E.Either<string, number> => {
 }
 
 /** An RFC 3339 date-time, or null for an open bound. */
-export const DateTimeOrNull = new t.Type<string | null, string | null, unknown>(
-  'DateTimeOrNull',
-  (u): u is string | null => u === null || (typeof u === 'string' && E.isRight(parseDateTime(u))),
-  (u, c) => {
-    if (u === null) return t.success(null)
-    if (typeof u !== 'string') return t.failure(u, c, 'must be an ISO-8601 date-time string or null')
-    const r = parseDateTime(u)
-    return E.isLeft(r) ? t.failure(u, c, r.left) : t.success(u)
-  },
-  t.identity,
-)
+export const DateTimeOrNull = refinement<string | null>('DateTimeOrNull', (u) => {
+  if (u === null) return undefined
+  if (typeof u !== 'string') return 'must be an ISO-8601 date-time string or null'
+  const r = parseDateTime(u)
+  return E.isLeft(r) ? r.left : undefined
+})
 
 /** One of a few literals; its failure lists them. */
 export const oneOf = <L extends string>(values: ReadonlyArray<L>) =>
   t.keyof(Object.fromEntries(values.map((v) => [v, null])) as Record<L, null>, `one of ${values.join(', ')}`)
-
-const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
 export const list = <C extends t.Mixed>(codec: C) => t.array(codec, 'an array')
 
 // ---------------------------------------------------------------------------------------------------------------
 // A strict object: required and optional fields; every unknown field is an error, with the nearest known name.
 
-type StrictOf<R extends t.Props, O extends t.Props> = { [K in keyof R]: t.TypeOf<R[K]> } & { [K in keyof O]?: t.TypeOf<O[K]> }
-
 /** A strict object's codec, with its fields: the entry table (entries.ts) derives flags and checks from them. */
-export type Strict<R extends t.Props, O extends t.Props> = t.Type<StrictOf<R, O>, StrictOf<R, O>, unknown> & {
+export type Strict<R extends t.Props, O extends t.Props> = t.Type<ObjectOf<R, O>, ObjectOf<R, O>, unknown> & {
   readonly required: R
   readonly optional: O
 }
 
-export const strict = <R extends t.Props, O extends t.Props>(name: string, required: R, optional: O): Strict<R, O> => {
-  const known = [...Object.keys(required), ...Object.keys(optional)]
-  const type: t.Type<StrictOf<R, O>, StrictOf<R, O>, unknown> = new t.Type<StrictOf<R, O>, StrictOf<R, O>, unknown>(
-    name,
-    (u): u is StrictOf<R, O> => E.isRight(type.decode(u)),
-    (u, c) => {
-      if (!isPlainObject(u)) return t.failure(u, c, 'must be an object')
-      const errors: t.ValidationError[] = []
-      const out: Record<string, unknown> = {}
-      for (const k of Object.keys(u)) {
-        if (known.includes(k)) continue
+export const strict = <R extends t.Props, O extends t.Props>(name: string, required: R, optional: O): Strict<R, O> =>
+  Object.assign(
+    object(name, required, optional, {
+      notAnObject: 'must be an object',
+      missing: 'is mandatory',
+      unknownField: (k, known) => {
         const near = nearestName(k, known)
-        errors.push({
-          value: u[k],
-          context: t.appendContext(c, k, t.unknown, u[k]),
-          message: `is not a field of ${name}${near === undefined ? '' : ` (did you mean ${near}?)`}`,
-        })
-      }
-      const field = (k: string, codec: t.Mixed, mandatory: boolean) => {
-        const v = Object.prototype.hasOwnProperty.call(u, k) ? u[k] : undefined
-        if (v === undefined) {
-          if (mandatory) errors.push({ value: undefined, context: t.appendContext(c, k, codec, undefined), message: 'is mandatory' })
-          return
-        }
-        const r = codec.validate(v, t.appendContext(c, k, codec, v))
-        if (E.isLeft(r)) errors.push(...r.left)
-        else out[k] = r.right
-      }
-      for (const [k, codec] of Object.entries(required)) field(k, codec, true)
-      for (const [k, codec] of Object.entries(optional)) field(k, codec, false)
-      return errors.length > 0 ? t.failures(errors) : t.success(out as StrictOf<R, O>)
-    },
-    t.identity,
+        return `is not a field of ${name}${near === undefined ? '' : ` (did you mean ${near}?)`}`
+      },
+    }),
+    { required, optional },
   )
-  return Object.assign(type, { required, optional })
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public keys
@@ -137,18 +93,11 @@ export const strict = <R extends t.Props, O extends t.Props>(name: string, requi
 export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
 export const JWK_KEY_TYPES = ['RSA', 'EC', 'OKP'] as const
 
-export const PublicJwk = new t.Type<Record<string, unknown>, Record<string, unknown>, unknown>(
-  'PublicJwk',
-  (u): u is Record<string, unknown> => isPlainObject(u),
-  (u, c) => {
-    if (!isPlainObject(u)) return t.failure(u, c, 'must be a JWK object')
-    if (!(JWK_KEY_TYPES as ReadonlyArray<unknown>).includes(u['kty'])) {
-      return t.failure(u, c, `must have kty ${JWK_KEY_TYPES.join(', ')} (asymmetric public keys only)`)
-    }
-    const secret = PRIVATE_JWK_MEMBERS.find((m) => Object.prototype.hasOwnProperty.call(u, m))
-    return secret === undefined ? t.success(u) : t.failure(u, c, `holds private key material ("${secret}"): give the public key only`)
-  },
-  t.identity,
-)
+export const PublicJwk = refinement<Record<string, unknown>>('PublicJwk', (u) => {
+  if (!isPlainObject(u)) return 'must be a JWK object'
+  if (!(JWK_KEY_TYPES as ReadonlyArray<unknown>).includes(u['kty'])) return `must have kty ${JWK_KEY_TYPES.join(', ')} (asymmetric public keys only)`
+  const secret = PRIVATE_JWK_MEMBERS.find((m) => Object.prototype.hasOwnProperty.call(u, m))
+  return secret === undefined ? undefined : `holds private key material ("${secret}"): give the public key only`
+})
 
 export const Jwks = strict('jwks', { keys: list(PublicJwk) }, {})

@@ -10,6 +10,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
+import { formatPath, problemsOf, type CodecProblem } from '../../core/codec.js'
 import { entries, entryNames, type Entries, type EntryName } from './entries.js'
 import { list, strict } from './import-codecs.js'
 
@@ -21,14 +22,9 @@ export type {
 // Issues
 
 /** One problem with an import document: where (entry, index, field...) and what. */
-export interface ImportIssue {
-  readonly path: ReadonlyArray<string | number>
-  readonly message: string
-}
+export type ImportIssue = CodecProblem
 
-/** `access_tokens[1].pass_code` */
-export const formatPath = (path: ReadonlyArray<string | number>): string =>
-  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('')
+export { formatPath }
 
 /** `access_tokens[1].pass_code: is mandatory when identifier is given` */
 export const formatIssue = (issue: ImportIssue): string =>
@@ -44,19 +40,6 @@ const lists = Object.fromEntries(entryNames.map((n) => [n, list(entries[n].codec
 export const ImportDocument = strict('the import document', {}, { $schema: t.string, ...lists })
 export type ImportDocument = t.TypeOf<typeof ImportDocument>
 
-/** The path of an io-ts error: field names, and array indexes as numbers. */
-const pathOf = (context: t.Context): Array<string | number> =>
-  context.flatMap((entry, i): Array<string | number> => {
-    if (i === 0) return []
-    const parent = context[i - 1]!.type
-    return parent instanceof t.ArrayType ? [Number(entry.key)] : [entry.key]
-  })
-
 /** Shape check of a whole document: every problem, by path. */
 export const decodeImportDocument = (u: unknown): E.Either<ReadonlyArray<ImportIssue>, ImportDocument> =>
-  E.mapLeft((errors: t.Errors) =>
-    errors.map((e): ImportIssue => {
-      const last = e.context[e.context.length - 1]
-      return { path: pathOf(e.context), message: e.message ?? `must be ${last?.type.name ?? 'valid'}` }
-    }),
-  )(ImportDocument.decode(u))
+  E.mapLeft(problemsOf)(ImportDocument.decode(u))

@@ -1,7 +1,7 @@
 /**
- * KeyStore.findKeyWithUser (optional; the SQL stores read a key and its user in one statement): a use case given it
- * answers every request exactly as one given only findKeyByDigest + findUser, with the same audit trail, and reads
- * neither of those then.
+ * KeyStore.findKeyWithUser, the core's one read of a key (every store reads a key and its user in one look-up): a use
+ * case over the store's own answers every request exactly as one over the two separate look-ups (the key by digest,
+ * then its user), with the same audit trail, and reads no user through the directory for a keyed request.
  */
 import { describe, expect, it } from 'vitest'
 import { issueSessionToken, type KeyStore } from '../../core/index.js'
@@ -36,10 +36,10 @@ describe('a key store that reads the key with its user', () => {
   it('answers every request as the two look-ups do, with the same audit events, in one look-up', async () => {
     const plain = await withOrphanKey()
     const joined = await withOrphanKey()
-    const calls = { joined: 0, key: 0, user: 0 }
+    const calls = { joined: 0, user: 0 }
     const store = joined.store
+    // The two look-ups, as one answer.
     const keys: KeyStore = {
-      findKeyByDigest: async (d) => (calls.key++, store.findKeyByDigest(d)),
       findKeyWithUser: async (d) => {
         calls.joined++
         const key = await store.findKeyByDigest(d)
@@ -58,14 +58,13 @@ describe('a key store that reads the key with its user', () => {
     }
     expect(await joined.audit()).toEqual(await plain.audit())
     expect(calls.joined).toBeGreaterThan(0)
-    expect(calls.key).toBe(0)
     // Only the keyless request reads a user (the organisation's consumer user) through the directory.
     expect(calls.user).toBe(1)
   })
 
   it('a store that fails makes it SERVICEUNAVAILABLE', async () => {
     const f = await fixture()
-    const keys: KeyStore = { findKeyByDigest: f.store.findKeyByDigest.bind(f.store), findKeyWithUser: async () => Promise.reject(new Error('down')) }
+    const keys: KeyStore = { findKeyWithUser: async () => Promise.reject(new Error('down')) }
     const r = await issueSessionToken({ ...f.deps, keys })({ body: code('p_kestora1!'), key: { _tag: 'Key', key: KEY }, clientAddress: ADDRESS })()
     expect(r).toMatchObject({ _tag: 'Left', left: { name: 'SERVICEUNAVAILABLE' } })
   })

@@ -1,7 +1,7 @@
 // Tests the issue-session-token use case (SPEC 4-5) over a MemoryStore and pure fake ports: every credential mode
 // succeeding, every authentication failure that needs no real hashing, units, identity JWTs, and a store that is down.
 import { describe, expect, it } from 'vitest'
-import { httpStatusOf, R15_0_0, type AuditEvent } from '../../core/index.js'
+import { httpStatusOf, keyPrefix, R15_0_0, type AuditEvent } from '../../core/index.js'
 import {
   ADDRESS, C1, C2, C3, claimsOf, code, failure, fakeDigest, fixture, KEY, ok, OTHER_KEY, pass, REVOKED_KEY, SYSTEMIC_KEY, T0,
 } from './issue-fixture.js'
@@ -97,6 +97,18 @@ describe('the application key', () => {
     expect(e.name).toBe('INVALIDAPPLICATIONKEY')
     expect(httpStatusOf(e.name)).toBe(401)
     expect(failedEvents(await f.audit())).toMatchObject([{ mode: 'AuthenticationCode', code: 'INVALIDAPPLICATIONKEY', keyPrefix: key.slice(0, 6), clientAddress: ADDRESS }])
+  })
+
+  it('audits a key under the prefix it is stored with, also when it begins outside the BMP', async () => {
+    const f = await fixture()
+    // Six characters are six code points: 'A' and three keys (two UTF-16 units each), then 'BC'; never half of one.
+    const key = 'A\u{1F511}\u{1F511}\u{1F511}BCDEFGHIJKLMNOPQRSTUVWXYZ'
+    await f.store.upsertKey({ digest: fakeDigest.digest(key), prefix: keyPrefix(key), organisation: 'ps_dev', user: 'maytemplate', classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE', createdAt: T0 })
+    ok(await f.issue(code('p_kestora1!'), key))
+    failure(await f.issue(code('wrong'), key))
+    const [listed] = (await f.store.listKeys('ps_dev')).filter((k) => k.digest === fakeDigest.digest(key))
+    expect(listed?.prefix).toBe('A\u{1F511}\u{1F511}\u{1F511}BC')
+    expect([...issuedEvents(await f.audit()), ...failedEvents(await f.audit())].map((e) => e.keyPrefix)).toEqual([listed?.prefix, listed?.prefix])
   })
 
   it('answers one identical message for unknown, revoked and systemic keys, in both keyed modes', async () => {
