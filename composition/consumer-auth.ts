@@ -12,15 +12,17 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Middleware } from 'koa'
 import type { Logger } from 'pino'
 import { nearestName, type Clock } from '../core/index.js'
-import { generateSecrets, type Secrets } from '../adapters/crypto/secrets.js'
+import { generateSecrets } from '../adapters/crypto/generate-secrets.js'
+import type { Secrets } from '../adapters/crypto/secrets-codec.js'
 import { ConfigError, ImportError } from '../adapters/embed/errors.js'
 import { openStore } from '../adapters/embed/open-store.js'
-import { createSessionVerifier, type EmbeddedSessionVerifier } from '../adapters/embed/session-verifier.js'
+import type { EmbeddedSessionVerifier } from '../adapters/embed/session-verifier.js'
 import type { ImportDocument } from '../adapters/provisioning/import-document.js'
 import { importDocument, type ImportSummary } from '../adapters/provisioning/import.js'
 import type { Store } from '../adapters/store/store.js'
 import { decodeConfig, settings, type Config, type Setting } from './config.js'
-import { buildContainer, startPruner, TYPES, type Overrides } from './container.js'
+import { buildContainer, type Overrides } from './container.js'
+import { TYPES } from './services.js'
 
 /** The lock-out thresholds and their window (see docs/security.md); each defaults as in the service. */
 export interface LockoutOptions {
@@ -167,20 +169,14 @@ export const createConsumerAuth = async (options: ConsumerAuthOptions): Promise<
     // A memory store forgets its keys with the process: so may its secrets (nothing is written to disk).
     ...(memory && keepsNoSecrets ? { secrets: await generateSecrets(config.signingAlg) } : {}),
   }
-  const container = buildContainer(config, overrides)
-  const store = await container.getAsync(TYPES.ServiceStore)
+  const root = buildContainer(config, overrides)
+  const store = await root.getAsync(TYPES.ServiceStore)
   try {
-    const middleware = await container.getAsync(TYPES.EmbeddedMiddleware)
-    const importDeps = await container.getAsync(TYPES.ImportDeps)
-    const verifier = await createSessionVerifier({
-      ...(config.secretsFile !== undefined ? { secretsFile: config.secretsFile } : { secrets: await container.getAsync(TYPES.Secrets) }),
-      clock: container.get(TYPES.Clock),
-      revocation: store,
-      revocationCacheSeconds: config.revocationCacheSeconds,
-      httpStatus: config.httpStatus,
-    })
+    const middleware = await root.getAsync(TYPES.EmbeddedMiddleware)
+    const importDeps = await root.getAsync(TYPES.ImportDeps)
+    const verifier = await root.getAsync(TYPES.SessionVerifier)
     // Audit events and attempt counters are pruned as the service prunes them; close() stops it.
-    const pruner = startPruner(container, store)
+    const pruner = await root.getAsync(TYPES.Pruner)
     return {
       middleware: () => middleware,
       import: async (document) => {

@@ -15,7 +15,8 @@ import { routeTable, SESSION_PATH } from '../../adapters/http/app.js'
 import { RELEASE_PATH } from '../../adapters/http/release-route.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { decodeConfig } from '../../composition/config.js'
-import { buildContainer, TYPES } from '../../composition/container.js'
+import { buildContainer } from '../../composition/container.js'
+import { TYPES } from '../../composition/services.js'
 import { createLogger } from '../../composition/logger.js'
 import {
   errorCatalogue, errorCode, errorNames, keyOf, noKey, R15_0_0, R16_2_0, resolveCredentials, type Release,
