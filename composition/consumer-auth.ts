@@ -117,7 +117,7 @@ const isStore = (u: unknown): u is Store =>
   isRecord(u) && ['findKeyByDigest', 'findOrganisation', 'isRevoked', 'transaction', 'close'].every((m) => typeof u[m] === 'function')
 
 /** The options as the service's Config (decoded by config.ts's table), and what the container takes as given. */
-export const decodeOptions = (options: unknown): { readonly config: Config; readonly store?: Store; readonly memory: boolean } => {
+const decodeOptions = (options: unknown): { readonly config: Config; readonly store?: Store; readonly memory: boolean } => {
   if (!isRecord(options)) return fail('options must be an object, e.g. { db: "sqlite:./data/consumer-auth.db" }')
   for (const name of Object.keys(options)) {
     if (hostOwned[name]) fail(`there is no option ${name}: ${hostOwned[name]}`)

@@ -37,8 +37,8 @@ export type SyncService<T> = symbol & { readonly [made]: 'sync'; readonly type?:
 export type AsyncService<T> = symbol & { readonly [made]: 'async'; readonly type?: (t: T) => T }
 export type Service<T> = SyncService<T> | AsyncService<T>
 
-export const syncService = <T>(name: string) => Symbol.for(`consumer-auth.${name}`) as SyncService<T>
-export const asyncService = <T>(name: string) => Symbol.for(`consumer-auth.${name}`) as AsyncService<T>
+const syncService = <T>(name: string) => Symbol.for(`consumer-auth.${name}`) as SyncService<T>
+const asyncService = <T>(name: string) => Symbol.for(`consumer-auth.${name}`) as AsyncService<T>
 
 /** How a factory, and a caller of the root, reads the services. */
 export interface Resolver {
