@@ -61,7 +61,7 @@ const secretsAreGiven = (config: Config): boolean =>
 /** Starts the service in this process; the caller owns its lifetime (tests, embedding). */
 export const startServer = async (config: Config, overrides: Overrides = {}): Promise<RunningServer> => {
   const root = buildContainer(config, overrides)
-  const log = await root.getAsync(TYPES.Logger)
+  const log = root.get(TYPES.Logger)
 
   // The responses being written, so that a shutdown can tell their clients not to reuse the connection.
   const inFlight = new Set<ServerResponse>()

@@ -70,12 +70,12 @@ export const TYPES = {
   Clock: syncService<Clock>('Clock'),
   LockoutPolicy: syncService<LockoutPolicy>('LockoutPolicy'),
   // logging (modules/logging.ts)
-  Logger: asyncService<Logger>('Logger'),
+  Logger: syncService<Logger>('Logger'),
   // crypto and signing (modules/crypto.ts)
   /** The secrets file the config names, else the embedded default's (beside the SQLite file): what `secrets` edits. */
   SecretsFile: syncService<string>('SecretsFile'),
   /** Where the secrets come from; KeyRing's reload calls it again. */
-  SecretsSource: asyncService<() => Promise<Secrets>>('SecretsSource'),
+  SecretsSource: syncService<() => Promise<Secrets>>('SecretsSource'),
   Secrets: asyncService<Secrets>('Secrets'),
   Digest: asyncService<SecretDigest>('Digest'),
   Hasher: syncService<PassCodeHasher>('Hasher'),

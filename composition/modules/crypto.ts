@@ -24,9 +24,9 @@ export const cryptoModule = serviceModule((b) => {
     const config = r.get(TYPES.Config)
     return config.secretsFile ?? defaultSecretsPath(config)
   })
-  b.async(TYPES.SecretsSource, async (r) => {
+  b.sync(TYPES.SecretsSource, (r) => {
     const config = r.get(TYPES.Config)
-    const log = await r.getAsync(TYPES.Logger)
+    const log = r.get(TYPES.Logger)
     return () =>
       loadSecrets({
         ...(config.secrets === undefined ? {} : { inline: config.secrets }),
@@ -38,7 +38,7 @@ export const cryptoModule = serviceModule((b) => {
           log.info({ path }, `generated the secrets (signing key ring and digest pepper) into ${path}: keep the file, back it up, give it as SECRETS_FILE in production`),
       })
   })
-  b.async(TYPES.Secrets, async (r) => (await r.getAsync(TYPES.SecretsSource))())
+  b.async(TYPES.Secrets, (r) => r.get(TYPES.SecretsSource)())
   b.async(TYPES.Digest, async (r) => hmacDigest(Buffer.from((await r.getAsync(TYPES.Secrets)).pepper, 'base64url')))
   b.sync(TYPES.Hasher, () => scryptHasher())
   b.value(TYPES.Ids, randomSessionIds)
@@ -51,7 +51,7 @@ export const cryptoModule = serviceModule((b) => {
   b.async(TYPES.KeyRing, async (r) => {
     const { createReloadableKeyRing } = await import('../../adapters/crypto/reloadable-key-ring.js')
     // The first ring is built from the secrets already loaded; a reload (SIGHUP) asks their source again.
-    const source = await r.getAsync(TYPES.SecretsSource)
+    const source = r.get(TYPES.SecretsSource)
     let first: Promise<Secrets> | undefined = r.getAsync(TYPES.Secrets)
     const load = () => {
       const next = first ?? source()

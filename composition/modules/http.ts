@@ -19,7 +19,7 @@ export const httpModule = serviceModule((b) => {
       httpStatus: config.httpStatus,
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
-      log: await r.getAsync(TYPES.Logger),
+      log: r.get(TYPES.Logger),
       observe: metrics.observe,
       ...(await r.getAsync(TYPES.OperationsRoutes)),
       operationsElsewhere: config.opsPort !== undefined,
@@ -33,7 +33,7 @@ export const httpModule = serviceModule((b) => {
       basePath: config.basePath,
       release: config.release,
       httpStatus: config.httpStatus,
-      log: await r.getAsync(TYPES.Logger),
+      log: r.get(TYPES.Logger),
     })
   })
   b.async(TYPES.SessionVerifier, async (r) => {

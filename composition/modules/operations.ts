@@ -38,13 +38,13 @@ export const operationsModule = serviceModule((b) => {
     const config = r.get(TYPES.Config)
     if (config.opsPort === undefined) return null
     const { createOperationsApp } = await import('../../adapters/http/ops-routes.js')
-    return createOperationsApp({ ...(await r.getAsync(TYPES.OperationsRoutes)), httpStatus: config.httpStatus, log: await r.getAsync(TYPES.Logger) })
+    return createOperationsApp({ ...(await r.getAsync(TYPES.OperationsRoutes)), httpStatus: config.httpStatus, log: r.get(TYPES.Logger) })
   })
   b.value(TYPES.PruningSchedule, {})
   // Its runs are logged, its failures tried again on the next run.
   b.async(TYPES.Pruner, async (r) => {
     const config = r.get(TYPES.Config)
-    const log = await r.getAsync(TYPES.Logger)
+    const log = r.get(TYPES.Logger)
     const { intervalMs } = r.get(TYPES.PruningSchedule)
     return startStoragePruner(await r.getAsync(TYPES.ServiceStore), {
       retentionDays: config.auditRetentionDays,

@@ -47,7 +47,7 @@ export const storeModule = serviceModule((b) => {
   b.async(TYPES.ServiceStore, async (r) => {
     const store = await r.getAsync(TYPES.WritableStore)
     if (r.get(TYPES.Config).demo && (await seedDemoIfEmpty(store, await r.getAsync(TYPES.ImportDeps)))) {
-      ;(await r.getAsync(TYPES.Logger)).info({}, 'seeded the documented example (ps_dev); --no-demo turns this off')
+      r.get(TYPES.Logger).info({}, 'seeded the documented example (ps_dev); --no-demo turns this off')
     }
     return store
   })
