@@ -9,7 +9,8 @@ import type * as t from 'io-ts'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { errorPath, formatPath, isPlainObject, object, text } from '../../core/codec.js'
 import { JwtString, ParameterString } from '../../core/index.js'
-import { generateSecrets, SecretsCodec, type Secrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
+import { SecretsCodec, type Secrets } from '../../adapters/crypto/secrets-codec.js'
 import { ImportDocument } from '../../adapters/provisioning/import-document.js'
 import {
   AccessTokenEntry, ConsumerEntry, IdentityLinkEntry, IdentityProviderEntry, OrganisationEntry, UnitEntry, UserEntry, WebApiKeyEntry,

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { compactVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { systemClock } from '../../adapters/clock/system-clock.js'
-import { createKeyRing } from '../../adapters/crypto/key-ring.js'
+import { createKeyRing } from '../../adapters/crypto/create-key-ring.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import {
   decodeJwtPart, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, postToken, rawRequest, startTestService, TOKEN_ROUTE, type RawResponse,

@@ -12,7 +12,7 @@
  * test's business).
  */
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
-import { generateSecrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { startSecuredService, type SecuredService } from '../security/support.js'
 
 export const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'

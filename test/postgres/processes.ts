@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { generateSecrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { BIN, cleanEnv, ensureBuilt, ROOT } from '../support/built-cli.js'
 
 export { BIN, cleanEnv, ensureBuilt, ROOT }

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseUrl } from '../../composition/config.js'
-import { generateSecrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
 import {
   ARI, CODE, countScrypt, KEY, login, outcome, specExampleDocument, startSecuredService, testClock, withCode, withPassCode,

@@ -5,7 +5,7 @@
  * Needs PostgreSQL (test/support/postgres.ts): skipped loudly when it is unreachable, failed when CI is set.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { generateSecrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
 import {
   IDENTIFIER, KEY, login, outcome, PASS_CODE, specExampleDocument, startSecuredService, testClock, withPassCode, type SecuredService,

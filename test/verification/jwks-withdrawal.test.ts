@@ -6,8 +6,9 @@
  */
 import { createServer, type Server } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { generateSigningKey, type SigningKeySpec } from '../../adapters/crypto/secrets.js'
-import { createKeyRing } from '../../adapters/crypto/key-ring.js'
+import { generateSigningKey } from '../../adapters/crypto/generate-secrets.js'
+import type { SigningKeySpec } from '../../adapters/crypto/secrets-codec.js'
+import { createKeyRing } from '../../adapters/crypto/create-key-ring.js'
 import { createSessionVerifier } from '../../adapters/http/index.js'
 import { startTestService, type TestService } from '../support/service.js'
 import { issueToken, offsetClock, readSecrets, secretsPath, signWith, writeSecrets } from './support.js'

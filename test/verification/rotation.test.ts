@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionVerifier, type EmbeddedSessionVerifier } from '../../adapters/http/index.js'
-import type { Secrets } from '../../adapters/crypto/secrets.js'
+import type { Secrets } from '../../adapters/crypto/secrets-codec.js'
 import { SESSION_ROUTE, startTestService, type TestService } from '../support/service.js'
 import {
   expectInvalidToken, hs256Key, issueToken, jwtPart, kidOf, offsetClock, readSecrets, secretsPath, sendToken, signWith, writeSecrets,

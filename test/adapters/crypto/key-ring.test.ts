@@ -3,8 +3,10 @@ import { createHmac, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { CompactSign, compactVerify, createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { createKeyRing, createReloadableKeyRing } from '../../../adapters/crypto/key-ring.js'
-import { generateSigningKey, SecretsError, type Secrets, type SigningKeySpec } from '../../../adapters/crypto/secrets.js'
+import { createKeyRing } from '../../../adapters/crypto/create-key-ring.js'
+import { createReloadableKeyRing } from '../../../adapters/crypto/reloadable-key-ring.js'
+import { generateSigningKey } from '../../../adapters/crypto/generate-secrets.js'
+import { SecretsError, type Secrets, type SigningKeySpec } from '../../../adapters/crypto/secrets-codec.js'
 import type { Clock, SessionClaims } from '../../../core/index.js'
 
 const NOW = 1_700_000_000

@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { createKeyRing } from '../../../adapters/crypto/key-ring.js'
-import { generateSigningKey, type SigningKeySpec } from '../../../adapters/crypto/secrets.js'
+import { createKeyRing } from '../../../adapters/crypto/create-key-ring.js'
+import { generateSigningKey } from '../../../adapters/crypto/generate-secrets.js'
+import type { SigningKeySpec } from '../../../adapters/crypto/secrets-codec.js'
 import { buildClaims, newSession, verifySessionToken, type Clock } from '../../../core/index.js'
 
 const NOW = 1_700_000_000
