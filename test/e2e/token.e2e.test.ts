@@ -11,10 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { systemClock } from '../../adapters/clock/system-clock.js'
 import { createKeyRing } from '../../adapters/crypto/key-ring.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
-import {
-  decodeJwtPart, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, postToken, rawRequest, startTestService, TOKEN_ROUTE, type RawResponse,
-  type TestService,
-} from '../support/service.js'
+import { postToken, rawRequest, startTestService, TOKEN_ROUTE, type RawResponse, type TestService } from '../support/service.js'
+import { decodeJwtPart } from '../support/jwt.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 import { checkCase, KEY, tokenCases, tokenVariants } from '../support/token-cases.js'
 
 const expectError = (r: RawResponse, status: number, name: string, parameter?: string) => {

@@ -13,7 +13,8 @@ import { acceptTokensApp } from '../../examples/accept-tokens.js'
 import { embedIssuer } from '../../examples/embed-issuer.js'
 import { checkRequest } from '../../examples/use-core.js'
 import { openStore } from '../../adapters/embed/open-store.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 import { KEY } from '../support/token-cases.js'
 
 const listen = async (app: Koa): Promise<{ url: string; server: Server }> => {

@@ -6,7 +6,8 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { firstDuplicateName } from '../../adapters/http/duplicate-names.js'
 import { errorCode } from '../../core/index.js'
-import { EXAMPLE_AUTHORIZATION, postToken, rawRequest, SESSION_ROUTE, startTestService, type TestService } from '../support/service.js'
+import { postToken, rawRequest, SESSION_ROUTE, startTestService, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION } from '../support/example.js'
 
 /** A JSON value written by hand: objects as entry lists, so that a name can be repeated. */
 type Tree = { readonly t: 'leaf'; readonly json: string } | { readonly t: 'arr'; readonly a: ReadonlyArray<Tree> } | { readonly t: 'obj'; readonly e: ReadonlyArray<readonly [string, Tree]> }

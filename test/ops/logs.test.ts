@@ -11,9 +11,8 @@ import { createHttpApp } from '../../adapters/http/app.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { createLogger, maskSecrets } from '../../composition/logger.js'
 import { R16_2_0 } from '../../core/index.js'
-import {
-  basic, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, SESSION_ROUTE, startTestService, TOKEN_ROUTE, type TestService,
-} from '../support/service.js'
+import { basic, rawRequest, SESSION_ROUTE, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
 const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
 const CODE = 'p_kestora1!'

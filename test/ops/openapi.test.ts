@@ -20,7 +20,8 @@ import { createLogger } from '../../composition/logger.js'
 import {
   errorCatalogue, errorCode, errorNames, keyOf, noKey, R15_0_0, R16_2_0, resolveCredentials, type Release,
 } from '../../core/index.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, type RawResponse } from '../support/service.js'
+import { rawRequest, type RawResponse } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
 type Doc = {
   openapi: string

@@ -11,10 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
-import {
-  EXAMPLE_AUTHORIZATION, EXAMPLE_KEY, ensureBuilt, postExample, request, runCli, SESSION_PATH, startServe, TOKEN_PATH, writeSecretsFile,
-  type ServeProcess,
-} from '../postgres/processes.js'
+import { ensureBuilt, postExample, request, runCli, SESSION_PATH, startServe, TOKEN_PATH, writeSecretsFile, type ServeProcess } from '../postgres/processes.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_KEY } from '../support/example.js'
 
 const RELEASE_PATH = '/crmapi/rest/v2/authentication/token/release'
 const ORG = 'ps_dev'

@@ -13,7 +13,8 @@ import { openSqlStore } from '../../adapters/store/sql/open-store.js'
 import { startStoragePruner } from '../../adapters/store/storage-pruner.js'
 import type { Store } from '../../adapters/store/store.js'
 import { addAttempt } from '../support/attempts.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
 const DAY = 86_400
 const T0 = 1_800_000_000

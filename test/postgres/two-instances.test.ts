@@ -11,9 +11,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest'
 import { migrations } from '../../adapters/store/sql/migrations.js'
 import { specExample } from '../provisioning/fakes.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
-import {
-  code, ensureBuilt, EXAMPLE_KEY, postExample, request, runCli, SESSION_PATH, startServe, writeSecretsFile, type ServeProcess,
-} from './processes.js'
+import { code, ensureBuilt, postExample, request, runCli, SESSION_PATH, startServe, writeSecretsFile, type ServeProcess } from './processes.js'
+import { EXAMPLE_KEY } from '../support/example.js'
 
 await describeWithPostgres('two service processes on one PostgreSQL database', () => {
   let pg: PostgresSchema | undefined

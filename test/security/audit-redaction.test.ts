@@ -10,8 +10,10 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../composition/logger.js'
 import type { AuditEvent } from '../../core/index.js'
-import { basic, decodeJwtPart, postToken, rawRequest, SESSION_ROUTE, TOKEN_ROUTE } from '../support/service.js'
-import { ARI, CII, login, outcome, startSecuredService, withCode, withPassCode, type SecuredService } from './support.js'
+import { basic, postToken, rawRequest, SESSION_ROUTE, TOKEN_ROUTE } from '../support/service.js'
+import { decodeJwtPart } from '../support/jwt.js'
+import { login, outcome, startSecuredService, withCode, withPassCode, type SecuredService } from './support.js'
+import { EXAMPLE_ARI, EXAMPLE_CII } from '../support/example.js'
 
 const SECRET = {
   key: 'K7Q2-SECRETKEY-9D4F1A8B3C6E0A2D',
@@ -39,13 +41,13 @@ describe('audit events and the application log after a run of requests', () => {
       units: [{ organisation: 'ps_dev', id: '1', name: 'Head office' }],
       users: [{ organisation: 'ps_dev', username: 'maytemplate', default_unit: '1', units: ['1'] }],
       web_api_keys: [{ organisation: 'ps_dev', user: 'maytemplate', key: SECRET.key, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' }],
-      consumers: [{ organisation: 'ps_dev', contact_information_id: CII, accounts_receivable_id: ARI }],
+      consumers: [{ organisation: 'ps_dev', contact_information_id: EXAMPLE_CII, accounts_receivable_id: EXAMPLE_ARI }],
       access_tokens: [
-        { organisation: 'ps_dev', accounts_receivable_id: ARI, authentication_code: SECRET.code, state: 'EFFECTIVE' },
-        { organisation: 'ps_dev', accounts_receivable_id: ARI, identifier: 'maria', pass_code: SECRET.passCode, state: 'EFFECTIVE' },
+        { organisation: 'ps_dev', accounts_receivable_id: EXAMPLE_ARI, authentication_code: SECRET.code, state: 'EFFECTIVE' },
+        { organisation: 'ps_dev', accounts_receivable_id: EXAMPLE_ARI, identifier: 'maria', pass_code: SECRET.passCode, state: 'EFFECTIVE' },
       ],
       identity_providers: [{ issuer: ISSUER, audience: 'crm', jwks: { keys: [{ ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256' }] } }],
-      identity_links: [{ issuer: ISSUER, subject: 'u-42', organisation: 'ps_dev', accounts_receivable_id: ARI }],
+      identity_links: [{ issuer: ISSUER, subject: 'u-42', organisation: 'ps_dev', accounts_receivable_id: EXAMPLE_ARI }],
     })
     identityJwt = await new SignJWT({ iss: ISSUER, aud: 'crm', sub: 'u-42', exp: s.clock.now + 300 }).setProtectedHeader({ alg: 'ES256', kid: 'ec-1' }).sign(ec.privateKey)
 
@@ -86,7 +88,7 @@ describe('audit events and the application log after a run of requests', () => {
     const issued = events.flatMap((e) => (e.type === 'issued' ? [e] : []))
     expect(issued.map((e) => e.mode)).toEqual(['AuthenticationCode', 'AuthenticationCode', 'IdentifierPassCode', 'IdentityJwt'])
     issued.forEach((e, i) => {
-      expect(e).toMatchObject({ organisation: 'ps_dev', contactInformationId: CII, accountsReceivableId: ARI, sessionId: decodeJwtPart(tokens[i]!, 1).jti })
+      expect(e).toMatchObject({ organisation: 'ps_dev', contactInformationId: EXAMPLE_CII, accountsReceivableId: EXAMPLE_ARI, sessionId: decodeJwtPart(tokens[i]!, 1).jti })
       expect(e.expiresAt - e.at).toBe(7200)
     })
     expect(issued.map((e) => e.keyPrefix)).toEqual([SECRET.key.slice(0, 6), undefined, SECRET.key.slice(0, 6), undefined])

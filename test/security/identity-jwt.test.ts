@@ -8,8 +8,10 @@
 import { createPublicKey } from 'node:crypto'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { decodeJwtPart, type RawResponse } from '../support/service.js'
-import { ARI, CII, KEY, login, outcome, startSecuredService, type SecuredService } from './support.js'
+import { type RawResponse } from '../support/service.js'
+import { decodeJwtPart } from '../support/jwt.js'
+import { login, outcome, startSecuredService, type SecuredService } from './support.js'
+import { EXAMPLE_ARI, EXAMPLE_CII, EXAMPLE_KEY } from '../support/example.js'
 
 const ISSUER = 'https://id.example.com'
 const AUDIENCE = 'crm'
@@ -61,8 +63,8 @@ describe('identity JWTs over HTTP', () => {
         { organisation: 'ps_dev', username: 'ps_consumer', default_unit: '2', units: ['2'] },
         { organisation: 'other', username: 'other_consumer', default_unit: 'A', units: ['A'] },
       ],
-      web_api_keys: [{ organisation: 'ps_dev', user: 'maytemplate', key: KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' }],
-      consumers: [{ organisation: 'ps_dev', contact_information_id: CII, accounts_receivable_id: ARI }],
+      web_api_keys: [{ organisation: 'ps_dev', user: 'maytemplate', key: EXAMPLE_KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' }],
+      consumers: [{ organisation: 'ps_dev', contact_information_id: EXAMPLE_CII, accounts_receivable_id: EXAMPLE_ARI }],
       identity_providers: [{
         issuer: ISSUER,
         audience: AUDIENCE,
@@ -73,7 +75,7 @@ describe('identity JWTs over HTTP', () => {
           ],
         },
       }],
-      identity_links: [{ issuer: ISSUER, subject: SUBJECT, organisation: 'ps_dev', accounts_receivable_id: ARI }],
+      identity_links: [{ issuer: ISSUER, subject: SUBJECT, organisation: 'ps_dev', accounts_receivable_id: EXAMPLE_ARI }],
     })
     refusal = (await present('a.b.c')).json.status.message
   })
@@ -83,7 +85,7 @@ describe('identity JWTs over HTTP', () => {
     const r = await present(await valid())
     expect(r.status, r.text).toBe(200)
     const claims = decodeJwtPart(r.json.data.token, 1)
-    expect(claims).toMatchObject({ cii: CII, ari: ARI, org: 'ps_dev', usr: 'ps_consumer', oun: '2', iat: s.clock.now, exp: s.clock.now + 7200 })
+    expect(claims).toMatchObject({ cii: EXAMPLE_CII, ari: EXAMPLE_ARI, org: 'ps_dev', usr: 'ps_consumer', oun: '2', iat: s.clock.now, exp: s.clock.now + 7200 })
   })
 
   it('a valid ES256 token, and tokens within the 30 s tolerance of exp and nbf', async () => {
@@ -154,6 +156,6 @@ describe('identity JWTs over HTTP', () => {
     expect(failed.every((e) => e.mode === 'IdentityJwt' && e.code === 'INVALIDIDENTITYTOKEN')).toBe(true)
     const issued = events.flatMap((e) => (e.type === 'issued' ? [e] : []))
     expect(issued).toHaveLength(5)
-    expect(issued.every((e) => e.mode === 'IdentityJwt' && e.accountsReceivableId === ARI && e.organisation === 'ps_dev')).toBe(true)
+    expect(issued.every((e) => e.mode === 'IdentityJwt' && e.accountsReceivableId === EXAMPLE_ARI && e.organisation === 'ps_dev')).toBe(true)
   })
 })

@@ -5,7 +5,8 @@
  * Routes are relative to the base path the service under test was given.
  */
 import { expect } from 'vitest'
-import { basic, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, type RawResponse } from './service.js'
+import { basic, rawRequest, type RawResponse } from './service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from './example.js'
 import { SESSION_PATH } from '../../adapters/http/app.js'
 import { TOKEN_PATH } from '../../adapters/http/token-route.js'
 

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SHOW_PATH, startAccountsService, type AccountsService } from '../../examples/accounts-service.js'
-import { EXAMPLE_AUTHORIZATION, rawRequest, startTestService, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION } from '../support/example.js'
+import { rawRequest, startTestService, type TestService } from '../support/service.js'
 import {
   codeBody, EXAMPLE_SUBJECT, expectInvalidToken, hs256Key, issueToken, provisionSecondConsumer, SECOND_CONSUMER, secretsPath, sendToken,
   signWith,
