@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import type { Store } from '../../adapters/store/store.js'
+import { EXAMPLE_CODE, EXAMPLE_KEY } from '../support/example.js'
 
 /**
  * Columns that could hold a clear-text secret. Secrets reach the SQL stores only as keyed digests (`digest`,
@@ -17,8 +18,8 @@ export const secretColumnProblems = (qualifiedColumns: ReadonlyArray<string>): s
   })
 
 /** Clear secrets as a client sends them, and what provisioning stores for them (a keyed digest; fakes stand in here). */
-export const clearKey = 'EE73C0AE64524371B5DDEFF5F7BB2192'
-export const clearCode = 'p_kestora1!'
+export const clearKey = EXAMPLE_KEY
+export const clearCode = EXAMPLE_CODE
 export const testDigest = (s: string) => createHmac('sha256', 'test-pepper').update(s).digest('hex')
 
 export const secretsConsumer = { organisation: 'ps_dev', contactInformationId: 'c', accountsReceivableId: 'a' }

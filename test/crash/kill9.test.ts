@@ -23,17 +23,18 @@ import { generateSecrets } from '../../adapters/crypto/secrets.js'
 import { openSqlStore } from '../../adapters/store/sql/open-store.js'
 import { ensureBuilt, cleanEnv, logLine, run, start, tempDir } from '../ops/child.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
+import { EXAMPLE_ARI, EXAMPLE_CII, EXAMPLE_CODE, EXAMPLE_KEY } from '../support/example.js'
 
 const CYCLES = Math.max(1, Number(process.env['CRASH_CYCLES'] ?? 3))
 const KILL_AFTER = Math.max(1, Number(process.env['CRASH_KILL_AFTER'] ?? 150))
 const WORKERS = 12
 
 const TOKEN = '/crmapi/rest/v2/authentication/consumer_application_key/token'
-const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
+const KEY = EXAMPLE_KEY
 const VICTIM_KEY = 'A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1'
 const LOCKED_KEY = 'B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2'
-const CODE = 'p_kestora1!'
-const ARI = '261BF2B79198401D89A79C545F16CBEC'
+const CODE = EXAMPLE_CODE
+const ARI = EXAMPLE_ARI
 const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`
 
 const document = {
@@ -41,7 +42,7 @@ const document = {
   units: [{ organisation: 'ps_dev', id: '1', name: 'Head office' }],
   users: [{ organisation: 'ps_dev', username: 'maytemplate', default_unit: '1', units: ['1'] }],
   web_api_keys: [KEY, VICTIM_KEY, LOCKED_KEY].map((key) => ({ organisation: 'ps_dev', user: 'maytemplate', key, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' })),
-  consumers: [{ organisation: 'ps_dev', contact_information_id: '2695FED3FCFD4084AB39F44B18889123', accounts_receivable_id: ARI }],
+  consumers: [{ organisation: 'ps_dev', contact_information_id: EXAMPLE_CII, accounts_receivable_id: ARI }],
   access_tokens: [
     { organisation: 'ps_dev', accounts_receivable_id: ARI, authentication_code: CODE, state: 'EFFECTIVE' },
     { organisation: 'ps_dev', accounts_receivable_id: ARI, identifier: 'maria', pass_code: '4711', state: 'EFFECTIVE' },

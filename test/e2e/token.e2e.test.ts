@@ -13,7 +13,7 @@ import { createKeyRing } from '../../adapters/crypto/key-ring.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { postToken, rawRequest, startTestService, TOKEN_ROUTE, type RawResponse, type TestService } from '../support/service.js'
 import { decodeJwtPart } from '../support/jwt.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
+import { EXAMPLE_ARI, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_CII, EXAMPLE_CODE } from '../support/example.js'
 import { checkCase, KEY, tokenCases, tokenVariants } from '../support/token-cases.js'
 
 const expectError = (r: RawResponse, status: number, name: string, parameter?: string) => {
@@ -49,10 +49,10 @@ describe('the documented example on the embedded default', () => {
     const claims = decodeJwtPart(token, 1)
     expect(Object.keys(claims).sort()).toEqual(['ari', 'cii', 'exp', 'iat', 'jti', 'org', 'oun', 'usr'])
     expect(claims).toMatchObject({
-      cii: '2695FED3FCFD4084AB39F44B18889123',
+      cii: EXAMPLE_CII,
       usr: 'maytemplate',
       org: 'ps_dev',
-      ari: '261BF2B79198401D89A79C545F16CBEC',
+      ari: EXAMPLE_ARI,
       oun: '1',
     })
     expect(claims.exp - claims.iat).toBe(7200)
@@ -73,7 +73,7 @@ describe('the documented example on the embedded default', () => {
     for (const file of [bytes, wal]) {
       expect(file.includes(Buffer.from(KEY))).toBe(false)
       expect(file.includes(Buffer.from(KEY.toLowerCase()))).toBe(false)
-      expect(file.includes(Buffer.from('p_kestora1!'))).toBe(false)
+      expect(file.includes(Buffer.from(EXAMPLE_CODE))).toBe(false)
     }
   })
 

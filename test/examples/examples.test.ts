@@ -14,7 +14,7 @@ import { embedIssuer } from '../../examples/embed-issuer.js'
 import { checkRequest } from '../../examples/use-core.js'
 import { openStore } from '../../adapters/embed/open-store.js'
 import { rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
+import { EXAMPLE_ARI, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 import { KEY } from '../support/token-cases.js'
 
 const listen = async (app: Koa): Promise<{ url: string; server: Server }> => {
@@ -44,7 +44,7 @@ describe('accept-tokens, against a running consumer-auth', () => {
       const token = await issue(svc.url)
       const me = await rawRequest(url, { method: 'GET', path: `/me?token=${token}` })
       expect(me.status, me.text).toBe(200)
-      expect(me.json).toEqual({ organisation: 'ps_dev', accountsReceivableId: '261BF2B79198401D89A79C545F16CBEC' })
+      expect(me.json).toEqual({ organisation: 'ps_dev', accountsReceivableId: EXAMPLE_ARI })
       const none = await rawRequest(url, { method: 'GET', path: '/me' })
       expect(none.status).toBe(401)
       expect(none.json.status.code).toBe('COM.CRM.EXCEPTION.AUTHENTICATION.INVALIDTOKENEXCEPTION')

@@ -26,6 +26,7 @@ import {
   type FuzzServiceConfig, type IdentityTokens,
 } from './fixture.js'
 import type { WireRequest } from './raw-client.js'
+import { EXAMPLE_CODE } from '../support/example.js'
 
 export type Arm = 'valid' | 'structured' | 'hostile'
 
@@ -75,7 +76,7 @@ const hex32 = fc.string({ unit: fc.constantFrom(...'0123456789ABCDEF'), minLengt
 const badValue: fc.Arbitrary<J> = fc.oneof(
   fc.constantFrom('', ' ', '\t\n', '\u00a0', '\u2028').map(lit),
   fc.constantFrom(513, 600, 4000).map((n) => lit('x'.repeat(n))),
-  fc.oneof(fc.integer(), fc.boolean(), fc.constant([]), fc.constant({}), fc.constant(['p_kestora1!']), fc.constant({ a: 1 })).map(lit),
+  fc.oneof(fc.integer(), fc.boolean(), fc.constant([]), fc.constant({}), fc.constant([EXAMPLE_CODE]), fc.constant({ a: 1 })).map(lit),
   anyText.filter((s) => s.trim() !== '').map(lit),
 )
 

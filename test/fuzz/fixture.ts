@@ -14,12 +14,13 @@
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
 import { generateSecrets } from '../../adapters/crypto/secrets.js'
 import { startSecuredService, type SecuredService } from '../security/support.js'
+import { EXAMPLE_ARI, EXAMPLE_CII, EXAMPLE_CODE, EXAMPLE_KEY } from '../support/example.js'
 
-export const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
+export const KEY = EXAMPLE_KEY
 export const OTHER_KEY = '0123456789ABCDEF0123456789ABCDEF'
 export const REVOKED_KEY = 'DEADBEEFDEADBEEFDEADBEEFDEADBEEF'
 export const SYSTEMIC_KEY = 'FEEDFACEFEEDFACEFEEDFACEFEEDFACE'
-export const CODE = 'p_kestora1!'
+export const CODE = EXAMPLE_CODE
 export const OTHER_CODE = 'other-code-7Qx9'
 export const SUSPENDED_CODE = 'suspended-code-1'
 export const CANCELLED_CODE = 'cancelled-code-1'
@@ -41,7 +42,7 @@ export interface Grant {
   readonly defaultUnit: string
 }
 
-export const PS_DEV: Grant = { org: 'ps_dev', cii: '2695FED3FCFD4084AB39F44B18889123', ari: '261BF2B79198401D89A79C545F16CBEC', usr: 'maytemplate', units: ['1'], defaultUnit: '1' }
+export const PS_DEV: Grant = { org: 'ps_dev', cii: EXAMPLE_CII, ari: EXAMPLE_ARI, usr: 'maytemplate', units: ['1'], defaultUnit: '1' }
 export const OTHER: Grant = { org: 'other_org', cii: 'C0000000000000000000000000000002', ari: 'A0000000000000000000000000000002', usr: 'other_user', units: ['A', 'B'], defaultUnit: 'A' }
 
 /** Key -> the organisation it opens (active consumer application keys only). */

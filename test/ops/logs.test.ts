@@ -12,10 +12,10 @@ import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { createLogger, maskSecrets } from '../../composition/logger.js'
 import { R16_2_0 } from '../../core/index.js'
 import { basic, rawRequest, SESSION_ROUTE, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_CODE, EXAMPLE_KEY } from '../support/example.js'
 
-const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
-const CODE = 'p_kestora1!'
+const KEY = EXAMPLE_KEY
+const CODE = EXAMPLE_CODE
 const PASS_CODE = 'Zq7-pass-code-4711'
 const IDENTIFIER = 'maria.identifier'
 const b64url = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')

@@ -12,11 +12,11 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
 import { ensureBuilt, postExample, request, runCli, SESSION_PATH, startServe, TOKEN_PATH, writeSecretsFile, type ServeProcess } from '../postgres/processes.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_KEY } from '../support/example.js'
+import { EXAMPLE_ARI, EXAMPLE_AUTHORIZATION, EXAMPLE_CODE, EXAMPLE_KEY } from '../support/example.js'
 
 const RELEASE_PATH = '/crmapi/rest/v2/authentication/token/release'
 const ORG = 'ps_dev'
-const CONSUMER = '261BF2B79198401D89A79C545F16CBEC'
+const CONSUMER = EXAMPLE_ARI
 const OTHER = { contact: 'C2C2C2C2C2C2C2C2C2C2C2C2C2C2C2C2', ari: '7C1D0A2B3E4F405162738495A6B7C8D9', code: 'other-consumer-Xq7f9LzP2mVw' }
 
 const header = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as { kid: string; alg: string }
@@ -36,7 +36,7 @@ const operatorsDay = (engine: string, database: () => Promise<{ url: string; dro
     return r
   }
   const cliJson = async (args: ReadonlyArray<string>) => JSON.parse((await cli([...args, '--json'])).stdout)
-  const issue = async (body: unknown = { access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '1' }, auth = EXAMPLE_AUTHORIZATION) => {
+  const issue = async (body: unknown = { access_token_identifier: { authentication_code: EXAMPLE_CODE }, unit: '1' }, auth = EXAMPLE_AUTHORIZATION) => {
     const r = await request(serve.url, TOKEN_PATH, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
     return r
   }
@@ -158,7 +158,7 @@ const operatorsDay = (engine: string, database: () => Promise<{ url: string; dro
       const text = (await cli(['audit', 'list', '--limit', '2'])).stdout
       expect(text).toMatch(/next page: --cursor \d+/)
       // Never a secret: not the key, the codes or a token.
-      for (const secret of [EXAMPLE_KEY, 'p_kestora1!', '4711', OTHER.code, t]) expect(JSON.stringify(all)).not.toContain(secret)
+      for (const secret of [EXAMPLE_KEY, EXAMPLE_CODE, '4711', OTHER.code, t]) expect(JSON.stringify(all)).not.toContain(secret)
       await cli(['audit', 'list', '--type', 'nope'], 2)
       await cli(['audit', 'list', '--limit', '0'], 2)
       await cli(['audit', 'list', '--since', 'yesterday'], 2)

@@ -5,12 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SHOW_PATH, startAccountsService, type AccountsService } from '../../examples/accounts-service.js'
-import { EXAMPLE_AUTHORIZATION } from '../support/example.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_SUBJECT } from '../support/example.js'
 import { rawRequest, startTestService, type TestService } from '../support/service.js'
-import {
-  codeBody, EXAMPLE_SUBJECT, expectInvalidToken, hs256Key, issueToken, provisionSecondConsumer, SECOND_CONSUMER, secretsPath, sendToken,
-  signWith,
-} from './support.js'
+import { codeBody, expectInvalidToken, hs256Key, issueToken, provisionSecondConsumer, SECOND_CONSUMER, secretsPath, sendToken, signWith } from './support.js'
 
 const show = (accounts: AccountsService, token: string, extra = '') =>
   rawRequest(accounts.url, { method: 'GET', path: `${SHOW_PATH}?token=${encodeURIComponent(token)}${extra}` })

@@ -11,6 +11,7 @@ import { scryptHasher } from '../../../adapters/crypto/scrypt-hasher.js'
 import { generateSigningKey } from '../../../adapters/crypto/secrets.js'
 import { randomSessionIds } from '../../../adapters/crypto/session-ids.js'
 import type { SessionClaims } from '../../../core/index.js'
+import { EXAMPLE_ARI, EXAMPLE_CII } from '../../support/example.js'
 
 const hasher = scryptHasher()
 const stored = await hasher.hash('4711')
@@ -28,7 +29,7 @@ describe('scrypt verify, default parameters', () => {
 
 const claims = (): SessionClaims => {
   const now = systemClock.nowSeconds()
-  return { cii: '2695FED3FCFD4084AB39F44B18889123', usr: 'maytemplate', org: 'ps_dev', ari: '261BF2B79198401D89A79C545F16CBEC', oun: '1', exp: now + 7200, iat: now, jti: randomSessionIds.newSessionId() }
+  return { cii: EXAMPLE_CII, usr: 'maytemplate', org: 'ps_dev', ari: EXAMPLE_ARI, oun: '1', exp: now + 7200, iat: now, jti: randomSessionIds.newSessionId() }
 }
 
 for (const alg of ['HS256', 'ES256', 'EdDSA'] as const) {

@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest'
 import { createKeyRing, createReloadableKeyRing } from '../../../adapters/crypto/key-ring.js'
 import { generateSigningKey, SecretsError, type Secrets, type SigningKeySpec } from '../../../adapters/crypto/secrets.js'
 import type { Clock, SessionClaims } from '../../../core/index.js'
+import { EXAMPLE_ARI, EXAMPLE_CII } from '../../support/example.js'
+import { testClock } from '../../support/doubles.js'
 
 const NOW = 1_700_000_000
-const fixed = (s: number): Clock => ({ nowSeconds: () => s })
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url')
 const unb64 = (s: string) => Buffer.from(s, 'base64url').toString('utf8')
 /** The error a Promise rejects with (a plain Error saying so when it resolves instead). */
@@ -31,14 +32,14 @@ const anyClaims = (() => {
   })
 })()
 
-const ringOf = (keys: SigningKeySpec[], activeKid: string, clock: Clock = fixed(NOW)) => createKeyRing({ signingKeys: keys, activeKid }, clock)
+const ringOf = (keys: SigningKeySpec[], activeKid: string, clock: Clock = testClock(NOW)) => createKeyRing({ signingKeys: keys, activeKid }, clock)
 
 /** The claims of CRM.COM's documented example, with string times as it shows them. */
 const EXAMPLE: SessionClaims = {
-  cii: '2695FED3FCFD4084AB39F44B18889123',
+  cii: EXAMPLE_CII,
   usr: 'maytemplate',
   org: 'ps_dev',
-  ari: '261BF2B79198401D89A79C545F16CBEC',
+  ari: EXAMPLE_ARI,
   oun: '1',
   exp: '1518104864',
   iat: '1518097664',
@@ -154,14 +155,14 @@ describe('createKeyRing: HS256', () => {
     const old = hsKey('old', NOW)
     const current = hsKey('new')
     const signedBeforeRetirement = await (await ringOf([{ ...old, retiredAt: undefined } as SigningKeySpec], 'old')).signer.sign(numeric)
-    let now = NOW + 7229
-    const ring = await ringOf([old, current], 'new', { nowSeconds: () => now })
+    const clock = testClock(NOW + 7229)
+    const ring = await ringOf([old, current], 'new', clock)
     expect((await ring.verifier.verify(signedBeforeRetirement)).ok).toBe(true)
     expect(ring.activeKid).toBe('new')
     expect(decodeProtectedHeader(await ring.signer.sign(numeric)).kid).toBe('new')
-    now = NOW + 7230
+    clock.now = NOW + 7230
     expect(await ring.verifier.verify(signedBeforeRetirement)).toEqual({ ok: false, reason: 'unknown or retired key' })
-    now = NOW + 100_000
+    clock.now = NOW + 100_000
     expect(await ring.verifier.verify(signedBeforeRetirement)).toEqual({ ok: false, reason: 'unknown or retired key' })
   })
 
@@ -237,12 +238,10 @@ describe.each(['ES256', 'EdDSA'] as const)('createKeyRing: %s', (alg) => {
   })
 
   it('publishes retired keys only while their tokens can be valid', async () => {
-    let now = NOW
-    const ring = await ringOf([{ ...(await generateSigningKey(alg, 'old')), retiredAt: NOW }, await generateSigningKey(alg, 'new')], 'new', {
-      nowSeconds: () => now,
-    })
+    const clock = testClock(NOW)
+    const ring = await ringOf([{ ...(await generateSigningKey(alg, 'old')), retiredAt: NOW }, await generateSigningKey(alg, 'new')], 'new', clock)
     expect(ring.publicJwks().keys.map((k) => k.kid)).toEqual(['old', 'new'])
-    now = NOW + 7230
+    clock.now = NOW + 7230
     expect(ring.publicJwks().keys.map((k) => k.kid)).toEqual(['new'])
   })
 
@@ -278,7 +277,7 @@ describe('createReloadableKeyRing', () => {
     const k1 = hsKey('k1')
     const k2 = hsKey('k2')
     let secrets: Pick<Secrets, 'signingKeys' | 'activeKid'> = { signingKeys: [k1], activeKid: 'k1' }
-    const { ring, reload } = await createReloadableKeyRing(async () => secrets, fixed(NOW))
+    const { ring, reload } = await createReloadableKeyRing(async () => secrets, testClock(NOW))
     const first = await ring.signer.sign(numeric)
     expect(ring.activeKid).toBe('k1')
 

@@ -4,11 +4,11 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type Cry
 import { beforeAll, describe, expect, it } from 'vitest'
 import { identityVerifier } from '../../../adapters/identity/identity-verifier.js'
 import type { Clock, IdentityProvider } from '../../../core/index.js'
+import { testClock } from '../../support/doubles.js'
 
 const NOW = 1_800_000_000
 const ISS = 'https://id.example.com'
 const AUD = 'crm'
-const fixed = (s: number): Clock => ({ nowSeconds: () => s })
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url')
 
 type Alg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA'
@@ -47,7 +47,7 @@ const token = (key: TestKey, claims: JWTPayload = {}, header: Record<string, unk
   return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...header } as never).sign(key.privateKey)
 }
 
-const verifier = (providers: IdentityProvider[] = [provider], now = NOW) => identityVerifier(async () => providers, fixed(now))
+const verifier = (providers: IdentityProvider[] = [provider], now = NOW) => identityVerifier(async () => providers, testClock(now))
 
 const refused = async (jwt: string, v = verifier()) => {
   const r = await v.verify(jwt)
@@ -179,36 +179,36 @@ describe('identityVerifier: attacks and bad tokens are refused, never thrown', (
 describe('identityVerifier: provider cache', () => {
   it('asks the provider source once per cache period, and once for concurrent calls', async () => {
     let calls = 0
-    let now = NOW
+    const clock = testClock(NOW)
     const v = identityVerifier(async () => {
       calls++
       return [provider]
-    }, { nowSeconds: () => now })
+    }, clock)
     const jwt = await token(keys.ES256)
     const all = await Promise.all(Array.from({ length: 10 }, () => v.verify(jwt)))
     expect(all.every((r) => r.ok)).toBe(true)
     expect(calls).toBe(1)
-    now += 29
+    clock.advance(29)
     await v.verify(jwt)
     expect(calls).toBe(1)
-    now += 1
+    clock.advance(1)
     await v.verify(jwt)
     expect(calls).toBe(2)
   })
 
   it('sees provider changes after the cache period; cacheSeconds 0 always asks', async () => {
     let list: IdentityProvider[] = []
-    let now = NOW
-    const v = identityVerifier(async () => list, { nowSeconds: () => now }, { cacheSeconds: 5 })
+    const clock = testClock(NOW)
+    const v = identityVerifier(async () => list, clock, { cacheSeconds: 5 })
     const jwt = await token(keys.RS256)
     expect((await v.verify(jwt)).ok).toBe(false)
     list = [provider]
     expect((await v.verify(jwt)).ok).toBe(false)
-    now += 5
+    clock.advance(5)
     expect((await v.verify(jwt)).ok).toBe(true)
 
     let calls = 0
-    const uncached = identityVerifier(async () => (calls++, [provider]), fixed(NOW), { cacheSeconds: 0 })
+    const uncached = identityVerifier(async () => (calls++, [provider]), testClock(NOW), { cacheSeconds: 0 })
     await uncached.verify(jwt)
     await uncached.verify(jwt)
     expect(calls).toBe(2)
@@ -219,7 +219,7 @@ describe('identityVerifier: provider cache', () => {
     const v = identityVerifier(async () => {
       if (down) throw new Error('store down')
       return [provider]
-    }, fixed(NOW))
+    }, testClock(NOW))
     const jwt = await token(keys.RS256)
     await expect(v.verify(jwt)).rejects.toThrow('store down')
     down = false
@@ -228,7 +228,7 @@ describe('identityVerifier: provider cache', () => {
 
   it('does not ask the provider source for tokens that are not JWTs', async () => {
     let calls = 0
-    const v = identityVerifier(async () => (calls++, [provider]), fixed(NOW))
+    const v = identityVerifier(async () => (calls++, [provider]), testClock(NOW))
     await v.verify('not a jwt')
     expect(calls).toBe(0)
   })
@@ -249,7 +249,7 @@ describe('identityVerifier: lifetime and issue time', () => {
   })
 
   it('the maximum lifetime is configurable', async () => {
-    const hourly = identityVerifier(async () => [provider], fixed(NOW), { maxLifetimeSeconds: 3600 })
+    const hourly = identityVerifier(async () => [provider], testClock(NOW), { maxLifetimeSeconds: 3600 })
     expect((await hourly.verify(await token(keys.RS256, { iat: NOW, exp: NOW + 3600 }))).ok).toBe(true)
     const r = await hourly.verify(await token(keys.RS256, { iat: NOW, exp: NOW + 3601 }))
     expect(!r.ok && r.reason).toMatch(/maximum lifetime of 3600 s/)
