@@ -18,8 +18,6 @@ export const secretColumnProblems = (qualifiedColumns: ReadonlyArray<string>): s
   })
 
 /** Clear secrets as a client sends them, and what provisioning stores for them (a keyed digest; fakes stand in here). */
-export const clearKey = EXAMPLE_KEY
-export const clearCode = EXAMPLE_CODE
 export const testDigest = (s: string) => createHmac('sha256', 'test-pepper').update(s).digest('hex')
 
 export const secretsConsumer = { organisation: 'ps_dev', contactInformationId: 'c', accountsReceivableId: 'a' }
@@ -29,9 +27,9 @@ export const provisionDigestedSecrets = async (store: Store): Promise<void> => {
   await store.upsertOrganisation({ id: 'ps_dev', name: 'PS Dev', consumerUser: 'maytemplate' })
   await store.upsertUser({ organisation: 'ps_dev', username: 'maytemplate', units: [] })
   await store.upsertKey({
-    digest: testDigest(clearKey), prefix: clearKey.slice(0, 6), organisation: 'ps_dev', user: 'maytemplate',
+    digest: testDigest(EXAMPLE_KEY), prefix: EXAMPLE_KEY.slice(0, 6), organisation: 'ps_dev', user: 'maytemplate',
     classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE', createdAt: 1,
   })
   await store.upsertConsumer(secretsConsumer)
-  await store.upsertAccessToken({ id: 't1', organisation: 'ps_dev', consumer: secretsConsumer, authenticationCodeDigest: testDigest(clearCode), state: 'EFFECTIVE' })
+  await store.upsertAccessToken({ id: 't1', organisation: 'ps_dev', consumer: secretsConsumer, authenticationCodeDigest: testDigest(EXAMPLE_CODE), state: 'EFFECTIVE' })
 }

@@ -14,8 +14,7 @@ import { embedIssuer } from '../../examples/embed-issuer.js'
 import { checkRequest } from '../../examples/use-core.js'
 import { openStore } from '../../adapters/embed/open-store.js'
 import { rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
-import { EXAMPLE_ARI, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
-import { KEY } from '../support/token-cases.js'
+import { EXAMPLE_ARI, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_KEY } from '../support/example.js'
 
 const listen = async (app: Koa): Promise<{ url: string; server: Server }> => {
   const server = createServer(app.callback())
@@ -84,10 +83,10 @@ describe('embed-issuer, as a host app of its own', () => {
 
 describe('use-core', () => {
   it('names the credential mode of the documented example, and the CRM.COM error of a bad request', () => {
-    expect(checkRequest(JSON.parse(EXAMPLE_BODY), KEY)).toEqual({ mode: 'AuthenticationCode' })
+    expect(checkRequest(JSON.parse(EXAMPLE_BODY), EXAMPLE_KEY)).toEqual({ mode: 'AuthenticationCode' })
     expect(checkRequest({ jwt: 'a.b.c', organisation: 'ps_dev' }, undefined, 'R15.0.0')).toMatchObject({
       status: 400, code: 'COM.CRM.EXCEPTION.VALIDATION.PARAMETERNOTAVAILABLEEXCEPTION',
     })
-    expect(checkRequest({ unit: '1' }, KEY)).toMatchObject({ status: 400, code: 'COM.CRM.EXCEPTION.VALIDATION.MISSINGPARAMETEREXCEPTION' })
+    expect(checkRequest({ unit: '1' }, EXAMPLE_KEY)).toMatchObject({ status: 400, code: 'COM.CRM.EXCEPTION.VALIDATION.MISSINGPARAMETEREXCEPTION' })
   })
 })

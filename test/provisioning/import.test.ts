@@ -13,7 +13,7 @@ import { importDocument, type ImportSummary } from '../../adapters/provisioning/
 import type { Store } from '../../adapters/store/store.js'
 import { fakeDeps } from './fakes.js'
 import { fakeDigest, testClock } from '../support/doubles.js'
-import { EXAMPLE_ARI, EXAMPLE_CII, EXAMPLE_CODE, EXAMPLE_KEY, EXAMPLE_SECRETS, exampleDocument } from '../support/example.js'
+import { EXAMPLE_ARI, EXAMPLE_CII, EXAMPLE_CODE, EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE, EXAMPLE_SECRETS, exampleDocument } from '../support/example.js'
 
 const snapshot = async (s: Store) => ({
   organisations: await s.listOrganisations(),
@@ -52,11 +52,11 @@ describe('importDocument', () => {
     const [byCode] = await store.findByAuthenticationCode(fakeDigest.digest(EXAMPLE_CODE), 'ps_dev')
     expect(byCode?.id).toBe(accessTokenId('ps_dev', { codeDigest: fakeDigest.digest(EXAMPLE_CODE) }))
     expect(byCode?.consumer.contactInformationId).toBe(EXAMPLE_CII)
-    const maria = await store.findByIdentifier('ps_dev', 'maria')
+    const maria = await store.findByIdentifier('ps_dev', EXAMPLE_IDENTIFIER)
     expect(maria?.id).toMatch(/^[0-9A-F]{32}$/)
     expect(maria?.validFrom).toBe(Date.parse('2026-01-01T00:00:00Z') / 1000)
     expect(maria?.validTo).toBeUndefined()
-    expect(await deps.hasher.verify('4711', maria!.passCodeHash!)).toBe(true)
+    expect(await deps.hasher.verify(EXAMPLE_PASS_CODE, maria!.passCodeHash!)).toBe(true)
     expect(await store.findUser('ps_dev', 'maytemplate')).toEqual({ organisation: 'ps_dev', username: 'maytemplate', defaultUnit: '1', units: ['1'] })
     expect(await store.findConsumer('https://id.example.com', 'u-42', 'ps_dev')).toMatchObject({ accountsReceivableId: EXAMPLE_ARI })
 
@@ -86,7 +86,7 @@ describe('importDocument', () => {
     doc.access_tokens[1]!.pass_code = '9999'
     right(await importDocument(store, doc, deps))
     expect(await store.listAccessTokens()).toHaveLength(2)
-    const maria = await store.findByIdentifier('ps_dev', 'maria')
+    const maria = await store.findByIdentifier('ps_dev', EXAMPLE_IDENTIFIER)
     expect(await deps.hasher.verify('9999', maria!.passCodeHash!)).toBe(true)
   })
 
@@ -222,7 +222,7 @@ describe('seedDemoIfEmpty', () => {
     const [key] = await store.listKeys()
     expect(key).toMatchObject({ prefix: 'EE73C0', status: 'ACTIVE', classification: 'CONSUMER_APPLICATION_KEY', user: 'maytemplate' })
     expect(await store.listAccessTokens()).toHaveLength(1)
-    expect(await store.findByIdentifier('ps_dev', 'maria')).toBeUndefined()
+    expect(await store.findByIdentifier('ps_dev', EXAMPLE_IDENTIFIER)).toBeUndefined()
     expect((await store.findByAuthenticationCode(fakeDigest.digest(EXAMPLE_CODE)))[0]?.consumer).toEqual({
       organisation: 'ps_dev', contactInformationId: EXAMPLE_CII, accountsReceivableId: EXAMPLE_ARI,
     })

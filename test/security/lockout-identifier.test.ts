@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { countScrypt, login, outcome, startSecuredService, withCode, withPassCode, type SecuredService } from './support.js'
-import { EXAMPLE_ARI, EXAMPLE_CII, EXAMPLE_CODE, EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE, exampleDocument } from '../support/example.js'
+import { EXAMPLE_CODE, EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE, EXAMPLE_SESSION_CLAIMS, exampleDocument } from '../support/example.js'
 import { decodeJwtPart } from '../support/jwt.js'
 
 const WINDOW = 15 * 60
@@ -62,7 +62,7 @@ describe('identifier lock-out over HTTP', () => {
     s.clock.now = start + WINDOW
     const ok = await login(s.url, withPassCode(EXAMPLE_IDENTIFIER, EXAMPLE_PASS_CODE), EXAMPLE_KEY)
     expect(ok.status, ok.text).toBe(200)
-    expect(decodeJwtPart(ok.json.data.token, 1)).toMatchObject({ cii: EXAMPLE_CII, ari: EXAMPLE_ARI, usr: 'maytemplate', org: 'ps_dev', oun: '1', iat: start + WINDOW })
+    expect(decodeJwtPart(ok.json.data.token, 1)).toMatchObject({ ...EXAMPLE_SESSION_CLAIMS, iat: start + WINDOW })
     expect(scrypt.count()).toBe(6)
   })
 

@@ -33,11 +33,11 @@ export const EXAMPLE_CONSUMER: Consumer = { organisation: EXAMPLE_ORGANISATION, 
 /** Who the example's session is for and runs as. */
 export const EXAMPLE_SUBJECT: SessionSubject = { contactInformationId: EXAMPLE_CII, accountsReceivableId: EXAMPLE_ARI, username: EXAMPLE_USER, organisation: EXAMPLE_ORGANISATION }
 
-/** The claims of the documented token, with string times as CRM.COM shows them. */
-export const EXAMPLE_CLAIMS: SessionClaims = {
-  cii: EXAMPLE_CII, usr: EXAMPLE_USER, org: EXAMPLE_ORGANISATION, ari: EXAMPLE_ARI, oun: EXAMPLE_UNIT,
-  exp: '1518104864', iat: '1518097664', jti: 'F586B288048A4100B749E62F47DFC844',
-}
+/** The claims every token of the example carries, whenever it is issued: all but the times and the session id. */
+export const EXAMPLE_SESSION_CLAIMS = { cii: EXAMPLE_CII, usr: EXAMPLE_USER, org: EXAMPLE_ORGANISATION, ari: EXAMPLE_ARI, oun: EXAMPLE_UNIT } as const
+
+/** The claims of the documented token, in its order, with string times as CRM.COM shows them. */
+export const EXAMPLE_CLAIMS: SessionClaims = { ...EXAMPLE_SESSION_CLAIMS, exp: '1518104864', iat: '1518097664', jti: 'F586B288048A4100B749E62F47DFC844' }
 
 /** The documented token's payload, byte for byte. */
 export const EXAMPLE_PAYLOAD =

@@ -6,11 +6,10 @@
  */
 import { expect } from 'vitest'
 import { basic, rawRequest, type RawResponse } from './service.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_CODE, EXAMPLE_KEY } from './example.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_CODE, EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE } from './example.js'
 import { SESSION_PATH } from '../../adapters/http/app.js'
 import { TOKEN_PATH } from '../../adapters/http/token-route.js'
 
-export const KEY = EXAMPLE_KEY
 
 export interface CaseRequest {
   readonly method?: string
@@ -55,12 +54,12 @@ export const tokenCases: ReadonlyArray<TokenCase> = [
   token('PAYLOADTOOLARGE for a body over 16 KiB', { unit: 'x'.repeat(17 * 1024) }, 413, 'PAYLOADTOOLARGE', ['16384']),
   token('MALFORMEDREQUEST for unparsable JSON', '{"unit":', 400, 'MALFORMEDREQUEST', ['JSON']),
   token('MALFORMEDREQUEST for a body that is not an object', '[1,2]', 400, 'MALFORMEDREQUEST', ['object']),
-  token('MALFORMEDREQUEST for a key with a password', EXAMPLE_BODY, 400, 'MALFORMEDREQUEST', ['password'], { Authorization: basic(KEY, 'secret') }),
-  token('MALFORMEDREQUEST for a Bearer key', EXAMPLE_BODY, 400, 'MALFORMEDREQUEST', ['Basic'], { Authorization: `Bearer ${KEY}` }),
+  token('MALFORMEDREQUEST for a key with a password', EXAMPLE_BODY, 400, 'MALFORMEDREQUEST', ['password'], { Authorization: basic(EXAMPLE_KEY, 'secret') }),
+  token('MALFORMEDREQUEST for a Bearer key', EXAMPLE_BODY, 400, 'MALFORMEDREQUEST', ['Basic'], { Authorization: `Bearer ${EXAMPLE_KEY}` }),
   token('MALFORMEDREQUEST for a key that is not base64', EXAMPLE_BODY, 400, 'MALFORMEDREQUEST', ['base64'], { Authorization: 'Basic ***' }),
   token('MISSINGPARAMETER access_token_identifier', { unit: '1' }, 400, 'MISSINGPARAMETER', ['access_token_identifier']),
-  token('MISSINGPARAMETER pass_code', { access_token_identifier: { identifier: 'maria' } }, 400, 'MISSINGPARAMETER', ['pass_code']),
-  token('MISSINGPARAMETER key (identifier and pass code without a key)', { access_token_identifier: { identifier: 'maria', pass_code: '4711' } }, 400, 'MISSINGPARAMETER', ['key'], {}),
+  token('MISSINGPARAMETER pass_code', { access_token_identifier: { identifier: EXAMPLE_IDENTIFIER } }, 400, 'MISSINGPARAMETER', ['pass_code']),
+  token('MISSINGPARAMETER key (identifier and pass code without a key)', { access_token_identifier: { identifier: EXAMPLE_IDENTIFIER, pass_code: EXAMPLE_PASS_CODE } }, 400, 'MISSINGPARAMETER', ['key'], {}),
   token('MISSINGPARAMETER organisation (jwt without one)', { jwt: 'a.b.c' }, 400, 'MISSINGPARAMETER', ['organisation'], {}),
   token('INVALIDPARAMETER for a blank authentication code', { access_token_identifier: { authentication_code: '  ' } }, 400, 'INVALIDPARAMETER', ['access_token_identifier.authentication_code']),
   token('INVALIDPARAMETER for an access_token_identifier that is text', { access_token_identifier: EXAMPLE_CODE }, 400, 'INVALIDPARAMETER', ['access_token_identifier']),

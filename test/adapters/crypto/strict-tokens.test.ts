@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { createKeyRing } from '../../../adapters/crypto/key-ring.js'
 import { generateSigningKey, type SigningKeySpec } from '../../../adapters/crypto/secrets.js'
-import { buildClaims, newSession, verifySessionToken, type Clock } from '../../../core/index.js'
+import { buildClaims, newSession, verifySessionToken } from '../../../core/index.js'
 import { testClock } from '../../support/doubles.js'
 
 const NOW = 1_700_000_000

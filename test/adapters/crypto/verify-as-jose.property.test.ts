@@ -15,7 +15,7 @@ import { createKeyRing } from '../../../adapters/crypto/key-ring.js'
 import { jwksSessionVerifier } from '../../../adapters/crypto/jwks-session-verifier.js'
 import { generateSigningKey, type SigningKeySpec } from '../../../adapters/crypto/secrets.js'
 import { retiredKeyLifetimeSeconds } from '../../../adapters/crypto/signing-key.js'
-import type { Clock, SessionVerification, SessionVerifier } from '../../../core/index.js'
+import type { SessionVerification, SessionVerifier } from '../../../core/index.js'
 import { testClock } from '../../support/doubles.js'
 
 const NOW = 1_800_000_000

@@ -3,11 +3,11 @@ import { createHmac, generateKeyPairSync, sign } from 'node:crypto'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { identityVerifier } from '../../../adapters/identity/identity-verifier.js'
-import type { Clock, IdentityProvider } from '../../../core/index.js'
+import type { IdentityProvider } from '../../../core/index.js'
 import { testClock } from '../../support/doubles.js'
+import { EXAMPLE_ISSUER } from '../../support/example.js'
 
 const NOW = 1_800_000_000
-const ISS = 'https://id.example.com'
 const AUD = 'crm'
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url')
 
@@ -37,12 +37,12 @@ beforeAll(async () => {
     EdDSA: await makeKey('EdDSA', 'ed'),
   }
   outsider = await makeKey('RS256', 'rsa')
-  provider = { issuer: ISS, audience: AUD, jwks: { keys: Object.values(keys).map((k) => k.jwk as Record<string, unknown>) } }
+  provider = { issuer: EXAMPLE_ISSUER, audience: AUD, jwks: { keys: Object.values(keys).map((k) => k.jwk as Record<string, unknown>) } }
 })
 
 /** A token as a provider would sign it; `claims` and `header` override the defaults, `undefined` removes. */
 const token = (key: TestKey, claims: JWTPayload = {}, header: Record<string, unknown> = {}) => {
-  const payload: JWTPayload = { iss: ISS, aud: AUD, sub: 'u-42', iat: NOW - 10, exp: NOW + 300, ...claims }
+  const payload: JWTPayload = { iss: EXAMPLE_ISSUER, aud: AUD, sub: 'u-42', iat: NOW - 10, exp: NOW + 300, ...claims }
   for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k]
   return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...header } as never).sign(key.privateKey)
 }
@@ -57,7 +57,7 @@ const refused = async (jwt: string, v = verifier()) => {
 
 describe('identityVerifier: valid tokens', () => {
   it.each(['RS256', 'PS256', 'ES256', 'EdDSA'] as const)('accepts %s and answers issuer and subject', async (alg) => {
-    expect(await verifier().verify(await token(keys[alg]))).toEqual({ ok: true, identity: { issuer: ISS, subject: 'u-42' } })
+    expect(await verifier().verify(await token(keys[alg]))).toEqual({ ok: true, identity: { issuer: EXAMPLE_ISSUER, subject: 'u-42' } })
   })
 
   it('accepts an audience list that contains the provider audience', async () => {
@@ -81,20 +81,20 @@ describe('identityVerifier: valid tokens', () => {
   it('tries every provider of an issuer (one issuer, several audiences)', async () => {
     const other: IdentityProvider = { ...provider, audience: 'billing' }
     const r = await verifier([provider, other]).verify(await token(keys.EdDSA, { aud: 'billing' }))
-    expect(r).toEqual({ ok: true, identity: { issuer: ISS, subject: 'u-42' } })
+    expect(r).toEqual({ ok: true, identity: { issuer: EXAMPLE_ISSUER, subject: 'u-42' } })
   })
 })
 
 describe('identityVerifier: attacks and bad tokens are refused, never thrown', () => {
   it('alg none', async () => {
-    const unsecured = new UnsecuredJWT({ sub: 'u-42' }).setIssuer(ISS).setAudience(AUD).setExpirationTime(NOW + 300).encode()
+    const unsecured = new UnsecuredJWT({ sub: 'u-42' }).setIssuer(EXAMPLE_ISSUER).setAudience(AUD).setExpirationTime(NOW + 300).encode()
     expect(await refused(unsecured)).toMatch(/algorithm is not allowed/)
     const withKid = `${b64('{"alg":"none","kid":"rsa"}')}.${unsecured.split('.')[1]}.`
     expect(await refused(withKid)).toMatch(/algorithm is not allowed/)
   })
 
   it('HS256 signed with the provider public key bytes (algorithm confusion)', async () => {
-    const payload = { iss: ISS, aud: AUD, sub: 'admin', exp: NOW + 300 }
+    const payload = { iss: EXAMPLE_ISSUER, aud: AUD, sub: 'admin', exp: NOW + 300 }
     const pem = await exportSPKI(keys.RS256.publicKey)
     for (const secret of [pem, JSON.stringify(keys.RS256.jwk), `${pem}\n`]) {
       const input = `${b64(JSON.stringify({ alg: 'HS256', kid: 'rsa', typ: 'JWT' }))}.${b64(JSON.stringify(payload))}`
@@ -137,7 +137,7 @@ describe('identityVerifier: attacks and bad tokens are refused, never thrown', (
 
   it('tampered payload and tampered signature', async () => {
     const [h, , s] = (await token(keys.RS256)).split('.') as [string, string, string]
-    const forged = b64(JSON.stringify({ iss: ISS, aud: AUD, sub: 'admin', exp: NOW + 300 }))
+    const forged = b64(JSON.stringify({ iss: EXAMPLE_ISSUER, aud: AUD, sub: 'admin', exp: NOW + 300 }))
     expect(await refused(`${h}.${forged}.${s}`)).toBe('the identity token signature is not valid')
     const [h2, p2, s2] = (await token(keys.EdDSA)).split('.') as [string, string, string]
     // One character in the middle always changes a whole byte (the last one may carry padding bits only).
@@ -156,7 +156,7 @@ describe('identityVerifier: attacks and bad tokens are refused, never thrown', (
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
     const weak: IdentityProvider = { ...provider, jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'weak' }] } }
     // jose will not even sign with it, so the token is made by hand.
-    const input = `${b64('{"alg":"RS256","kid":"weak"}')}.${b64(JSON.stringify({ iss: ISS, aud: AUD, sub: 'u', exp: NOW + 300 }))}`
+    const input = `${b64('{"alg":"RS256","kid":"weak"}')}.${b64(JSON.stringify({ iss: EXAMPLE_ISSUER, aud: AUD, sub: 'u', exp: NOW + 300 }))}`
     const jwt = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`
     await refused(jwt, verifier([weak]))
   })
