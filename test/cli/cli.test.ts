@@ -371,7 +371,9 @@ describe('consumer-auth serve', () => {
       expect(afterSuspend.status).toBe(401)
       expect(((await afterSuspend.json()) as any).status.description).toBe('INVALIDACCESSTOKEN')
       // The session issued before is revoked with its access token.
-      expect((await session(running.url, token)).status).toBe(401)
+      const revokedSession = await session(running.url, token)
+      expect(revokedSession.status).toBe(401)
+      expect(((await revokedSession.json()) as any).status.description).toBe('INVALIDTOKEN')
 
       const digest = listDigest(JSON.parse((await cli(['keys', 'list', '--json', '--db', db])).stdout), 'EE73C0')
       expect((await cli(['keys', 'revoke', digest, '--db', db])).code).toBe(0)
@@ -394,7 +396,9 @@ describe('consumer-auth serve', () => {
     const bare = workspace()
     const none = await serve(bare.dir, ['--no-demo'])
     try {
-      expect((await postExample(none.url)).status).toBe(401)
+      const refused = await postExample(none.url)
+      expect(refused.status).toBe(401)
+      expect(((await refused.json()) as any).status.description).toBe('INVALIDAPPLICATIONKEY')
     } finally {
       expect(await none.stop()).toBe(0)
     }

@@ -140,6 +140,7 @@ describe("a host whose body parser runs before the issuer's middleware", () => {
       // The session route takes the token from the parsed body, as the session middleware does behind any parser.
       const session = await rawRequest(host.url, { method: 'GET', path: `${host.basePath}/authentication/consumer_application_key/session?token=abc` })
       expect(session.status).toBe(401)
+      expect(session.json.status.code).toBe('COM.CRM.EXCEPTION.AUTHENTICATION.INVALIDTOKENEXCEPTION')
     } finally {
       await host.stop()
     }

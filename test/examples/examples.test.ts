@@ -57,6 +57,7 @@ describe('accept-tokens, against a running consumer-auth', () => {
       }
       const revoked = await rawRequest(url, { method: 'GET', path: `/me?token=${token}` })
       expect(revoked.status, revoked.text).toBe(401)
+      expect(revoked.json.status.code).toBe('COM.CRM.EXCEPTION.AUTHENTICATION.INVALIDTOKENEXCEPTION')
     } finally {
       await closing(server)
       await accept.close()

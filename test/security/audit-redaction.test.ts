@@ -58,7 +58,8 @@ describe('audit events and the application log after a run of requests', () => {
     // Session tokens in the query string and as Bearer.
     expect((await rawRequest(s.url, { method: 'GET', path: `${SESSION_ROUTE}?token=${tokens[0]}` })).status).toBe(200)
     expect((await rawRequest(s.url, { method: 'GET', path: SESSION_ROUTE, headers: { Authorization: `Bearer ${tokens[1]}` } })).status).toBe(200)
-    expect((await rawRequest(s.url, { method: 'GET', path: `${SESSION_ROUTE}?token=${tokens[2]}x` })).status).toBe(401)
+    const altered = await rawRequest(s.url, { method: 'GET', path: `${SESSION_ROUTE}?token=${tokens[2]}x` })
+    expect([altered.status, outcome(altered)]).toEqual([401, 'INVALIDTOKEN'])
     // Failures: wrong secrets, a lock-out, and secrets in malformed requests.
     await expectOutcome(login(s.url, withCode(SECRET.code), SECRET.wrongKey), 'INVALIDAPPLICATIONKEY')
     await expectOutcome(login(s.url, withCode(SECRET.wrongCode), SECRET.key), 'INVALIDACCESSTOKEN')
