@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { demoDocument, seedDemoIfEmpty } from '../../adapters/provisioning/demo.js'
 import { accessTokenId } from '../../adapters/provisioning/ids.js'
-import {
-  checkImportDocument, DATE_TIME_PATTERN, decodeImportDocument, KEY_PATTERN, NAME_PATTERN, SECRET_PATTERN, type ReferenceLookups,
-} from '../../adapters/provisioning/import-document.js'
+import type { ReferenceLookups } from '../../adapters/provisioning/entries.js'
+import { checkImportDocument } from '../../adapters/provisioning/import-checks.js'
+import { DATE_TIME_PATTERN, KEY_PATTERN, NAME_PATTERN, SECRET_PATTERN } from '../../adapters/provisioning/import-codecs.js'
+import { decodeImportDocument } from '../../adapters/provisioning/import-document.js'
 import { importDocument, type ImportSummary } from '../../adapters/provisioning/import.js'
 import type { Store } from '../../adapters/store/store.js'
 import { fakeDeps } from './fakes.js'
