@@ -21,7 +21,8 @@ import { createLogger } from '../../composition/logger.js'
 import {
   errorCatalogue, errorCode, errorNames, keyOf, noKey, R15_0_0, R16_2_0, resolveCredentials, type Release,
 } from '../../core/index.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, type RawResponse } from '../support/service.js'
+import { rawRequest, type RawResponse } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_KEY } from '../support/example.js'
 
 type Doc = {
   openapi: string
@@ -178,7 +179,7 @@ describe('the documented request body', () => {
     ['R16.2.0', R16_2_0],
   ] as const)('accepts exactly the bodies the core accepts with some key choice, at %s', (_name, release) => {
     const validate = validatorFor(docs.get(release)!)
-    const coreAccepts = (b: unknown) => [noKey, keyOf('EE73C0AE64524371B5DDEFF5F7BB2192')].some((key) => E.isRight(resolveCredentials(release, { body: b, key })))
+    const coreAccepts = (b: unknown) => [noKey, keyOf(EXAMPLE_KEY)].some((key) => E.isRight(resolveCredentials(release, { body: b, key })))
     // The documented example and the identity-JWT request, explicitly.
     expect(validate(JSON.parse(EXAMPLE_BODY))).toBe(true)
     expect(validate({ jwt: 'a.b.c', organisation: 'ps_dev' })).toBe(release === R16_2_0)

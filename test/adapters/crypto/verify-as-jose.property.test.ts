@@ -16,10 +16,11 @@ import { jwksSessionVerifier } from '../../../adapters/crypto/jwks-session-verif
 import { generateSigningKey } from '../../../adapters/crypto/generate-secrets.js'
 import type { SigningKeySpec } from '../../../adapters/crypto/secrets-codec.js'
 import { retiredKeyLifetimeSeconds } from '../../../adapters/crypto/signing-key.js'
-import type { Clock, SessionVerification, SessionVerifier } from '../../../core/index.js'
+import type { SessionVerification, SessionVerifier } from '../../../core/index.js'
+import { testClock } from '../../support/doubles.js'
 
 const NOW = 1_800_000_000
-const clock: Clock = { nowSeconds: () => NOW }
+const clock = testClock(NOW)
 const enc = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8').toString('base64url')
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
