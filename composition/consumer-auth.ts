@@ -13,15 +13,17 @@ import type { Middleware } from 'koa'
 import type { Logger } from 'pino'
 import { isPlainObject } from '../core/codec.js'
 import { nearestName, type Clock } from '../core/index.js'
-import { generateSecrets, type Secrets } from '../adapters/crypto/secrets.js'
+import { generateSecrets } from '../adapters/crypto/generate-secrets.js'
+import type { Secrets } from '../adapters/crypto/secrets-codec.js'
 import { ConfigError, ImportError } from '../adapters/embed/errors.js'
 import { openStore } from '../adapters/embed/open-store.js'
-import { createSessionVerifier, type EmbeddedSessionVerifier } from '../adapters/embed/session-verifier.js'
+import type { EmbeddedSessionVerifier } from '../adapters/embed/session-verifier.js'
 import type { ImportDocument } from '../adapters/provisioning/import-document.js'
 import { importDocument, type ImportSummary } from '../adapters/provisioning/import.js'
 import type { Store } from '../adapters/store/store.js'
 import { decodeConfig, settings, type Config, type Setting } from './config.js'
-import { buildContainer, startPruner, TYPES, type Overrides } from './container.js'
+import { buildContainer, type Overrides } from './container.js'
+import { TYPES } from './services.js'
 
 /** The lock-out thresholds and their window (see docs/security.md); each defaults as in the service. */
 export interface LockoutOptions {
@@ -114,7 +116,7 @@ const isStore = (u: unknown): u is Store =>
   isPlainObject(u) && ['findKeyByDigest', 'findOrganisation', 'isRevoked', 'transaction', 'close'].every((m) => typeof u[m] === 'function')
 
 /** The options as the service's Config (decoded by config.ts's table), and what the container takes as given. */
-export const decodeOptions = (options: unknown): { readonly config: Config; readonly store?: Store; readonly memory: boolean } => {
+const decodeOptions = (options: unknown): { readonly config: Config; readonly store?: Store; readonly memory: boolean } => {
   if (!isPlainObject(options)) return fail('options must be an object, e.g. { db: "sqlite:./data/consumer-auth.db" }')
   for (const name of Object.keys(options)) {
     if (hostOwned[name]) fail(`there is no option ${name}: ${hostOwned[name]}`)
@@ -166,20 +168,14 @@ export const createConsumerAuth = async (options: ConsumerAuthOptions): Promise<
     // A memory store forgets its keys with the process: so may its secrets (nothing is written to disk).
     ...(memory && keepsNoSecrets ? { secrets: await generateSecrets(config.signingAlg) } : {}),
   }
-  const container = buildContainer(config, overrides)
-  const store = await container.getAsync(TYPES.ServiceStore)
+  const root = buildContainer(config, overrides)
+  const store = await root.getAsync(TYPES.ServiceStore)
   try {
-    const middleware = await container.getAsync(TYPES.EmbeddedMiddleware)
-    const importDeps = await container.getAsync(TYPES.ImportDeps)
-    const verifier = await createSessionVerifier({
-      ...(config.secretsFile !== undefined ? { secretsFile: config.secretsFile } : { secrets: await container.getAsync(TYPES.Secrets) }),
-      clock: container.get(TYPES.Clock),
-      revocation: store,
-      revocationCacheSeconds: config.revocationCacheSeconds,
-      httpStatus: config.httpStatus,
-    })
+    const middleware = await root.getAsync(TYPES.EmbeddedMiddleware)
+    const importDeps = await root.getAsync(TYPES.ImportDeps)
+    const verifier = await root.getAsync(TYPES.SessionVerifier)
     // Audit events and attempt counters are pruned as the service prunes them; close() stops it.
-    const pruner = startPruner(container, store)
+    const pruner = await root.getAsync(TYPES.Pruner)
     return {
       middleware: () => middleware,
       import: async (document) => {

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto'
 import type { SecretDigest } from '../../core/index.js'
 
 /** 256 bits: as strong as the HMAC-SHA256 output itself. */
-export const MIN_PEPPER_BYTES = 32
+const MIN_PEPPER_BYTES = 32
 
 export const hmacDigest = (pepper: Uint8Array): SecretDigest => {
   if (pepper.byteLength < MIN_PEPPER_BYTES) {

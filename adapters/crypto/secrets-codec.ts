@@ -33,13 +33,13 @@ interface KeySpecBase {
   readonly retiredAt?: number
 }
 
-export interface HmacKeySpec extends KeySpecBase {
+interface HmacKeySpec extends KeySpecBase {
   readonly alg: 'HS256'
   /** base64url, at least 32 bytes. */
   readonly secret: string
 }
 
-export interface AsymmetricKeySpec extends KeySpecBase {
+interface AsymmetricKeySpec extends KeySpecBase {
   readonly alg: 'ES256' | 'EdDSA'
   readonly privateJwk: PrivateJwk
 }

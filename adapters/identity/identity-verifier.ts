@@ -27,7 +27,7 @@ export const identityVerifier = (
   const maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_IDENTITY_MAX_LIFETIME_SECONDS
   return {
     async verify(jwt: string): Promise<IdentityVerification> {
-      // Its length is bounded where the request is decoded (the core's MAX_JWT_LENGTH).
+      // No length bound here: the request's `jwt` is held to the core's MAX_JWT_LENGTH before any port sees it.
       if (typeof jwt !== 'string' || jwt === '') return refuse('no identity token was given')
       // The unverified issuer only selects which provider's keys to try; everything is then verified against them.
       let issuer: unknown

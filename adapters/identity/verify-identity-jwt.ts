@@ -9,8 +9,8 @@ import { MAX_PARAMETER_LENGTH, type IdentityVerification } from '../../core/inde
 import type { ProviderKeys } from './provider-keys.js'
 
 /** Never `none` and never HS*: a provider's public key must not be usable as an HMAC secret (alg confusion). */
-export const IDENTITY_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const
-export const IDENTITY_CLOCK_TOLERANCE_SECONDS = 30
+const IDENTITY_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const
+const IDENTITY_CLOCK_TOLERANCE_SECONDS = 30
 /** A day: far beyond what providers issue (minutes to hours), short enough that a leaked token does not live on. */
 export const DEFAULT_IDENTITY_MAX_LIFETIME_SECONDS = 86_400
 

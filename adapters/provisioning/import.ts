@@ -15,10 +15,10 @@ import {
 } from '../../core/index.js'
 import type { Store, StoredKey } from '../store/store.js'
 import { accessTokenId } from './ids.js'
-import {
-  checkImportDocument, decodeImportDocument, entryNames, formatIssue, parseDateTime, type EntryName, type ImportDocument,
-  type ImportIssue,
-} from './import-document.js'
+import { entryNames, type EntryName } from './entries.js'
+import { checkImportDocument } from './import-checks.js'
+import { parseDateTime } from './import-codecs.js'
+import { decodeImportDocument, formatIssue, type ImportDocument, type ImportIssue } from './import-document.js'
 
 export interface ImportDeps {
   readonly digest: SecretDigest

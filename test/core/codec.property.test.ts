@@ -9,11 +9,13 @@ import type * as t from 'io-ts'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { errorPath, formatPath, isPlainObject, object, text } from '../../core/codec.js'
 import { JwtString, ParameterString } from '../../core/index.js'
-import { generateSecrets, SecretsCodec, type Secrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
+import { SecretsCodec, type Secrets } from '../../adapters/crypto/secrets-codec.js'
+import { ImportDocument } from '../../adapters/provisioning/import-document.js'
 import {
-  AccessTokenEntry, ConsumerEntry, DateTimeOrNull, IdentityLinkEntry, IdentityProviderEntry, ImportDocument, Jwks, KeyText, Name,
-  OrganisationEntry, PublicJwk, Secret, UnitEntry, UserEntry, WebApiKeyEntry,
-} from '../../adapters/provisioning/import-document.js'
+  AccessTokenEntry, ConsumerEntry, IdentityLinkEntry, IdentityProviderEntry, OrganisationEntry, UnitEntry, UserEntry, WebApiKeyEntry,
+} from '../../adapters/provisioning/entries.js'
+import { DateTimeOrNull, Jwks, KeyText, Name, PublicJwk, Secret } from '../../adapters/provisioning/import-codecs.js'
 
 const agrees = (codec: t.Mixed, arbitrary: fc.Arbitrary<unknown>) =>
   fc.assert(

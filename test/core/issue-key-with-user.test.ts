@@ -5,21 +5,23 @@
  */
 import { describe, expect, it } from 'vitest'
 import { issueSessionToken, type KeyStore } from '../../core/index.js'
-import { ADDRESS, code, fakeDigest, fixture, KEY, OTHER_KEY, pass, REVOKED_KEY, SYSTEMIC_KEY, T0 } from './issue-fixture.js'
+import { ADDRESS, code, fixture, KEY, OTHER_KEY, pass, REVOKED_KEY, SYSTEMIC_KEY, T0 } from './issue-fixture.js'
+import { fakeDigest } from '../support/doubles.js'
+import { EXAMPLE_CODE } from '../support/example.js'
 
 const requests: ReadonlyArray<[body: unknown, key: string | undefined]> = [
-  [code('p_kestora1!', { unit: '1' }), KEY],
-  [code('p_kestora1!'), KEY],
-  [code('p_kestora1!', { unit: '99' }), KEY],
-  [code('p_kestora1!'), REVOKED_KEY],
-  [code('p_kestora1!'), SYSTEMIC_KEY],
-  [code('p_kestora1!'), OTHER_KEY],
-  [code('p_kestora1!'), 'NO-SUCH-KEY'],
-  [code('p_kestora1!'), 'ORPHAN-KEY'],
+  [code(EXAMPLE_CODE, { unit: '1' }), KEY],
+  [code(EXAMPLE_CODE), KEY],
+  [code(EXAMPLE_CODE, { unit: '99' }), KEY],
+  [code(EXAMPLE_CODE), REVOKED_KEY],
+  [code(EXAMPLE_CODE), SYSTEMIC_KEY],
+  [code(EXAMPLE_CODE), OTHER_KEY],
+  [code(EXAMPLE_CODE), 'NO-SUCH-KEY'],
+  [code(EXAMPLE_CODE), 'ORPHAN-KEY'],
   [pass('maria', '4711'), KEY],
   [pass('maria', 'wrong'), KEY],
   [pass('maria', '4711'), 'ORPHAN-KEY'],
-  [code('p_kestora1!'), undefined],
+  [code(EXAMPLE_CODE), undefined],
 ]
 
 /** A fixture whose store also holds a key of a user that does not exist (the memory store allows it). */
@@ -65,7 +67,7 @@ describe('a key store that reads the key with its user', () => {
   it('a store that fails makes it SERVICEUNAVAILABLE', async () => {
     const f = await fixture()
     const keys: KeyStore = { findKeyWithUser: async () => Promise.reject(new Error('down')) }
-    const r = await issueSessionToken({ ...f.deps, keys })({ body: code('p_kestora1!'), key: { _tag: 'Key', key: KEY }, clientAddress: ADDRESS })()
+    const r = await issueSessionToken({ ...f.deps, keys })({ body: code(EXAMPLE_CODE), key: { _tag: 'Key', key: KEY }, clientAddress: ADDRESS })()
     expect(r).toMatchObject({ _tag: 'Left', left: { name: 'SERVICEUNAVAILABLE' } })
   })
 })
