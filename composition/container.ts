@@ -236,7 +236,7 @@ const bindDefaults = (c: Container, config: Config): void => {
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
       log: ctx.get(TYPES.Logger),
-      observe: metrics.observe,
+      observer: metrics.observeRequest,
       ...(await ctx.getAsync(TYPES.OperationsRoutes)),
       operationsElsewhere: config.opsPort !== undefined,
     })
