@@ -7,6 +7,7 @@
 //
 //   node scripts/bench/compare.mjs --scenario fail --rounds 6 --duration 3 ../before . floor
 //   node scripts/bench/compare.mjs --scenario code ../before .
+//   node scripts/bench/compare.mjs --scenario session ../before .   GET .../session with a token each service issued
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -25,11 +26,20 @@ const { values: opts, positionals: roots } = parseArgs({
 })
 if (roots.length === 0) throw new Error('name the builds to compare: directories with a built dist/, or floor')
 const connections = Number(opts.connections)
-const key = opts.scenario === 'code' ? KEY : '00000000000000000000000000000000'
+const SESSION_ROUTE = ROUTE.replace(/token$/, 'session')
+const session = opts.scenario === 'session'
+const key = opts.scenario === 'fail' ? '00000000000000000000000000000000' : KEY
 const body = opts.scenario === 'code' ? { access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '1' } : { access_token_identifier: { authentication_code: 'p_kestora1!' } }
 const scenario = {
   path: ROUTE, headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` },
-  body: JSON.stringify(body), expect: opts.scenario === 'code' ? '2xx' : '4xx',
+  body: JSON.stringify(body), expect: opts.scenario === 'fail' ? '4xx' : '2xx',
+}
+/** The scenario a server is measured with: the session route takes a token that server issued. */
+const scenarioFor = async (port) => {
+  if (!session) return scenario
+  const issued = await fetch(`http://127.0.0.1:${port}${ROUTE}`, { method: 'POST', headers: scenario.headers, body: scenario.body })
+  const { data } = await issued.json()
+  return { method: 'GET', path: SESSION_ROUTE, headers: { authorization: `Bearer ${data.token}` }, expect: '2xx' }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-compare-'))
@@ -42,21 +52,23 @@ try {
   for (const [i, root] of roots.entries()) {
     const port = await freePort()
     if (root === 'floor') {
-      servers.push({ name: 'F (floor)', port, child: await startChild([join(ROOT, 'scripts/bench/floor-koa.mjs')], { PORT: String(port) }, port) })
+      if (session) throw new Error('F has no session route')
+      servers.push({ name: 'F (floor)', port, scenario, child: await startChild([join(ROOT, 'scripts/bench/floor-koa.mjs')], { PORT: String(port) }, port) })
       continue
     }
     const db = `sqlite:${join(dir, `service-${i}.db`)}`
     const env = serviceEnv(secrets, db)
     await consumerAuth(['import', join(dir, 'import.json'), '--db', db], env)
-    servers.push({ name: root, port, child: await startChild([join(resolve(root), 'bin/consumer-auth.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], env, port) })
+    const child = await startChild([join(resolve(root), 'bin/consumer-auth.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], env, port)
+    servers.push({ name: root, port, child, scenario: await scenarioFor(port) })
   }
-  for (const s of servers) await load(s.port, scenario, 3, connections)
+  for (const s of servers) await load(s.port, s.scenario, 3, connections)
   const results = servers.map(() => ({ rps: [], cpu: [], p99: [] }))
   for (let r = 1; r <= Number(opts.rounds); r++) {
     const cells = []
     for (const [i, s] of servers.entries()) {
-      const m = await measure(s, scenario, Number(opts.duration), connections)
-      if (m.unexpected > 0) console.log(`${s.name}: ${m.unexpected} answers not ${scenario.expect}: ${JSON.stringify(m.statusCounts)}`)
+      const m = await measure(s, s.scenario, Number(opts.duration), connections)
+      if (m.unexpected > 0) console.log(`${s.name}: ${m.unexpected} answers not ${s.scenario.expect}: ${JSON.stringify(m.statusCounts)}`)
       results[i].rps.push(m.rps)
       results[i].cpu.push(m.cpuUs)
       results[i].p99.push(m.p99)
