@@ -8,8 +8,8 @@
  * the port is bound first (answering 503 until ready), given secrets are read before the database is touched, the
  * database must accept a write; only then are secrets generated (outside production) and the demo seeded.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import { authError, formatRelease } from '../core/index.js'
 import type { ReloadableKeyRing } from '../adapters/crypto/reloadable-key-ring.js'
 import { SecretsError } from '../adapters/crypto/secrets-codec.js'
@@ -63,9 +63,26 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   const root = buildContainer(config, overrides)
   const log = root.get(TYPES.Logger)
 
-  // The responses being written, so that a shutdown can tell their clients not to reuse the connection.
-  const inFlight = new Set<ServerResponse>()
+  // A shutdown tells the clients of the answers not yet begun not to reuse their connection: every answer whose head
+  // is written once draining has begun says `Connection: close` (the response class below), in flight or new. The
+  // answers in flight are counted for the log through the open connections (a connection holds the response it is
+  // answering while it does: node:http's `_httpMessage`). Per connection, not per request: a listener on every
+  // response cost about a fifth of a refusal's CPU (docs/performance.md).
+  const connections = new Set<Socket>()
+  const inFlight = (): number => {
+    let n = 0
+    for (const socket of connections) if ((socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage) n++
+    return n
+  }
   let draining = false
+  class DrainingResponse extends ServerResponse {
+    override writeHead(statusCode: number, statusMessage?: string, headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this
+    override writeHead(statusCode: number, headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this
+    override writeHead(...args: [number, ...unknown[]]): this {
+      if (draining) this.shouldKeepAlive = false
+      return (ServerResponse.prototype.writeHead as (...a: unknown[]) => this).apply(this, args)
+    }
+  }
   let handle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined
   // Bounded request handling: a client that sends headers or a body too slowly is cut off. node:http looks for
   // such clients every `connectionsCheckingInterval` (30 s by default, which let a slow sender stay up to 45 s):
@@ -75,12 +92,14 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
     // The app refuses a request without Host itself, in the envelope (adapters/http/protocol-errors.ts).
     requireHostHeader: false,
   }
-  const server = createServer(serverOptions, (req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer({ ...serverOptions, ServerResponse: DrainingResponse }, (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.shouldKeepAlive = false
-    inFlight.add(res)
-    res.once('close', () => inFlight.delete(res))
     if (handle) void handle(req, res)
     else answerStarting(res)
+  })
+  server.on('connection', (socket: Socket) => {
+    connections.add(socket)
+    socket.once('close', () => connections.delete(socket))
   })
   // The operations listener (OPS_PORT): health, metrics and the document, also 503 until the service is ready.
   let opsHandle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined
@@ -132,9 +151,9 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
     (closing ??= (async () => {
       const stopped = closeListeners()
       draining = true
-      // Answers still to be written say `Connection: close`, so no client sends another request on a closing socket.
-      for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false
-      log.info({ graceSeconds: config.shutdownGraceSeconds, inFlight: inFlight.size }, 'consumer-auth stopping: no new connections, finishing requests in flight')
+      // Answers still to be written say `Connection: close` (DrainingResponse), so no client sends another request on a
+      // closing socket.
+      log.info({ graceSeconds: config.shutdownGraceSeconds, inFlight: inFlight() }, 'consumer-auth stopping: no new connections, finishing requests in flight')
       // server.close() closes only the keep-alive connections idle right now; one whose answer was already on its
       // way becomes idle afterwards and would hold the close open until its keep-alive timeout. Sweep them.
       const closeIdle = () => {
@@ -144,7 +163,7 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
       closeIdle()
       const sweep = setInterval(closeIdle, 50)
       const grace = setTimeout(() => {
-        log.warn({ graceSeconds: config.shutdownGraceSeconds, inFlight: inFlight.size }, 'grace period over: closing the connections still open')
+        log.warn({ graceSeconds: config.shutdownGraceSeconds, inFlight: inFlight() }, 'grace period over: closing the connections still open')
         server.closeAllConnections()
         opsServer?.closeAllConnections()
       }, config.shutdownGraceSeconds * 1000)

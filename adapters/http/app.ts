@@ -1,7 +1,7 @@
 /**
  * @module app
- * The Koa app factory: a tiny core of composable middleware (closing connections whose body was not read, request
- * log, observer, Host check, error guard, no-store on credential routes, CORS, OPTIONS) and a router, matching paths
+ * The Koa app factory: a tiny core of composable middleware (the edge: request id and log line, observer, Host check,
+ * error guard, closing connections whose body was not read; then no-store on credential routes, CORS, OPTIONS) and a router, matching paths
  * exactly, with the Web API routes under the base path (webApiRouter, shared with the embedded middleware of
  * embedded.ts) plus the operational routes.
  */
@@ -13,15 +13,15 @@ import { corsFor } from './cors.js'
 import type { HttpStatusMode } from './envelope.js'
 import { answerOptions } from './options.js'
 import { noStore } from './no-store.js'
-import { requireHost } from './protocol-errors.js'
-import { errorsMiddleware, type ErrorLogger } from './errors-middleware.js'
+import { edge } from './edge.js'
+import type { ErrorLogger } from './errors-middleware.js'
+import type { RequestObserver } from './metrics.js'
 import { mountOperationsRoutes } from './ops-routes.js'
 import { RELEASE_PATH, releaseRoute } from './release-route.js'
-import { requestLog, type RequestLogger } from './request-log.js'
+import type { RequestLogger } from './request-log.js'
 import { sendOk } from './respond.js'
 import { consumerSession, type SessionState } from './session-middleware.js'
 import { TOKEN_PATH, tokenRoute } from './token-route.js'
-import { closeIfBodyUnread } from './unread-body.js'
 
 export const SESSION_PATH = '/authentication/consumer_application_key/session'
 
@@ -40,8 +40,13 @@ export interface HttpAppDeps {
   /** Is the store reachable and migrated? */
   readonly ready: () => Promise<boolean>
   /**
-   * Middleware that sees every request inside the request log and outside the error guard (metrics), so that it sees
-   * the final status and failure of 404s, 405s and escaped exceptions too.
+   * Sees every request once its answer is decided (metrics: createMetrics' observeRequest), with its final status and
+   * failure, 404s, 405s and escaped exceptions too; called by the edge, with no middleware of its own.
+   */
+  readonly observer?: RequestObserver
+  /**
+   * The same as a middleware (metrics' observe), run inside the request log and outside the error guard. An
+   * observer costs less: it is called, not awaited around the rest of the chain.
    */
   readonly observe?: Middleware
   /** Browser origins allowed (CORS) on the token, session and release routes; none when absent. */
@@ -111,11 +116,10 @@ export const createHttpApp = (deps: HttpAppDeps): Koa => {
 
   if (!deps.operationsElsewhere) mountOperationsRoutes(router, deps)
 
-  app.use(closeIfBodyUnread)
-  app.use(requestLog(deps.log))
-  if (deps.observe) app.use(deps.observe)
-  app.use(requireHost)
-  app.use(errorsMiddleware(deps.httpStatus, deps.log))
+  app.use(edge({
+    log: deps.log, httpStatus: deps.httpStatus,
+    ...(deps.observer ? { observer: deps.observer } : {}), ...(deps.observe ? { observe: deps.observe } : {}),
+  }))
   app.use(noStore(paths))
   // In front of the OPTIONS answer: a preflight from an allowed origin is answered by CORS; others go on to it.
   const cors = corsFor(paths, deps.corsOrigins ?? [])

@@ -47,10 +47,10 @@ const readBounded = (req: IncomingMessage): Promise<E.Either<AuthError, Buffer>>
     }
     req.on('data', onData)
     req.once('end', () => finish(E.right(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))))
-    // An error, an abort, or the connection closed under the request (a time-out answered by protocol-errors.ts).
+    // An error (an abort is one: node:http destroys the request with ECONNRESET), or the connection closed under the
+    // request (a time-out answered by protocol-errors.ts).
     const unreadable = () => finish(E.left(authError('MALFORMEDREQUEST', 'The request body could not be read')))
     req.once('error', unreadable)
-    req.once('aborted', unreadable)
     req.once('close', unreadable)
   })
 

@@ -8,7 +8,7 @@
  * is created here, once; the histogram's children are cached by their label values on first use.
  */
 import type { Router } from '@koa/router'
-import type { Middleware } from 'koa'
+import type { Context, Middleware } from 'koa'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import {
   credentialModes, errorCode, errorNames, type AttemptSubject, type AuditLog, type CredentialMode, type ErrorName,
@@ -23,9 +23,14 @@ export interface MetricsOptions {
   readonly processMetrics?: boolean
 }
 
+/** Counts a request whose answer is decided, `seconds` after it arrived (the edge calls it: edge.ts). */
+export type RequestObserver = (ctx: Context, seconds: number) => void
+
 export interface Metrics {
   readonly registry: Registry
-  /** Middleware that counts every request; mount it outside the error guard so it sees final statuses. */
+  /** Counts every request; the app's edge calls it once the final status is known (404s, 405s, exceptions too). */
+  readonly observeRequest: RequestObserver
+  /** The same as a middleware that times what it wraps; mount it outside the error guard so it sees final statuses. */
   readonly observe: Middleware
   /** Mounts GET /metrics (Prometheus text format). */
   route(router: Router): void
@@ -123,30 +128,33 @@ export const createMetrics = (options: MetricsOptions = {}): Metrics => {
   }
   const durationBy = new Map<string, Histogram.Internal<'route' | 'method' | 'status'>>()
 
+  const observeRequest: RequestObserver = (ctx, seconds) => {
+    const route = routeLabel(ctx as unknown as RoutedContext)
+    const status = ctx.status
+    const key = `${route} ${ctx.method} ${status}`
+    let child = durationBy.get(key)
+    if (child === undefined) {
+      child = duration.labels(route, ctx.method, String(status))
+      durationBy.set(key, child)
+    }
+    child.observe(seconds)
+
+    const mode = (ctx.state as IssuedState).issued?.mode
+    if (mode !== undefined) issuedBy.get(mode)?.inc()
+    const failure = (ctx.state as FailureState).failure?.name
+    if (failure !== undefined) {
+      failedBy.get(failure)?.inc()
+      if (failure === 'TOOMANYATTEMPTS') lockedOutRequests.inc()
+      else if (failure === 'SERVICEUNAVAILABLE') storeErrors.inc()
+    }
+  }
+
   const observe: Middleware = async (ctx, next) => {
     const started = process.hrtime.bigint()
     try {
       await next()
     } finally {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9
-      const route = routeLabel(ctx as unknown as RoutedContext)
-      const status = String(ctx.status)
-      const key = `${route} ${ctx.method} ${status}`
-      let child = durationBy.get(key)
-      if (child === undefined) {
-        child = duration.labels(route, ctx.method, status)
-        durationBy.set(key, child)
-      }
-      child.observe(seconds)
-
-      const mode = (ctx.state as IssuedState).issued?.mode
-      if (mode !== undefined) issuedBy.get(mode)?.inc()
-      const failure = (ctx.state as FailureState).failure?.name
-      if (failure !== undefined) {
-        failedBy.get(failure)?.inc()
-        if (failure === 'TOOMANYATTEMPTS') lockedOutRequests.inc()
-        else if (failure === 'SERVICEUNAVAILABLE') storeErrors.inc()
-      }
+      observeRequest(ctx, Number(process.hrtime.bigint() - started) / 1e9)
     }
   }
 
@@ -181,5 +189,5 @@ export const createMetrics = (options: MetricsOptions = {}): Metrics => {
     })
   }
 
-  return { registry, observe, route, auditing, watchReadiness }
+  return { registry, observeRequest, observe, route, auditing, watchReadiness }
 }

@@ -7,8 +7,9 @@ import type { Middleware } from 'koa'
 
 export const noStore = (paths: Iterable<string>): Middleware => {
   const set = new Set(paths)
-  return async (ctx, next) => {
+  // Not async: a header set, then the rest of the chain's own promise (no promise of its own per request).
+  return (ctx, next) => {
     if (set.has(ctx.path)) ctx.set('Cache-Control', 'no-store')
-    await next()
+    return next()
   }
 }

@@ -7,13 +7,12 @@
 import { Router } from '@koa/router'
 import Koa from 'koa'
 import { authError } from '../../core/index.js'
+import { edge } from './edge.js'
 import { errorEnvelope, okEnvelope, type HttpStatusMode } from './envelope.js'
-import { errorsMiddleware, type ErrorLogger } from './errors-middleware.js'
+import type { ErrorLogger } from './errors-middleware.js'
 import { answerOptions } from './options.js'
-import { requireHost } from './protocol-errors.js'
-import { requestLog, type RequestLogger } from './request-log.js'
+import type { RequestLogger } from './request-log.js'
 import { sendOk } from './respond.js'
-import { closeIfBodyUnread } from './unread-body.js'
 
 export interface OperationsRoutesDeps {
   /** Is the store reachable and migrated? */
@@ -43,10 +42,7 @@ export const createOperationsApp = (deps: OperationsAppDeps): Koa => {
   const app = new Koa()
   const router = new Router({ sensitive: true, strict: true })
   mountOperationsRoutes(router, deps)
-  app.use(closeIfBodyUnread)
-  app.use(requestLog(deps.log))
-  app.use(requireHost)
-  app.use(errorsMiddleware(deps.httpStatus, deps.log))
+  app.use(edge({ log: deps.log, httpStatus: deps.httpStatus }))
   app.use(answerOptions(router))
   app.use(router.routes())
   app.use(router.allowedMethods())

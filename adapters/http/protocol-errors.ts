@@ -8,7 +8,7 @@
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { Middleware } from 'koa'
+import type { Context } from 'koa'
 import { authError, type AuthError } from '../../core/index.js'
 import { lingeringClose, lingerWhenClosed } from './closing.js'
 import { errorEnvelope } from './envelope.js'
@@ -86,10 +86,12 @@ export const answerUnmetExpectation = (log: ProtocolErrorLogger) => (req: Incomi
 
 /**
  * node:http answers an HTTP/1.1 request without Host with an empty 400 (its `requireHostHeader`, turned off in
- * composition/server.ts so that the request reaches this middleware): the same refusal, in the envelope, logged.
+ * composition/server.ts so that the request reaches the edge, edge.ts): the same refusal, in the envelope, logged.
+ * Answers whether the request was refused so.
  */
-export const requireHost: Middleware = async (ctx, next) => {
-  if (ctx.req.httpVersion !== '1.1' || ctx.req.headers.host !== undefined) return next()
+export const refusedWithoutHost = (ctx: Context): boolean => {
+  if (ctx.req.httpVersion !== '1.1' || ctx.req.headers.host !== undefined) return false
   sendFailure(ctx, authError('MALFORMEDREQUEST', 'An HTTP/1.1 request needs a Host header'), 'standard')
   ctx.set('Connection', 'close')
+  return true
 }

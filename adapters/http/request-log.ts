@@ -3,10 +3,11 @@
  * A request id per request (X-Request-Id accepted when sane, else generated; echoed back) and one log line per
  * response: method, path, status, duration, the failure's name, and for a store failure its cause (as `err`, which
  * the logger serializes safely). Never the query string, headers or body, where keys, codes, pass codes and tokens
- * travel; of the path at most MAX_ECHOED characters, so that a line stays small whatever the client sent.
+ * travel; of the path at most MAX_ECHOED characters, so that a line stays small whatever the client sent. The edge
+ * (edge.ts) assigns the id when a request arrives and writes the line when its answer is decided.
  */
 import { randomUUID } from 'node:crypto'
-import type { Middleware } from 'koa'
+import type { Context } from 'koa'
 import { MAX_PARAMETER_LENGTH } from '../../core/index.js'
 import type { FailureState } from './respond.js'
 
@@ -34,28 +35,34 @@ export const bounded = (text: string): string => (text.length > MAX_ECHOED ? `${
 export const loggedPath = (path: string): { path: string; pathLength?: number } =>
   path.length > MAX_ECHOED ? { path: bounded(path), pathLength: path.length } : { path }
 
-export const requestLog = (log: RequestLogger): Middleware => async (ctx, next) => {
-  const started = process.hrtime.bigint()
-  const given = ctx.get('x-request-id')
-  const requestId = SANE_ID.test(given) ? given : randomUUID()
+/** The request's id, X-Request-Id when it is sane, else a new one: kept on the state and echoed back. */
+export const assignRequestId = (ctx: Context): string => {
+  const given = ctx.req.headers['x-request-id']
+  const requestId = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID()
   ;(ctx.state as RequestIdState).requestId = requestId
-  ctx.set('X-Request-Id', requestId)
-  try {
-    await next()
-  } finally {
-    const failure = (ctx.state as FailureState).failure
-    const line = {
-      reqId: requestId,
-      // The method is one of node:http's known methods (its parser refuses any other), the id is SANE_ID.
-      method: ctx.method,
-      ...loggedPath(ctx.path),
-      status: ctx.status,
-      ms: Number(process.hrtime.bigint() - started) / 1e6,
-      ...(failure ? { error: failure.name } : {}),
-      // Why the store failed is what an operator needs for a 503; the client was told nothing of it.
-      ...(failure?.cause !== undefined ? { err: failure.cause } : {}),
-    }
-    if (ctx.status >= 500) log.warn(line, 'request failed')
-    else log.info(line, 'request')
+  ctx.res.setHeader('X-Request-Id', requestId)
+  return requestId
+}
+
+/** The one line of a request whose answer is decided, `ms` after it arrived. */
+export const logRequest = (log: RequestLogger, ctx: Context, requestId: string, ms: number): void => {
+  const failure = (ctx.state as FailureState).failure
+  const path = ctx.path
+  // Built field by field, in the order the line has always had: no intermediate objects to spread.
+  const line: Record<string, unknown> = {
+    reqId: requestId,
+    // The method is one of node:http's known methods (its parser refuses any other), the id is SANE_ID.
+    method: ctx.method,
+    path: bounded(path),
   }
+  if (path.length > MAX_ECHOED) line.pathLength = path.length
+  line.status = ctx.status
+  line.ms = ms
+  if (failure) {
+    line.error = failure.name
+    // Why the store failed is what an operator needs for a 503; the client was told nothing of it.
+    if (failure.cause !== undefined) line.err = failure.cause
+  }
+  if (ctx.status >= 500) log.warn(line, 'request failed')
+  else log.info(line, 'request')
 }

@@ -20,6 +20,7 @@ export const sendFailure = (ctx: Context, e: AuthError, mode: HttpStatusMode): v
   const f = toHttpFailure(e, mode)
   ;(ctx.state as FailureState).failure = e
   ctx.status = f.status
-  ctx.set(f.headers)
+  // One by one: Koa's object form copies the headers into entry arrays first.
+  for (const name in f.headers) ctx.set(name, f.headers[name]!)
   ctx.body = f.body
 }

@@ -27,10 +27,16 @@ export interface TokenRouteDeps {
 
 /**
  * The Authorization header as sent: node:http keeps only the first of several in `headers` (it drops the others), so
- * a second one would pass unseen; all of them are handed over then, and readBasicAuth refuses more than one.
+ * a second one would pass unseen; all of them are handed over then, and readBasicAuth refuses more than one. Counted
+ * in `rawHeaders`: `headersDistinct` would build an array for every header of the request, on every request.
  */
 const authorizationHeaders = (req: IncomingMessage): string | string[] | undefined => {
-  const all = req.headersDistinct['authorization']
+  const raw = req.rawHeaders
+  let all: string[] | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length === 13 && name.toLowerCase() === 'authorization') (all ??= []).push(raw[i + 1]!)
+  }
   return all !== undefined && all.length > 1 ? all : req.headers.authorization
 }
 

@@ -5,24 +5,28 @@
  * on sending, without bound, to reach the next request on the connection (a reviewer pushed 5 GB in 10 s that way).
  *
  * The answer says `Connection: close`, and once it is flushed the connection is closed the lingering way (closing.ts).
- * A request whose body was received whole keeps its connection.
+ * A request whose body was received whole keeps its connection. The edge (edge.ts) asks once the answer is decided.
  */
-import type { Middleware } from 'koa'
+import type { Context } from 'koa'
 import { lingerWhenClosed } from './closing.js'
 import { hasRequestBody } from './json-body.js'
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-export const closeIfBodyUnread: Middleware = async (ctx, next) => {
-  try {
-    await next()
-  } finally {
-    // `complete` is set once the parser saw the end of the message. A small body that came with its head is parsed
-    // after the 'request' callback returns: one turn of the event loop lets the parser finish the bytes it holds.
-    if (hasRequestBody(ctx.req) && !ctx.req.complete) await nextTurn()
-    if (hasRequestBody(ctx.req) && !ctx.req.complete) {
-      ctx.set('Connection', 'close')
-      lingerWhenClosed(ctx.req.socket)
-    }
+const closeIfStillUnread = (ctx: Context): void => {
+  if (!ctx.req.complete) {
+    ctx.set('Connection', 'close')
+    lingerWhenClosed(ctx.req.socket)
   }
+}
+
+/**
+ * Marks the answer to close its connection if the request's body was not read to its end; undefined (nothing to
+ * wait for) when it was, or when there is none: the common case costs no turn and no promise.
+ */
+export const closeIfBodyUnread = (ctx: Context): Promise<void> | undefined => {
+  if (ctx.req.complete || !hasRequestBody(ctx.req)) return undefined
+  // `complete` is set once the parser saw the end of the message. A small body that came with its head is parsed
+  // after the 'request' callback returns: one turn of the event loop lets the parser finish the bytes it holds.
+  return nextTurn().then(() => closeIfStillUnread(ctx))
 }

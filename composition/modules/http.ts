@@ -20,7 +20,7 @@ export const httpModule = serviceModule((b) => {
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
       log: r.get(TYPES.Logger),
-      observe: metrics.observe,
+      observer: metrics.observeRequest,
       ...(await r.getAsync(TYPES.OperationsRoutes)),
       operationsElsewhere: config.opsPort !== undefined,
     })

@@ -4,7 +4,9 @@
 // cheaper than any store), sign an HS256 JWT (node:crypto), append an audit row to SQLite in a group commit (WAL,
 // synchronous=NORMAL, indexed by session id) and wait for its commit, write one pino log line (to /dev/null), answer.
 // With FLOOR_DATABASE_URL (postgres://, naming a schema of its own), the audit row goes to PostgreSQL instead: F_pg.
-// An unknown key (the failure scenario) is audited and answered 401 after its one digest and look-up.
+// An unknown key (the failure scenario) is audited and answered 401 after its one digest and look-up; like the
+// service, it writes no row per refusal: refusals of one (minute, code, client address) are folded into one row per
+// commit, added to that row's count (`occurrences`), as the service aggregates them (docs/security.md, "Storage bounds").
 // No validation, no errors, no middleware, no metrics. Its req/s over A's bounds what the real service (B) can reach.
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
@@ -27,21 +29,47 @@ const databaseUrl = process.env.FLOOR_DATABASE_URL
  * one connection, one multi-row INSERT in flight (a statement commits on its own, synchronous_commit as the server
  * has it), prepared once per batch size; the service's PostgreSQL store writes its audit rows the same way.
  */
+/**
+ * The rows of one commit: a refusal's row carries its bucket (its last column), and the refusals of one bucket in a
+ * batch become one row counting them, as one INSERT may not update a row twice. Rows without a bucket stay as they are.
+ */
+const merged = (batch) => {
+  const rows = []
+  const buckets = new Map()
+  for (const [row] of batch) {
+    const bucket = row[4]
+    if (bucket === null) rows.push([...row, 1])
+    else if (buckets.has(bucket)) buckets.get(bucket)[5]++
+    else {
+      // A folded refusal's payload is written only if its row is new, so it is made only for the first of a bucket.
+      const counted = [row[0], row[1], row[2], row[3](), bucket, 1]
+      buckets.set(bucket, counted)
+      rows.push(counted)
+    }
+  }
+  return rows
+}
+const COLUMNS = 'type, at, session_id, payload, bucket, occurrences'
+const UPSERT = 'on conflict (bucket) where bucket is not null do update set occurrences = audit.occurrences + excluded.occurrences'
+const TABLE = 'audit (id integer primary key, type text not null, at bigint not null, session_id text, payload text not null, bucket text, occurrences integer not null)'
+
 const openAudit = async () => {
   if (databaseUrl) {
     const { default: pg } = await import('pg')
     const client = new pg.Client({ connectionString: databaseUrl })
     await client.connect()
-    await client.query('create table audit (id bigserial primary key, type text not null, at bigint not null, session_id text, payload text not null)')
+    await client.query(`create table ${TABLE.replace('integer primary key', 'bigserial primary key')}`)
     await client.query('create index audit_session on audit (session_id)')
+    await client.query('create unique index audit_bucket on audit (bucket) where bucket is not null')
     const queue = []
     let writing = false
     const write = async () => {
       writing = true
       while (queue.length > 0) {
         const batch = queue.splice(0, 1000)
-        const values = batch.map((_, i) => `($${4 * i + 1}, $${4 * i + 2}, $${4 * i + 3}, $${4 * i + 4})`).join(', ')
-        await client.query({ name: `audit-${batch.length}`, text: `insert into audit (type, at, session_id, payload) values ${values}`, values: batch.flatMap(([row]) => row) })
+        const rows = merged(batch)
+        const values = rows.map((_, i) => `(${[1, 2, 3, 4, 5, 6].map((c) => `$${6 * i + c}`).join(', ')})`).join(', ')
+        await client.query({ name: `audit-${rows.length}`, text: `insert into audit (${COLUMNS}) values ${values} ${UPSERT}`, values: rows.flat() })
         for (const [, resolve] of batch) resolve()
       }
       writing = false
@@ -58,8 +86,8 @@ const openAudit = async () => {
   const db = new Database(join(dir, 'floor.db'))
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
-  db.exec('create table audit (id integer primary key, type text not null, at integer not null, session_id text, payload text not null); create index audit_session on audit (session_id)')
-  const insert = db.prepare('insert into audit (type, at, session_id, payload) values (?, ?, ?, ?)')
+  db.exec(`create table ${TABLE}; create index audit_session on audit (session_id); create unique index audit_bucket on audit (bucket) where bucket is not null`)
+  const insert = db.prepare(`insert into audit (${COLUMNS}) values (?, ?, ?, ?, ?, ?) ${UPSERT}`)
   const begin = db.prepare('begin immediate')
   const commit = db.prepare('commit')
   let queue = []
@@ -67,7 +95,7 @@ const openAudit = async () => {
     const batch = queue
     queue = []
     begin.run()
-    for (const [row] of batch) insert.run(row)
+    for (const row of merged(batch)) insert.run(row)
     commit.run()
     for (const [, resolve] of batch) resolve()
   }
@@ -109,7 +137,8 @@ router.post(`${basePath}/authentication/consumer_application_key/token`, async (
   const user = keys.get(digest(key))
   if (user === undefined) {
     // The failure path: audited as well, and answered with the same kind of envelope.
-    await append(['failed', Math.floor(Date.now() / 1000), null, JSON.stringify({ code: 'INVALIDAPPLICATIONKEY', keyPrefix: key.slice(0, 6), clientAddress: ctx.ip })])
+    const at = Math.floor(Date.now() / 1000)
+    await append(['failed', at, null, () => JSON.stringify({ code: 'INVALIDAPPLICATIONKEY', keyPrefix: key.slice(0, 6), clientAddress: ctx.ip }), `${at - (at % 60)} INVALIDAPPLICATIONKEY ${ctx.ip}`])
     ctx.status = 401
     ctx.set('WWW-Authenticate', 'Basic realm="consumer-auth"')
     ctx.type = 'application/json'
@@ -123,7 +152,7 @@ router.post(`${basePath}/authentication/consumer_application_key/token`, async (
   const claims = { cii: consumer.cii, usr: user.username, org: user.organisation, ari: consumer.ari, oun: body.unit, exp: now + 7200, iat: now, jti }
   const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
   const token = `${input}.${createHmac('sha256', signing).update(input).digest('base64url')}`
-  await append(['issued', now, jti, JSON.stringify({ ...claims, clientAddress: ctx.ip })])
+  await append(['issued', now, jti, JSON.stringify({ ...claims, clientAddress: ctx.ip }), null])
   ctx.type = 'application/json'
   ctx.body = JSON.stringify({ data: { token }, status: { code: 'OK', description: '', message: '' } })
   log.info({ method: ctx.method, path: ctx.path, status: 200 }, 'request')

@@ -44,7 +44,10 @@ const cpuTicks = (pid) => {
   return Number(fields[11]) + Number(fields[12])
 }
 
-/** `scenario`: { method (POST by default), path, headers, body, expect: '2xx' | '4xx' }. */
+/**
+ * `scenario`: { method (POST by default), path, headers, body, expect: '2xx' | '4xx', timeout (seconds a request may
+ * take before autocannon gives up on it and sends another; 10 by default) }.
+ */
 export const load = (port, scenario, seconds, connections) =>
   new Promise((resolve, reject) => {
     autocannon(
@@ -52,6 +55,7 @@ export const load = (port, scenario, seconds, connections) =>
         url: `http://127.0.0.1:${port}`,
         connections,
         duration: seconds,
+        timeout: scenario.timeout ?? 10,
         requests: [{ method: scenario.method ?? 'POST', path: scenario.path, headers: scenario.headers, body: scenario.body }],
       },
       (err, result) => (err ? reject(err) : resolve(result)),
