@@ -135,6 +135,34 @@ export class BatchedRead<R> {
   }
 }
 
+/**
+ * A write that the callers with the same arguments waiting at one moment share (the claims of one subject, say): it
+ * runs once, with their number bound after their arguments, and `split` hands each caller its answer, in the order
+ * they asked. So a burst on one row is one statement, not one per caller queued on the row's lock.
+ */
+export class CombinedWrite<R, O> {
+  constructor(
+    readonly statement: Prepared<R>,
+    readonly split: (rows: ReadonlyArray<R>, callers: number) => O[],
+  ) {}
+
+  /** Callers with equal arguments are combined. */
+  static keyOf(q: CombinedWrite<unknown, unknown>, args: ReadonlyArray<Param>): string {
+    return `${q.statement.name}\u0000${args.join('\u0000')}`
+  }
+}
+
+interface Caller<O> {
+  readonly resolve: (answer: O) => void
+  readonly reject: (e: unknown) => void
+}
+
+/** Hands each caller its answer (or the error) once the one statement has run. */
+const settleCallers = <O>(callers: ReadonlyArray<Caller<O>>) => ({
+  answer: (answers: ReadonlyArray<O>) => callers.forEach((c, i) => c.resolve(answers[i] as O)),
+  fail: (e: unknown) => callers.forEach((c) => c.reject(e)),
+})
+
 export interface HotPath {
   /** One statement on its own: a read, or a write that must not wait for a batch. */
   all<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]>
@@ -145,6 +173,8 @@ export interface HotPath {
    * `changesCachedRows` false: it writes no table whose reads are cached, so SQLite keeps its read cache.
    */
   write<R>(q: Prepared<R>, args: ReadonlyArray<Param>, changesCachedRows?: boolean): Promise<R[]>
+  /** A write combined with the callers of equal arguments waiting with it (see CombinedWrite), group-committed on SQLite. */
+  combine<R, O>(q: CombinedWrite<R, O>, args: ReadonlyArray<Param>): Promise<O>
   /** Appends one row; resolves once it is committed, together with the other writes of this moment. */
   append(q: PreparedInsert, row: ReadonlyArray<Param>): Promise<void>
   /** Runs `work` while it holds the connection for a transaction of its own (SQLite: the hot path waits meanwhile). */
@@ -156,7 +186,7 @@ export interface HotPath {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Statements = ReadonlyArray<Prepared<unknown> | PreparedInsert | BatchedRead<any>>
+type Statements = ReadonlyArray<Prepared<unknown> | PreparedInsert | BatchedRead<any> | CombinedWrite<any, any>>
 
 export const hotPath = (native: NativeHandle, queries: Statements): HotPath =>
   native.engine === 'sqlite' ? new SqliteHotPath(native.db, queries) : new PostgresHotPath(native.pool)
@@ -233,6 +263,8 @@ class SqliteHotPath implements HotPath {
   private queue: QueuedWrite[] = []
   /** Appended rows of the queued batch that later rows of the same key are merged into (see RowMerge). */
   private mergeable = new Map<string, { readonly row: Param[]; readonly committed: Promise<void> }>()
+  /** The callers of each combined write of the queued batch (see CombinedWrite). */
+  private combined = new Map<string, Array<Caller<never>>>()
   private scheduled = false
   /** Set while a transaction of the Kysely side holds the connection: nothing here may run inside it. */
   private held: Promise<void> | undefined
@@ -251,7 +283,7 @@ class SqliteHotPath implements HotPath {
     this.rollback = db.prepare('rollback')
     // Prepared now when the schema is there; a store opened on a database not yet migrated prepares on first use.
     try {
-      for (const q of queries) this.statement(q instanceof PreparedInsert || q instanceof BatchedRead ? q.one : q)
+      for (const q of queries) this.statement(q instanceof PreparedInsert || q instanceof BatchedRead ? q.one : q instanceof CombinedWrite ? q.statement : q)
     } catch {
       // not migrated yet
     }
@@ -302,6 +334,22 @@ class SqliteHotPath implements HotPath {
     this.cache.clear()
   }
 
+  combine<R, O>(q: CombinedWrite<R, O>, args: ReadonlyArray<Param>): Promise<O> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'))
+    const key = CombinedWrite.keyOf(q as CombinedWrite<unknown, unknown>, args)
+    let callers = this.combined.get(key) as Array<Caller<O>> | undefined
+    if (callers === undefined) {
+      const all: Array<Caller<O>> = []
+      callers = all
+      this.combined.set(key, all as Array<Caller<never>>)
+      const settle = settleCallers(all)
+      // Run when the batch is: by then every caller of this batch has joined.
+      this.enqueue(() => q.split(this.exec(q.statement, [...args, all.length]), all.length)).then(settle.answer, settle.fail)
+    }
+    const joined = callers
+    return new Promise<O>((resolve, reject) => joined.push({ resolve, reject }))
+  }
+
   append(q: PreparedInsert, row: ReadonlyArray<Param>): Promise<void> {
     const key = q.mergeKey(row)
     if (key === undefined) {
@@ -344,6 +392,7 @@ class SqliteHotPath implements HotPath {
     const writes = this.queueWrites
     this.queue = []
     this.mergeable = new Map()
+    this.combined = new Map()
     this.queueWrites = false
     if (batch.length === 0) return
     // The batch runs synchronously from here to its last resolve, so no read comes between this and the commit.
@@ -432,9 +481,17 @@ interface Waiting<R> {
   readonly callers: Array<{ readonly resolve: (rows: R[]) => void; readonly reject: (e: unknown) => void }>
 }
 
+/** The callers of one combined write (see CombinedWrite): at most one statement in flight, the others wait for the next. */
+interface CombineQueue {
+  readonly args: ReadonlyArray<Param>
+  waiting: Array<Caller<unknown>>
+}
+
 class PostgresHotPath implements HotPath {
   private readonly loads = new Map<BatchedRead<unknown>, Map<string, Waiting<unknown>>>()
   private readonly appends = new Map<PreparedInsert, AppendQueue>()
+  /** By CombinedWrite.keyOf; present while a statement of that key is in flight or callers wait. */
+  private readonly combining = new Map<string, CombineQueue>()
   private readonly inFlight = new Set<Promise<void>>()
   private closed = false
 
@@ -506,6 +563,48 @@ class PostgresHotPath implements HotPath {
   /** An upsert of one row cannot share its statement with another of the same row: on its own here. */
   write<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
     return this.all(q, args)
+  }
+
+  /**
+   * One statement of a key in flight; the callers that arrive meanwhile go together in the next one, so the callers
+   * of one row never queue on its lock within an instance (group commit, as for the appends).
+   */
+  combine<R, O>(q: CombinedWrite<R, O>, args: ReadonlyArray<Param>): Promise<O> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'))
+    const key = CombinedWrite.keyOf(q as CombinedWrite<unknown, unknown>, args)
+    let s = this.combining.get(key)
+    if (s === undefined) {
+      const queue: CombineQueue = { args, waiting: [] }
+      s = queue
+      this.combining.set(key, queue)
+      // After the I/O of this turn of the event loop: every request it moved on to this row goes in one statement.
+      setImmediate(() => this.sendCombined(q, key, queue))
+    }
+    const waiting = s.waiting as Array<Caller<O>>
+    return new Promise<O>((resolve, reject) => waiting.push({ resolve, reject }))
+  }
+
+  private sendCombined<R, O>(q: CombinedWrite<R, O>, key: string, s: CombineQueue): void {
+    const callers = s.waiting as Array<Caller<O>>
+    s.waiting = []
+    if (callers.length === 0) {
+      this.combining.delete(key)
+      return
+    }
+    const settle = settleCallers(callers)
+    const done = this.query(q.statement, q.statement.params([...s.args, callers.length])).then(
+      (rows) => settle.answer(q.split(rows, callers.length)),
+      (e: unknown) => {
+        settle.fail(e)
+        // Those waiting behind a failed statement fail with it (as the appends do): not a second timeout to the 503.
+        settleCallers(s.waiting.splice(0)).fail(e)
+      },
+    )
+    this.inFlight.add(done)
+    void done.then(() => {
+      this.inFlight.delete(done)
+      this.sendCombined(q, key, s)
+    })
   }
 
   append(q: PreparedInsert, row: ReadonlyArray<Param>): Promise<void> {
@@ -582,7 +681,7 @@ class PostgresHotPath implements HotPath {
   async close(): Promise<void> {
     this.closed = true
     // Wait for every queued row to be sent and answered.
-    while (this.inFlight.size > 0 || [...this.appends.values()].some((s) => s.inFlight)) {
+    while (this.inFlight.size > 0 || this.combining.size > 0 || [...this.appends.values()].some((s) => s.inFlight)) {
       await Promise.all(this.inFlight)
       await new Promise((r) => setImmediate(r))
     }

@@ -48,7 +48,7 @@ export const listSessions = async (
 }
 
 export const listAttemptCounts = async (db: Kysely<Database>): Promise<ReadonlyArray<AttemptCount>> =>
-  (await db.selectFrom('attempt_counters').selectAll().orderBy('subject').execute()).map((r) => ({
+  (await db.selectFrom('attempt_counters').selectAll().where('failures', '>', 0).orderBy('subject').execute()).map((r) => ({
     subject: r.subject,
     failures: r.failures,
     windowStart: r.window_start,

@@ -13,7 +13,8 @@ import {
 import { recordOf } from '../operations.js'
 import type { AttemptCount, AuditQuery, SessionSummary, Store, StoredAuditEvent, StoredKey } from '../store.js'
 import type { NativeHandle } from './connect.js'
-import { arg, BatchedRead, hotPath, Prepared, PreparedInsert, type HotPath, type Param } from './hot-path.js'
+import { claimArguments, claimAttempts, claimCanCombine, giveBackAttempts } from './attempt-counters.js'
+import { arg, BatchedRead, CombinedWrite, hotPath, Prepared, PreparedInsert, type HotPath, type Param } from './hot-path.js'
 import { latestMigration } from './migrations.js'
 import * as operations from './operations-queries.js'
 import { auditInsert, auditRow, pruneAttemptCounters, pruneAuditEvents, writeProbe } from './storage-bounds.js'
@@ -124,44 +125,15 @@ const compileQueries = (db: Kysely<Database>, engine: Engine) => {
         .where('l.subject', '=', arg(1))
         .where('l.organisation', '=', arg(2)),
     ),
-    // Not cached on SQLite: claims change these rows without clearing the read cache (see claimAttempt).
+    // Not cached on SQLite: claims change these rows without clearing the read cache (see claimAttempt). A counter
+    // given back to 0 counts nothing (its row waits for the pruning job).
     attempts: new BatchedRead<Selectable<AttemptCountersTable>>(
-      new Prepared('ca_attempts', db.selectFrom('attempt_counters').selectAll().where('subject', '=', arg(0))),
-      pg ? new Prepared('ca_attempts_of', db.selectFrom('attempt_counters').selectAll().where('subject', '=', anyOf(0))) : undefined,
+      new Prepared('ca_attempts', db.selectFrom('attempt_counters').selectAll().where('subject', '=', arg(0)).where('failures', '>', 0)),
+      pg ? new Prepared('ca_attempts_of', db.selectFrom('attempt_counters').selectAll().where('subject', '=', anyOf(0)).where('failures', '>', 0)) : undefined,
       (r) => r.subject,
     ),
-    // core/lockout.ts afterClaim as one statement, atomic across instances: $1 subject, $2 now, $3 the moment at or
-    // before which a window is over, $4 the limit. Both CASEs read the row as it was before the update; a claim at
-    // the limit matches the WHERE of no row, changes nothing and returns nothing (refused).
-    claimAttempt: new Prepared<Selectable<AttemptCountersTable>>(
-      'ca_claim_attempt',
-      db
-        .insertInto('attempt_counters')
-        .values({ subject: arg(0), failures: 1, window_start: arg<number>(1) })
-        .onConflict((oc) =>
-          oc
-            .column('subject')
-            .doUpdateSet({
-              failures: sql<number>`case when attempt_counters.window_start > ${arg<number>(2)} then attempt_counters.failures + 1 else 1 end`,
-              window_start: sql<number>`case when attempt_counters.window_start > ${arg<number>(2)} then attempt_counters.window_start else ${arg<number>(1)} end`,
-            })
-            .where((eb) => eb.or([eb('attempt_counters.window_start', '<=', arg<number>(2)), eb('attempt_counters.failures', '<', arg<number>(3))])))
-        .returningAll(),
-    ),
-    // core/lockout.ts afterGiveBack: one off the window the claim was counted in ($2), none off a newer one.
-    giveBackAttempt: new Prepared<never>(
-      'ca_give_back_attempt',
-      db
-        .updateTable('attempt_counters')
-        .set({ failures: sql<number>`failures - 1` })
-        .where('subject', '=', arg(0))
-        .where('window_start', '=', arg<number>(1))
-        .where('failures', '>', 0),
-    ),
-    // Then a counter left at 0 goes (whatever its window: it counts nothing). A separate statement after the update,
-    // so that concurrent give-backs each take one off before either deletes, and a claim that came between them
-    // (the row at 1 again) is not deleted.
-    dropEmptyAttempts: new Prepared<never>('ca_drop_empty_attempts', db.deleteFrom('attempt_counters').where('subject', '=', arg(0)).where('failures', '<=', 0)),
+    claimAttempts: claimAttempts(db, engine),
+    giveBackAttempts: giveBackAttempts(db, engine),
     clearAttempts: new Prepared<never>('ca_clear_attempts', db.deleteFrom('attempt_counters').where('subject', '=', arg(0))),
     record: auditInsert(db, engine),
     writeProbe: writeProbe(db),
@@ -292,6 +264,11 @@ export class SqlStore implements Store {
     return this.hot ? this.hot.write(q, args, changesCachedRows) : q.run(this.db, args)
   }
 
+  private combine<R, O>(q: CombinedWrite<R, O>, args: ReadonlyArray<Param>): Promise<O> {
+    if (this.hot) return this.hot.combine(q, args)
+    return q.statement.run(this.db, [...args, 1]).then((rows) => q.split(rows, 1)[0] as O)
+  }
+
   // -- the request path -----------------------------------------------------------------------------------------
 
   // Plain functions over `.then` rather than async ones: a few microtask hops less per call on the request path.
@@ -340,17 +317,18 @@ export class SqlStore implements Store {
     return this.rows(this.q.attempts, [subject]).then(firstAttempts)
   }
 
-  /** Group-committed on SQLite like the audit; the tables of the read cache are untouched, so it is kept. */
+  /**
+   * Combined with the claims on the same subject waiting with it, in one statement (attempt-counters.ts);
+   * group-committed on SQLite like the audit. The tables of the read cache are untouched, so it is kept.
+   */
   claimAttempt(subject: string, claim: CounterClaim): Promise<AttemptCount | undefined> {
-    return this.write(this.q.claimAttempt, [subject, claim.now, claim.staleAtOrBefore, claim.limit], false).then(firstAttempts)
+    const args = claimArguments(subject, claim)
+    if (claimCanCombine(claim)) return this.combine(this.q.claimAttempts, args)
+    return this.write(this.q.claimAttempts.statement, [...args, 1], false).then((rows) => this.q.claimAttempts.split(rows, 1)[0])
   }
 
-  async giveBackAttempt(subject: string, windowStart: number): Promise<void> {
-    const take = () => this.write(this.q.giveBackAttempt, [subject, windowStart], false)
-    const drop = () => this.write(this.q.dropEmptyAttempts, [subject], false)
-    // SQLite's hot path runs its queue in order, so both join one group commit; elsewhere the second waits.
-    if (this.hot && this.engine === 'sqlite') await Promise.all([take(), drop()])
-    else await take().then(drop)
+  giveBackAttempt(subject: string, windowStart: number): Promise<void> {
+    return this.combine(this.q.giveBackAttempts, [subject, windowStart])
   }
 
   async clearAttempts(subject: string): Promise<void> {
