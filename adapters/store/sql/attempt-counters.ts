@@ -2,7 +2,7 @@
  * @module attempt-counters
  * The SQL of the lock-out's one store primitive (core/lockout.ts AttemptCounter), for SQLite and PostgreSQL: the
  * claims of one subject that wait together are one upsert, and so are their give-backs (CombinedWrite in
- * hot-path.ts). Concurrent logins with one key therefore write the key's counter row once per batch instead of three
+ * statements.ts). Concurrent logins with one key therefore write the key's counter row once per batch instead of three
  * times per login (claim, give back, delete the emptied row), each write queued on that row's lock.
  *
  * A counter given back to 0 is not deleted: its window is set to 0, which has ended for every claim, so the next claim
@@ -12,7 +12,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely'
 import type { CounterClaim } from '../../../core/index.js'
 import type { AttemptCount } from '../store.js'
-import { arg, CombinedWrite, Prepared, type Param } from './hot-path.js'
+import { arg, CombinedWrite, Prepared, type Param } from './statements.js'
 import type { AttemptCountersTable, Database, Engine } from './schema.js'
 
 type CounterRow = Selectable<AttemptCountersTable>

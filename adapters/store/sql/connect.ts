@@ -32,7 +32,7 @@ export interface ConnectOptions {
 
 /**
  * The driver under Kysely, for the request path: SqlStore runs its few hot statements (compiled once from Kysely's
- * builder) straight on it, without Kysely's per-call driver, mutex and plugin work (see sql-store.ts).
+ * builder) straight on it, without Kysely's per-call driver, mutex and plugin work (see executor.ts).
  */
 export type NativeHandle =
   | { readonly engine: 'sqlite'; readonly db: BetterSqlite3.Database }

@@ -74,3 +74,14 @@ export const queryAuditEvents = async (db: Kysely<Database>, engine: Engine, q: 
     .execute()
   return rows.map((r) => ({ id: Number(r.id), event: JSON.parse(r.payload) as AuditEvent, count: Number(r.occurrences), lastAt: Number(r.last_at ?? r.at) }))
 }
+
+/** Every audit event after `sinceId`, oldest first. */
+export const listAuditEvents = async (db: Kysely<Database>, sinceId: number): Promise<ReadonlyArray<StoredAuditEvent>> => {
+  const rows = await db
+    .selectFrom('audit_events')
+    .select(['id', 'payload', 'occurrences', 'at', 'last_at'])
+    .where('id', '>', sinceId)
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => ({ id: r.id, event: JSON.parse(r.payload) as AuditEvent, count: r.occurrences, lastAt: r.last_at ?? r.at }))
+}

@@ -7,7 +7,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { AuditEvent } from '../../../core/index.js'
 import { aggregationBucket } from '../audit-buckets.js'
-import { arg, Prepared, PreparedInsert, type Param } from './hot-path.js'
+import { arg, Prepared, PreparedInsert, type Param } from './statements.js'
 import type { Database, Engine } from './schema.js'
 
 /** The columns of one audit row, in the order of `auditInsert`'s arguments. */
