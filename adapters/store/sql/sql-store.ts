@@ -40,7 +40,7 @@ const afterEachStatement = (then: () => void): KyselyPlugin => ({
 /** The executor of the request path on the driver: SQLite's with its read cache in front, or PostgreSQL's. */
 const executorOn = (native: NativeHandle, q: Queries): Executor =>
   native.engine === 'sqlite'
-    ? new ReadCachingExecutor(new SqliteExecutor(native.db, Object.values(q)), cachedReads(q))
+    ? new ReadCachingExecutor(new SqliteExecutor(native, Object.values(q)), cachedReads(q))
     : new PostgresExecutor(native.pool)
 
 export class SqlStore implements Store {

@@ -23,7 +23,8 @@ interface QueuedWrite {
 const isBusy = (e: unknown): boolean => typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE_BUSY')
 
 export class SqliteExecutor implements Executor {
-  private readonly statements = new Map<string, BetterSqlite3.Statement>()
+  readonly db: BetterSqlite3.Database
+  private readonly prepare: (text: string) => BetterSqlite3.Statement
   private readonly begin: BetterSqlite3.Statement
   private readonly commit: BetterSqlite3.Statement
   private readonly rollback: BetterSqlite3.Statement
@@ -39,34 +40,26 @@ export class SqliteExecutor implements Executor {
   /** The WAL checkpoints, run on the checkpointer's thread (see checkpointer.ts). */
   private readonly checkpoints: OffloadedCheckpoints
 
-  constructor(
-    readonly db: BetterSqlite3.Database,
-    queries: ReadonlyArray<Statement>,
-  ) {
+  /** @param native the connection and its statement cache (connect.ts), shared with Kysely's side */
+  constructor(native: { readonly db: BetterSqlite3.Database; readonly prepare: (text: string) => BetterSqlite3.Statement }, queries: ReadonlyArray<Statement>) {
+    const db = native.db
+    this.db = db
+    this.prepare = native.prepare
     this.checkpoints = offloadCheckpoints(db)
     this.begin = db.prepare('begin immediate')
     this.commit = db.prepare('commit')
     this.rollback = db.prepare('rollback')
     // Prepared now when the schema is there; a store opened on a database not yet migrated prepares on first use.
     try {
-      for (const q of queries) this.statement(singleForm(q))
+      for (const q of queries) this.prepare(singleForm(q).sql)
     } catch {
       // not migrated yet
     }
   }
 
-  private statement(q: Prepared<unknown>): BetterSqlite3.Statement {
-    let s = this.statements.get(q.sql)
-    if (s === undefined) {
-      s = this.db.prepare(q.sql)
-      this.statements.set(q.sql, s)
-    }
-    return s
-  }
-
   /** Runs a statement now, synchronously: only inside `whenFree` or a batch. */
   runNow<R>(q: Prepared<R>, args: ReadonlyArray<Param>): R[] {
-    const s = this.statement(q as Prepared<unknown>)
+    const s = this.prepare(q.sql)
     const params = q.params(args)
     if (s.reader) return s.all(params) as R[]
     s.run(params)
