@@ -1,14 +1,14 @@
 /**
  * @module context
  * The plumbing every store command shares: the --db and secrets options, decoded with the service's own config
- * rules (composition/config.ts), the store opened (and migrated) and closed, and the digest and hasher built from
- * the deployment's pepper, loaded exactly as `serve` loads it (composition/container.ts), so that a key created
- * here is the key the server finds.
+ * rules (composition/config.ts), and the composition root `serve` uses (composition/container.ts) built on them:
+ * the store it opens (and migrates), closed after the command, the clock, the lock-out policy, and the digest and
+ * hasher with the deployment's pepper, so that a key created here is the key the server finds.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { Clock } from '../core/index.js'
-import { decodeConfig, settings, type Config } from '../composition/config.js'
-import { systemClock } from '../adapters/clock/system-clock.js'
+import type { Clock, LockoutPolicy } from '../core/index.js'
+import { decodeConfig, settings, type Config, type Setting } from '../composition/config.js'
+import { TYPES, type Resolver } from '../composition/services.js'
 import type { ImportDeps } from '../adapters/provisioning/import.js'
 import type { Store } from '../adapters/store/store.js'
 import { str, UsageError, type CliIo, type OptionSpec, type Parsed } from './kit.js'
@@ -31,10 +31,13 @@ export const jsonOption: Record<string, OptionSpec> = { json: { type: 'boolean',
 /** The environment variables the store commands read; the server's other settings do not concern them. */
 const storeEnv = [settings.db.env, settings.secretsFile.env, settings.secrets.env, 'NODE_ENV'] as const
 
-/** --db and the secrets options over DATABASE_URL, SECRETS_FILE, CONSUMER_AUTH_SECRETS, decoded as `serve` does. */
-export const storeConfig = (args: Parsed, io: CliIo): Config => {
+/**
+ * --db and the secrets options over DATABASE_URL, SECRETS_FILE, CONSUMER_AUTH_SECRETS, decoded as `serve` does; and
+ * the environment variables of the other settings a command reads (`also`), so that a bad one of those fails only it.
+ */
+export const storeConfig = (args: Parsed, io: CliIo, also: ReadonlyArray<Setting<unknown>> = []): Config => {
   const env: NodeJS.ProcessEnv = {}
-  for (const name of storeEnv) if (io.env[name] !== undefined) env[name] = io.env[name]
+  for (const name of [...storeEnv, ...also.map((s) => s.env)]) if (io.env[name] !== undefined) env[name] = io.env[name]
   const flags = {
     [settings.db.flag]: str(args, 'db'),
     [settings.secretsFile.flag]: str(args, 'secrets-file'),
@@ -45,31 +48,33 @@ export const storeConfig = (args: Parsed, io: CliIo): Config => {
   return decoded.right
 }
 
+/**
+ * The composition root for the options, loaded on demand: inversify is imported by the commands that use it, so
+ * that `--help` and a bad option answer without it.
+ */
+export const cliRoot = async (config: Config): Promise<Resolver> => (await import('../composition/container.js')).buildContainer(config)
+
 export interface StoreContext {
   readonly config: Config
   readonly store: Store
   readonly clock: Clock
+  /** The thresholds and window, as `serve` reads them (from the settings given in `withStore`'s `also`). */
+  readonly lockoutPolicy: LockoutPolicy
   /** The digest (with the deployment's pepper), the hasher and the clock; loads the secrets on first use only. */
   importDeps(): Promise<ImportDeps>
 }
 
-/**
- * Opens (and migrates) the store named by the options, runs `work`, and closes the store whatever happens. The store
- * is opened by the function the composition root binds (openStore); the import dependencies (digest with the
- * deployment's pepper, hasher, clock) are resolved from the composition root itself, with this store bound in,
- * loaded only by the commands that need them (inversify and pino cost a list command a fifth of a second).
- */
-export const withStore = async (args: Parsed, io: CliIo, work: (ctx: StoreContext) => Promise<number>): Promise<number> => {
-  const config = storeConfig(args, io)
-  const { openStore } = await import('../adapters/embed/open-store.js')
-  const store = await openStore(config.db)
-  const importDeps = async (): Promise<ImportDeps> => {
-    const { buildContainer, TYPES } = await import('../composition/container.js')
-    return buildContainer(config, { store, clock: systemClock }).getAsync(TYPES.ImportDeps)
-  }
-  let deps: Promise<ImportDeps> | undefined
+/** Opens (and migrates) the store the root binds, runs `work`, and closes the store whatever happens. */
+export const withStore = async (
+  args: Parsed, io: CliIo, work: (ctx: StoreContext) => Promise<number>, also: ReadonlyArray<Setting<unknown>> = [],
+): Promise<number> => {
+  const config = storeConfig(args, io, also)
+  const root = await cliRoot(config)
+  const store = await root.getAsync(TYPES.Store)
   try {
-    return await work({ config, store, clock: systemClock, importDeps: () => (deps ??= importDeps()) })
+    return await work({
+      config, store, clock: root.get(TYPES.Clock), lockoutPolicy: root.get(TYPES.LockoutPolicy), importDeps: () => root.getAsync(TYPES.ImportDeps),
+    })
   } finally {
     await store.close()
   }

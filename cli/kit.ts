@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { nearestName } from '../core/index.js'
 import { parseJsonText } from '../adapters/provisioning/json-file.js'
 
-export interface Output {
+interface Output {
   write(text: string): unknown
 }
 
@@ -39,7 +39,7 @@ export interface OptionSpec {
   readonly negatable?: boolean
 }
 
-export interface PositionalSpec {
+interface PositionalSpec {
   readonly name: string
   readonly help: string
   /** May be left out (only the last positionals); the command then says what it needs instead. */
@@ -62,7 +62,7 @@ export interface Command {
   run(args: Parsed, io: CliIo): Promise<number>
 }
 
-export const helpOption: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h', help: 'show this help' } }
+const helpOption: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h', help: 'show this help' } }
 
 const optionUsage = (name: string, o: OptionSpec): string =>
   `--${name}${o.type === 'string' ? ` ${o.value ?? name.toUpperCase().replace(/-/g, '_')}` : ''}`
@@ -165,7 +165,7 @@ export const table = (rows: ReadonlyArray<Row>, columns: ReadonlyArray<string>):
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n'
 }
 
-export const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
+const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
 
 /** Prints `data` as JSON with --json, else `text()`; answers exit code 0. */
 export const print = (io: CliIo, args: Parsed, data: unknown, text: () => string): number => {

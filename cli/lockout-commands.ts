@@ -5,29 +5,15 @@
  * running server sees the clear on its next request (SQLite: another connection's commit drops its read cache).
  * Subjects are named exactly as the service names them (core/lockout.ts).
  */
-import * as E from 'fp-ts/lib/Either.js'
-import { counterKey, identifierSubject, type AttemptSubject, type LockoutPolicy } from '../core/index.js'
-import { decodeConfig, settings } from '../composition/config.js'
+import { counterKey, identifierSubject, type AttemptSubject } from '../core/index.js'
+import { settings } from '../composition/config.js'
 import type { AttemptCount } from '../adapters/store/store.js'
 import { dbOption, jsonOption, keyDigestCandidates, storeOptions, withStore, type StoreContext } from './context.js'
-import { iso, print, str, table, UsageError, type CliIo, type Command, type Parsed, type Row } from './kit.js'
+import { iso, print, str, table, UsageError, type Command, type Parsed, type Row } from './kit.js'
 
 const KINDS: ReadonlyArray<AttemptSubject['kind']> = ['identifier', 'key', 'address']
 
 const lockoutSettings = [settings.lockoutWindowSeconds, settings.lockoutIdentifierThreshold, settings.lockoutKeyThreshold, settings.lockoutAddressThreshold]
-
-/** The lock-out policy as `serve` decodes it from the same environment variables. */
-const policyOf = (io: CliIo): LockoutPolicy => {
-  const env: NodeJS.ProcessEnv = {}
-  for (const s of lockoutSettings) if (io.env[s.env] !== undefined) env[s.env] = io.env[s.env]
-  const decoded = decodeConfig(env)
-  if (E.isLeft(decoded)) throw new UsageError(decoded.left)
-  const c = decoded.right
-  return {
-    windowSeconds: c.lockoutWindowSeconds,
-    thresholds: { identifier: c.lockoutIdentifierThreshold, key: c.lockoutKeyThreshold, address: c.lockoutAddressThreshold },
-  }
-}
 
 /** A counter's kind and the subject after it (ids carry no secret: an organisation/identifier, a key digest, an address). */
 const kindOf = (c: AttemptCount): { kind: string; subject: string } => {
@@ -40,9 +26,9 @@ const lockoutsList: Command = {
   summary: 'List the subjects with failures counted in their current window, and until when those at the threshold are locked out.',
   details: `Thresholds and window are read from ${lockoutSettings.map((s) => s.env).join(', ')}, as serve reads them.`,
   options: { ...jsonOption, ...dbOption },
-  run: (args, io) => {
-    const policy = policyOf(io)
-    return withStore(args, io, async (ctx) => {
+  run: (args, io) =>
+    withStore(args, io, async (ctx) => {
+      const policy = ctx.lockoutPolicy
       const now = ctx.clock.nowSeconds()
       const counts = (await ctx.store.listAttemptCounts()).filter((c) => c.windowStart > now - policy.windowSeconds)
       const rows: Row[] = []
@@ -56,8 +42,7 @@ const lockoutsList: Command = {
         })
       }
       return print(io, args, rows, () => table(rows, ['kind', 'subject', 'key_prefix', 'failures', 'threshold', 'locked_until']))
-    })
-  },
+    }, lockoutSettings),
 }
 
 type Named = { readonly organisation: string; readonly identifier: string } | { readonly key: string } | { readonly address: string }

@@ -5,9 +5,10 @@
  * `rotate --stage` (every instance can verify the new key after its SIGHUP), then `activate KID` (docs/key-rotation.md).
  */
 import { readFile } from 'node:fs/promises'
-import { decodeSecrets, SecretsError, signingAlgorithms, type Secrets, type SigningAlgorithm } from '../adapters/crypto/secrets.js'
-import { systemClock } from '../adapters/clock/system-clock.js'
-import { dbOption, jsonOption, storeConfig } from './context.js'
+import type { Clock } from '../core/index.js'
+import { decodeSecrets, SecretsError, signingAlgorithms, type Secrets, type SigningAlgorithm } from '../adapters/crypto/secrets-codec.js'
+import { TYPES } from '../composition/services.js'
+import { cliRoot, dbOption, jsonOption, storeConfig } from './context.js'
 import { flag, iso, print, str, UsageError, type CliIo, type Command, type OptionSpec, type Parsed } from './kit.js'
 
 /** Loaded on demand: it brings in the key import (jose), which no other command needs at start-up. */
@@ -22,12 +23,10 @@ const fileOption: Record<string, OptionSpec> = {
   ...dbOption,
 }
 
-/** The file the options name: --secrets-file, else SECRETS_FILE, else the embedded default's. */
-const secretsPath = async (args: Parsed, io: CliIo): Promise<string> => {
-  const config = storeConfig(args, io)
-  if (config.secretsFile !== undefined) return config.secretsFile
-  const { defaultSecretsPath } = await import('../composition/container.js')
-  return defaultSecretsPath(config)!
+/** The file the options name (--secrets-file, else SECRETS_FILE, else the embedded default's), and the clock, from the root. */
+const secretsRing = async (args: Parsed, io: CliIo): Promise<{ readonly path: string; readonly clock: Clock }> => {
+  const root = await cliRoot(storeConfig(args, io))
+  return { path: root.get(TYPES.SecretsFile), clock: root.get(TYPES.Clock) }
 }
 
 const readSecrets = async (path: string): Promise<Secrets> => {
@@ -68,10 +67,10 @@ const rotate: Command = {
     if (alg !== undefined && !signingAlgorithms.includes(alg as SigningAlgorithm)) {
       throw new UsageError(`--alg ${JSON.stringify(alg)} is not one of ${signingAlgorithms.join(', ')}`)
     }
-    const path = await secretsPath(args, io)
+    const { path, clock } = await secretsRing(args, io)
     const { activateKey, stageKey, writeSecretsFile } = await rotation()
     const staged = await stageKey(await readSecrets(path), alg as SigningAlgorithm | undefined)
-    const next = flag(args, 'stage') ? staged.secrets : activateKey(staged.secrets, staged.kid, systemClock.nowSeconds())
+    const next = flag(args, 'stage') ? staged.secrets : activateKey(staged.secrets, staged.kid, clock.nowSeconds())
     await writeSecretsFile(path, next)
     const ring = ringOf(path, next)
     return print(io, args, { kid: staged.kid, staged: flag(args, 'stage') === true, ...ring }, () =>
@@ -85,9 +84,9 @@ const activate: Command = {
   positionals: [{ name: 'KID', help: 'the kid of a key of the ring (not a retired one)' }],
   options: { ...fileOption, ...jsonOption },
   run: async (args, io) => {
-    const path = await secretsPath(args, io)
+    const { path, clock } = await secretsRing(args, io)
     const { activateKey, writeSecretsFile } = await rotation()
-    const next = activateKey(await readSecrets(path), args.positionals[0]!, systemClock.nowSeconds())
+    const next = activateKey(await readSecrets(path), args.positionals[0]!, clock.nowSeconds())
     await writeSecretsFile(path, next)
     const ring = ringOf(path, next)
     return print(io, args, ring, () => `${next.activeKid} is active in ${path}; ${reloadHint}\n${ringText(ring)}`)
@@ -99,9 +98,9 @@ const prune: Command = {
   summary: 'Drop the retired keys whose tokens have all expired.',
   options: { ...fileOption, ...jsonOption },
   run: async (args, io) => {
-    const path = await secretsPath(args, io)
+    const { path, clock } = await secretsRing(args, io)
     const { pruneKeys, writeSecretsFile } = await rotation()
-    const { secrets, dropped } = pruneKeys(await readSecrets(path), systemClock.nowSeconds())
+    const { secrets, dropped } = pruneKeys(await readSecrets(path), clock.nowSeconds())
     if (dropped.length > 0) await writeSecretsFile(path, secrets)
     const ring = ringOf(path, secrets)
     return print(io, args, { dropped, ...ring }, () =>

@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import { defaultLockoutPolicy, parseRelease, type Release } from '../core/index.js'
+import { DEFAULT_RELEASE, defaultLockoutPolicy, formatRelease, NOT_A_RELEASE, parseRelease, type Release } from '../core/index.js'
 import { parseDatabaseUrl, shownUrl, type DatabaseUrl } from '../adapters/store/database-url.js'
 
 /** One setting: its flag, its environment variable, its default, and the codec its text is decoded with. */
@@ -42,8 +42,7 @@ const oneOf = <L extends string>(...values: L[]) =>
   fromText(values.join('|'), (s) => (values.includes(s as L) ? E.right(s as L) : E.left(`must be one of ${values.join(', ')}`)))
 
 // parseRelease's message quotes the value, which decodeConfig already does.
-const ReleaseText = fromText<Release>('Release', (s) =>
-  E.isLeft(parseRelease(s)) ? E.left('is not a CRM.COM release: expected R<major>.<minor>.<patch>, e.g. R16.2.0') : parseRelease(s))
+const ReleaseText = fromText<Release>('Release', (s) => E.mapLeft(() => NOT_A_RELEASE)(parseRelease(s)))
 
 export type { DatabaseUrl } from '../adapters/store/database-url.js'
 
@@ -76,7 +75,7 @@ export const settings = {
   opsPort: { flag: 'ops-port', env: 'OPS_PORT', default: undefined, codec: integer(0, 65535), help: 'a port of its own for /metrics, /health/* and /openapi.json (default: served on PORT)' },
   host: { flag: 'host', env: 'HOST', default: '::', codec: Text, help: 'address to listen on' },
   db: { flag: 'db', env: 'DATABASE_URL', default: 'sqlite:./data/consumer-auth.db', codec: DatabaseUrlText, help: 'sqlite:PATH or a postgres:// URL' },
-  release: { flag: 'release', env: 'CRM_RELEASE', default: 'R16.2.0', codec: ReleaseText, help: 'the CRM.COM release implemented (R<major>.<minor>.<patch>)' },
+  release: { flag: 'release', env: 'CRM_RELEASE', default: formatRelease(DEFAULT_RELEASE), codec: ReleaseText, help: 'the CRM.COM release implemented (R<major>.<minor>.<patch>)' },
   basePath: { flag: 'base-path', env: 'BASE_PATH', default: '/crmapi/rest/v2', codec: BasePath, help: 'path prefix of the Web API routes' },
   claimTimes: { flag: 'claim-times', env: 'CLAIM_TIMES', default: 'number', codec: oneOf('number', 'string'), help: 'iat/exp as JSON numbers (RFC 7519) or strings (as the documented example)' },
   httpStatus: { flag: 'http-status', env: 'HTTP_STATUS', default: 'standard', codec: oneOf('standard', 'envelope'), help: '"envelope" answers every failure with HTTP 200 and the error envelope' },

@@ -11,16 +11,19 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Middleware } from 'koa'
 import type { Logger } from 'pino'
+import { isPlainObject } from '../core/codec.js'
 import { nearestName, type Clock } from '../core/index.js'
-import { generateSecrets, type Secrets } from '../adapters/crypto/secrets.js'
+import { generateSecrets } from '../adapters/crypto/generate-secrets.js'
+import type { Secrets } from '../adapters/crypto/secrets-codec.js'
 import { ConfigError, ImportError } from '../adapters/embed/errors.js'
 import { openStore } from '../adapters/embed/open-store.js'
-import { createSessionVerifier, type EmbeddedSessionVerifier } from '../adapters/embed/session-verifier.js'
+import type { EmbeddedSessionVerifier } from '../adapters/embed/session-verifier.js'
 import type { ImportDocument } from '../adapters/provisioning/import-document.js'
 import { importDocument, type ImportSummary } from '../adapters/provisioning/import.js'
 import type { Store } from '../adapters/store/store.js'
 import { decodeConfig, settings, type Config, type Setting } from './config.js'
-import { buildContainer, startPruner, TYPES, type Overrides } from './container.js'
+import { buildContainer, type Overrides } from './container.js'
+import { TYPES } from './services.js'
 
 /** The lock-out thresholds and their window (see docs/security.md); each defaults as in the service. */
 export interface LockoutOptions {
@@ -105,18 +108,16 @@ const fail = (message: string): never => {
   throw new ConfigError(`createConsumerAuth: ${message}`)
 }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
-
 /** An option's value as the settings' text: the one table then decides whether it is valid. */
 const asText = (name: string, value: unknown): string =>
   typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : fail(`option ${name} must be text, a number or a boolean`)
 
 const isStore = (u: unknown): u is Store =>
-  isRecord(u) && ['findKeyByDigest', 'findOrganisation', 'isRevoked', 'transaction', 'close'].every((m) => typeof u[m] === 'function')
+  isPlainObject(u) && ['findKeyByDigest', 'findOrganisation', 'isRevoked', 'transaction', 'close'].every((m) => typeof u[m] === 'function')
 
 /** The options as the service's Config (decoded by config.ts's table), and what the container takes as given. */
-export const decodeOptions = (options: unknown): { readonly config: Config; readonly store?: Store; readonly memory: boolean } => {
-  if (!isRecord(options)) return fail('options must be an object, e.g. { db: "sqlite:./data/consumer-auth.db" }')
+const decodeOptions = (options: unknown): { readonly config: Config; readonly store?: Store; readonly memory: boolean } => {
+  if (!isPlainObject(options)) return fail('options must be an object, e.g. { db: "sqlite:./data/consumer-auth.db" }')
   for (const name of Object.keys(options)) {
     if (hostOwned[name]) fail(`there is no option ${name}: ${hostOwned[name]}`)
     if (!knownOptions.includes(name)) {
@@ -130,7 +131,7 @@ export const decodeOptions = (options: unknown): { readonly config: Config; read
   }
   const lockout = options['lockout']
   if (lockout !== undefined) {
-    if (!isRecord(lockout)) fail('option lockout must be an object, e.g. { keyThreshold: 100 }')
+    if (!isPlainObject(lockout)) fail('option lockout must be an object, e.g. { keyThreshold: 100 }')
     for (const name of Object.keys(lockout as object)) {
       const setting = lockoutOptions[name as keyof typeof lockoutOptions]
       if (setting === undefined) {
@@ -142,7 +143,7 @@ export const decodeOptions = (options: unknown): { readonly config: Config; read
     }
   }
   const secrets = options['secrets']
-  if (secrets !== undefined) flags[settings.secrets.flag] = typeof secrets === 'string' ? secrets : isRecord(secrets) ? JSON.stringify(secrets) : fail('option secrets must be the secrets JSON, as text or an object')
+  if (secrets !== undefined) flags[settings.secrets.flag] = typeof secrets === 'string' ? secrets : isPlainObject(secrets) ? JSON.stringify(secrets) : fail('option secrets must be the secrets JSON, as text or an object')
   // The embedder's demo is opt-in: a known key seeded into a host's database by default would be a hole.
   flags[settings.demo.flag] ??= 'false'
   const db = options['db']
@@ -167,20 +168,14 @@ export const createConsumerAuth = async (options: ConsumerAuthOptions): Promise<
     // A memory store forgets its keys with the process: so may its secrets (nothing is written to disk).
     ...(memory && keepsNoSecrets ? { secrets: await generateSecrets(config.signingAlg) } : {}),
   }
-  const container = buildContainer(config, overrides)
-  const store = await container.getAsync(TYPES.ServiceStore)
+  const root = buildContainer(config, overrides)
+  const store = await root.getAsync(TYPES.ServiceStore)
   try {
-    const middleware = await container.getAsync(TYPES.EmbeddedMiddleware)
-    const importDeps = await container.getAsync(TYPES.ImportDeps)
-    const verifier = await createSessionVerifier({
-      ...(config.secretsFile !== undefined ? { secretsFile: config.secretsFile } : { secrets: await container.getAsync(TYPES.Secrets) }),
-      clock: container.get(TYPES.Clock),
-      revocation: store,
-      revocationCacheSeconds: config.revocationCacheSeconds,
-      httpStatus: config.httpStatus,
-    })
+    const middleware = await root.getAsync(TYPES.EmbeddedMiddleware)
+    const importDeps = await root.getAsync(TYPES.ImportDeps)
+    const verifier = await root.getAsync(TYPES.SessionVerifier)
     // Audit events and attempt counters are pruned as the service prunes them; close() stops it.
-    const pruner = startPruner(container, store)
+    const pruner = await root.getAsync(TYPES.Pruner)
     return {
       middleware: () => middleware,
       import: async (document) => {

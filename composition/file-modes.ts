@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
-import { defaultSecretsPath } from './container.js'
+import { defaultSecretsPath } from './modules/crypto.js'
 
 /** The secrets file the service reads, if it reads one (inline secrets win over any file). */
 const secretsFileOf = (config: Config): string | undefined => {

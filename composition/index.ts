@@ -23,6 +23,6 @@ export {
 export { databaseRevocationCheck, type DatabaseRevocationCheck } from '../adapters/embed/database-revocation.js'
 export type { SessionState } from '../adapters/http/session-middleware.js'
 export type { HttpStatusMode } from '../adapters/http/envelope.js'
-export type { Secrets } from '../adapters/crypto/secrets.js'
+export type { Secrets } from '../adapters/crypto/secrets-codec.js'
 export { ConfigError, ImportError, SecretsError, StoreError, errorCodes } from '../adapters/embed/errors.js'
 export type { AuthError, Clock, ConsumerSession, ErrorName } from '../core/index.js'

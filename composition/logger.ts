@@ -72,7 +72,7 @@ export const maskSecrets = (text: string): string =>
  * Errors as type, code, masked message and masked stack, and their cause chain; never their other own properties,
  * where libraries keep requests, parameters and configs.
  */
-export const safeError = (err: unknown, depth = 0): unknown => {
+const safeError = (err: unknown, depth = 0): unknown => {
   if (!(err instanceof Error)) return typeof err === 'string' ? maskSecrets(err) : err === undefined || err === null ? err : `[${typeof err}]`
   const code = (err as { code?: unknown }).code
   return {

@@ -11,13 +11,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { authError, formatRelease } from '../core/index.js'
-import type { KeyRing } from '../adapters/crypto/key-ring.js'
-import { SecretsError } from '../adapters/crypto/secrets.js'
+import type { ReloadableKeyRing } from '../adapters/crypto/reloadable-key-ring.js'
+import { SecretsError } from '../adapters/crypto/secrets-codec.js'
 import { errorEnvelope } from '../adapters/http/envelope.js'
 import { answerClientError, answerUnmetExpectation } from '../adapters/http/protocol-errors.js'
 import type { Store } from '../adapters/store/store.js'
 import { warnIfSecretsFileOpen } from './file-modes.js'
-import { buildContainer, startPruner, TYPES, type Overrides } from './container.js'
+import { buildContainer, type Overrides } from './container.js'
+import { TYPES } from './services.js'
 import type { Config } from './config.js'
 
 export interface RunningServer {
@@ -59,8 +60,8 @@ const secretsAreGiven = (config: Config): boolean =>
 
 /** Starts the service in this process; the caller owns its lifetime (tests, embedding). */
 export const startServer = async (config: Config, overrides: Overrides = {}): Promise<RunningServer> => {
-  const container = buildContainer(config, overrides)
-  const log = container.get(TYPES.Logger)
+  const root = buildContainer(config, overrides)
+  const log = root.get(TYPES.Logger)
 
   // The responses being written, so that a shutdown can tell their clients not to reuse the connection.
   const inFlight = new Set<ServerResponse>()
@@ -104,13 +105,13 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
     }
   }
   let store: Store | undefined
-  let keys: { readonly ring: KeyRing; reload(): Promise<void> }
+  let keys: ReloadableKeyRing
   try {
-    if (secretsAreGiven(config)) await container.getAsync(TYPES.Secrets)
-    store = await container.getAsync(TYPES.Store)
-    const app = await container.getAsync(TYPES.HttpApp)
-    keys = await container.getAsync(TYPES.KeyRing)
-    const opsApp = await container.getAsync(TYPES.OpsApp)
+    if (secretsAreGiven(config)) await root.getAsync(TYPES.Secrets)
+    store = await root.getAsync(TYPES.WritableStore)
+    const app = await root.getAsync(TYPES.HttpApp)
+    keys = await root.getAsync(TYPES.KeyRing)
+    const opsApp = await root.getAsync(TYPES.OpsApp)
     handle = app.callback()
     if (opsApp) opsHandle = opsApp.callback()
   } catch (e) {
@@ -120,7 +121,7 @@ export const startServer = async (config: Config, overrides: Overrides = {}): Pr
   }
   const openStore = store
   warnIfSecretsFileOpen(config, log)
-  const pruner = startPruner(container, openStore, overrides.pruneIntervalMs)
+  const pruner = await root.getAsync(TYPES.Pruner)
   const { port } = server.address() as AddressInfo
   const shownHost = config.host === '::' || config.host === '0.0.0.0' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host
   const opsPort = opsServer ? (opsServer.address() as AddressInfo).port : undefined

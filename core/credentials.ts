@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { authError, type AuthError } from './errors.js'
-import { formatRelease, R16_2_0, releaseOffer, type Release } from './release.js'
+import { formatRelease, R15_0_0, R16_2_0, releaseOffer, type Release } from './release.js'
 import { decodeRequest, type ConsumerRequest, type WireRequest } from './request.js'
 
 export interface AuthenticationCode {
@@ -131,7 +131,7 @@ const toCredentials = (r: ConsumerRequest): Credentials => {
 export const methodNotAvailable = (release: Release): AuthError =>
   authError(
     'METHODNOTAVAILABLE',
-    `authentication/consumer_application_key/token is available from CRM.COM R15.0.0; this deployment implements ${formatRelease(release)}`,
+    `authentication/consumer_application_key/token is available from CRM.COM ${formatRelease(R15_0_0)}; this deployment implements ${formatRelease(release)}`,
   )
 
 export const resolveCredentials = (release: Release, wire: WireRequest): E.Either<AuthError, Credentials> => {

@@ -1,14 +1,15 @@
 /**
  * @module core
  * The public surface of the framework-free core (`consumer-auth/core`): the CRM.COM rules, the ports, the two use
- * cases, the error catalogue. Named exports only: what is listed here is public and follows semver; the helpers the
- * use cases share among themselves (the port lifting of task-either.ts, fromPort, storeUnavailable) are not.
+ * cases, the error catalogue. Named exports only: what is listed here is public and follows semver; what the use
+ * cases share among themselves (task-either.ts, fromPort and storeUnavailable of ports.ts) and the io-ts toolkit the
+ * adapters build their codecs with (codec.ts) are not.
  */
 export {
   errorCatalogue, errorNames, authError, errorCode, httpStatusOf, isAuthError, type AuthError, type ErrorName,
 } from './errors.js'
 export {
-  parseRelease, formatRelease, compareRelease, ordRelease, releaseOffer, R15_0_0, R16_2_0, DEFAULT_RELEASE,
+  parseRelease, formatRelease, compareRelease, releaseOffer, R15_0_0, R16_2_0, DEFAULT_RELEASE, NOT_A_RELEASE,
   type Release, type ReleaseOffer,
 } from './release.js'
 export {
@@ -20,8 +21,9 @@ export {
   type IdentityJwt, type Credentials, type CredentialMode,
 } from './credentials.js'
 export {
-  keyClassifications, keyStatuses, accessTokenStates, isAccessTokenUsable, type Organisation, type Unit, type User,
+  keyClassifications, keyStatuses, accessTokenStates, isAccessTokenUsable, KEY_PREFIX_LENGTH, keyPrefix, type Organisation, type Unit, type User,
   type KeyClassification, type KeyStatus, type WebApiKey, type Consumer, type AccessTokenState, type AccessToken,
+  type CodeAccessToken, type IdentifierAccessToken,
   type IdentityProvider, type IdentityLink,
 } from './model.js'
 export {

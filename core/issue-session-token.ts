@@ -7,20 +7,20 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-// fp-ts's TaskEither, with combinators cheaper per request (task-either.ts).
 import * as TE from './task-either.js'
 import { resolveCredentials, type CredentialMode, type Credentials } from './credentials.js'
 import { authError, type AuthError } from './errors.js'
 import { authenticationCode } from './issue/authentication-code.js'
-import { fromPort, step, type AttemptContext, type Authenticated, type Failure, type IssueDeps, type ModeInput } from './issue/attempt.js'
+import { step, type AttemptContext, type Authenticated, type Failure, type IssueDeps, type ModeInput } from './issue/attempt.js'
 import { identifierPassCode } from './issue/identifier-pass-code.js'
 import { identityJwt } from './issue/identity-jwt.js'
 import { countsAsFailedAttempt } from './lockout.js'
 import type { User } from './model.js'
+import { fromPort } from './ports.js'
 import type { WireRequest } from './request.js'
 import { buildClaims, newSession, type ConsumerSession } from './session.js'
 
-export { fromPort, storeUnavailable, type IssueDeps } from './issue/attempt.js'
+export type { IssueDeps } from './issue/attempt.js'
 
 export interface IssueRequest extends WireRequest {
   /** The client's address, the throttling subject of keyless modes. */
@@ -77,11 +77,11 @@ export const issueSessionToken = (deps: IssueDeps) => {
             if (c.reachesThreshold) await audit.record({ type: 'locked_out', at: now, subject: c.subject, clientAddress })
           }
         }),
-        TE.chain(() => TE.left(error)),
+        TE.flatMap(() => TE.left(error)),
       )
     }
     if (error.name === 'TOOMANYATTEMPTS' || error.name === 'INVALIDUNIT') {
-      return pipe(fromPort(() => audit.record(failed)), TE.chain(() => TE.left(error)))
+      return pipe(fromPort(() => audit.record(failed)), TE.flatMap(() => TE.left(error)))
     }
     // Best effort, and not waited for: a store that just failed may fail (or hang on) this too, and the answer must
     // not take a second timeout; the client gets the first error either way.
@@ -92,23 +92,23 @@ export const issueSessionToken = (deps: IssueDeps) => {
   return (request: IssueRequest): TE.TaskEither<AuthError, IssuedToken> =>
     pipe(
       TE.fromEither(resolveCredentials(deps.release, request)),
-      TE.chain((credentials) => {
+      TE.flatMap((credentials) => {
         // One moment per request: the claims, the validity of access tokens, the audit and the session all use it.
         const now = deps.clock.nowSeconds()
         const input: ModeInput = { deps, mode: credentials._tag, now }
         return pipe(
           authenticate(input, credentials, request.clientAddress),
-          TE.chain((who) => {
+          TE.flatMap((who) => {
             // The credential is right: its claims are settled (reset or given back), also when the unit is then
             // refused, which does not count.
             const settled: AttemptContext = { ...who.context, claims: [] }
             const settle = () => limiter.succeeded(who.context.claims)
             const unit = resolveUnit(who.user, credentials._tag === 'IdentityJwt' ? undefined : credentials.unit)
-            if (E.isLeft(unit)) return pipe(step(settled, settle), TE.chain(() => TE.left<Failure>({ error: unit.left, context: settled })))
+            if (E.isLeft(unit)) return pipe(step(settled, settle), TE.flatMap(() => TE.left<Failure>({ error: unit.left, context: settled })))
             return TE.right({ who, unit: unit.right, settle })
           }),
           TE.orElseW(onFailure(credentials._tag, now, request.clientAddress)),
-          TE.chain(({ who, unit, settle }) => {
+          TE.flatMap(({ who, unit, settle }) => {
             const session = newSession(who.subject, unit, now, deps.ids.newSessionId())
             return fromPort(async () => {
               const token = await deps.signer.sign(buildClaims(session, deps.claimTimes))

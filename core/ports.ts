@@ -2,13 +2,23 @@
  * @module ports
  * The capabilities the core asks of the world (docs/architecture.md). Each is a small interface; the use cases take them as
  * one `deps` record, adapters implement them, tests pass plain objects. Ports answer with Promises; the use cases
- * lift them into TaskEither, and a rejected Promise means the store is unavailable (SERVICEUNAVAILABLE).
+ * lift them into TaskEither with `fromPort`, and a rejected Promise means the store is unavailable (SERVICEUNAVAILABLE).
  */
 import type { CredentialMode } from './credentials.js'
-import type { ErrorName } from './errors.js'
+import { authError, type AuthError, type ErrorName } from './errors.js'
 import type { AttemptSubject } from './lockout.js'
 import type { AccessToken, Consumer, Organisation, User, WebApiKey } from './model.js'
 import type { SessionClaims } from './session.js'
+import * as TE from './task-either.js'
+
+/** What a port's rejection answers: the store (or a key source) is out of reach; `cause` goes to the log only. */
+export const storeUnavailable = (cause: unknown): AuthError => ({
+  ...authError('SERVICEUNAVAILABLE', 'The service is temporarily unavailable; try again shortly'),
+  cause,
+})
+
+/** Lift a port's Promise: a rejection means the store is unavailable. */
+export const fromPort = <A>(f: () => Promise<A>): TE.TaskEither<AuthError, A> => TE.tryCatch(f, storeUnavailable)
 
 export interface Clock {
   /** Now, in whole seconds since the epoch. */
@@ -55,13 +65,13 @@ export interface Directory {
   findUser(organisation: string, username: string): Promise<User | undefined>
 }
 
+/** The core's one read of a key: the issue use case and the revocation rule both ask this. */
 export interface KeyStore {
-  findKeyByDigest(digest: string): Promise<WebApiKey | undefined>
   /**
-   * Optional: the key with the user it acts as (`user` absent when that user does not exist), in one look-up, for
-   * stores that can join them (one statement or round trip less per request). Undefined when no key has the digest.
+   * The key with the user it acts as (`user` absent when that user does not exist), in one look-up (one statement,
+   * one round trip on the SQL stores). Undefined when no key has the digest.
    */
-  findKeyWithUser?(digest: string): Promise<{ readonly key: WebApiKey; readonly user?: User } | undefined>
+  findKeyWithUser(digest: string): Promise<{ readonly key: WebApiKey; readonly user?: User } | undefined>
 }
 
 export interface AccessTokenStore {

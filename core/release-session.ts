@@ -6,10 +6,9 @@
  * revocation rule (revocation.ts) reads from then on.
  */
 import { pipe } from 'fp-ts/lib/function.js'
-import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as TE from './task-either.js'
 import type { AuthError } from './errors.js'
-import { fromPort } from './issue-session-token.js'
-import type { AuditLog, Clock, SessionVerifier } from './ports.js'
+import { fromPort, type AuditLog, type Clock, type SessionVerifier } from './ports.js'
 import type { SessionLedger } from './revocation.js'
 import type { ConsumerSession } from './session.js'
 import { verifySessionToken } from './verify-session-token.js'
@@ -32,10 +31,10 @@ export const releaseSessionToken =
     const verify = verifySessionToken({ verifier: deps.verifier, clock: deps.clock })
     return pipe(
       verify(request.token),
-      TE.chainFirst((session) =>
+      TE.tap((session) =>
         pipe(
           fromPort(() => deps.ledger.sessionRecord(session.sessionId)),
-          TE.chain((record) =>
+          TE.flatMap((record) =>
             record?.released
               ? TE.right(undefined)
               : fromPort(() =>

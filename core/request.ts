@@ -6,6 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
+import { errorPath, formatPath, isPlainObject, text } from './codec.js'
 import { authError, type AuthError } from './errors.js'
 
 export const MAX_PARAMETER_LENGTH = 512
@@ -17,19 +18,8 @@ export const MAX_JWT_LENGTH = 8192
 
 /** A parameter value: a string that is neither empty, only whitespace, nor longer than `max` characters. */
 const parameterString = (name: string, max: number) =>
-  new t.Type<string, string, unknown>(
-    name,
-    (u): u is string => typeof u === 'string' && u.trim() !== '' && u.length <= max,
-    (u, c) =>
-      typeof u !== 'string'
-        ? t.failure(u, c, 'must be a string')
-        : u.trim() === ''
-          ? t.failure(u, c, 'must not be empty or only whitespace')
-          : u.length > max
-            ? t.failure(u, c, `must be at most ${max} characters long`)
-            : t.success(u),
-    t.identity,
-  )
+  text(name, (s) =>
+    s.trim() === '' ? 'must not be empty or only whitespace' : s.length > max ? `must be at most ${max} characters long` : undefined)
 
 export const ParameterString = parameterString('ParameterString', MAX_PARAMETER_LENGTH)
 export const JwtString = parameterString('JwtString', MAX_JWT_LENGTH)
@@ -72,9 +62,6 @@ export interface WireRequest {
 export interface ConsumerRequest extends RequestBody {
   readonly key?: string
 }
-
-const isPlainObject = (u: unknown): u is Record<string, unknown> =>
-  typeof u === 'object' && u !== null && !Array.isArray(u)
 
 /** A copy holding only the known names whose value is not null: JSON null counts as absent (docs/behaviour.md, the validation matrix). */
 const knownValues = (o: Record<string, unknown>, names: ReadonlyArray<string>): Record<string, unknown> => {
@@ -124,8 +111,7 @@ const unknownParameter = (o: Record<string, unknown>, known: ReadonlyArray<strin
 
 const fromIoTsErrors = (errors: t.Errors): AuthError => {
   const first = errors[0]
-  const path = first ? first.context.slice(1).map((c) => c.key).filter((k) => k !== '' && !/^\d+$/.test(k)) : []
-  const parameter = path.join('.')
+  const parameter = first ? formatPath(errorPath(first.context)) : ''
   const rule = first?.message ?? (parameter === 'access_token_identifier' ? 'must be an object' : 'has an invalid value')
   return authError('INVALIDPARAMETER', `${parameter} ${rule}`, [parameter])
 }

@@ -60,7 +60,7 @@ export interface SessionLedger {
 
 export interface SessionRevocationDeps {
   readonly ledger: SessionLedger
-  readonly keys: Pick<KeyStore, 'findKeyByDigest'>
+  readonly keys: KeyStore
   readonly accessTokens: { findAccessToken(id: string): Promise<AccessToken | undefined> }
 }
 
@@ -73,7 +73,7 @@ export const readSessionStanding = async (
   const record = await deps.ledger.sessionRecord(sessionId)
   if (record === undefined || record.released || scope === 'release') return record && { released: record.released }
   const [key, accessToken] = await Promise.all([
-    record.keyDigest === undefined ? undefined : deps.keys.findKeyByDigest(record.keyDigest).then((k) => k ?? null),
+    record.keyDigest === undefined ? undefined : deps.keys.findKeyWithUser(record.keyDigest).then((found) => found?.key ?? null),
     record.accessTokenId === undefined ? undefined : deps.accessTokens.findAccessToken(record.accessTokenId).then((t) => t ?? null),
   ])
   return { released: false, ...(key !== undefined && { key }), ...(accessToken !== undefined && { accessToken }) }

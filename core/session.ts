@@ -4,7 +4,9 @@
  * and a new id; and parsed back from a verified token's payload into a typed session.
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { isPlainObject } from './codec.js'
 import { authError, type AuthError } from './errors.js'
+import { MAX_PARAMETER_LENGTH } from './request.js'
 
 /** A session lives two hours from issue, used or not. */
 export const SESSION_LIFETIME_SECONDS = 7200
@@ -71,7 +73,7 @@ const invalid = (why: string): AuthError => authError('INVALIDTOKEN', `The sessi
 
 const text = (p: Record<string, unknown>, name: string): string | undefined => {
   const v = p[name]
-  return typeof v === 'string' && v.trim() !== '' && v.length <= 512 ? v : undefined
+  return typeof v === 'string' && v.trim() !== '' && v.length <= MAX_PARAMETER_LENGTH ? v : undefined
 }
 
 /** A time claim as a JSON number or a string of digits (the documented example's form). */
@@ -86,8 +88,8 @@ const CLAIM_NAMES: ReadonlySet<string> = new Set(['cii', 'usr', 'org', 'ari', 'o
 
 /** Claims parsed back into a session; only shapes are checked here, time is checked by the verify use case. */
 export const parseClaims = (payload: unknown): E.Either<AuthError, ConsumerSession> => {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return E.left(invalid('the payload is not a JSON object'))
-  const p = payload as Record<string, unknown>
+  if (!isPlainObject(payload)) return E.left(invalid('the payload is not a JSON object'))
+  const p = payload
   // Missing claims are named below; here only claims beyond the eight are refused.
   for (const name in p) {
     if (!CLAIM_NAMES.has(name)) return E.left(invalid('the payload must carry exactly the claims cii, usr, org, ari, oun, iat, exp, jti'))

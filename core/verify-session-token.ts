@@ -5,10 +5,9 @@
  * signed after its retirement, and optionally whether the key and access token behind the session are still valid.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as TE from './task-either.js'
 import { authError, type AuthError } from './errors.js'
-import { storeUnavailable } from './issue-session-token.js'
-import type { Clock, RevocationCheck, SessionVerification, SessionVerifier } from './ports.js'
+import { storeUnavailable, type Clock, type RevocationCheck, type SessionVerification, type SessionVerifier } from './ports.js'
 import { EXPIRY_TOLERANCE_SECONDS, parseClaims, type ConsumerSession } from './session.js'
 
 export interface VerifyDeps {
@@ -25,7 +24,7 @@ const invalid = (why: string): AuthError => authError('INVALIDTOKEN', `The sessi
 const REVOKED = invalid('the session was revoked')
 
 /** The session a verified token stands for, if its claims, times and key allow it at `now`. */
-export const sessionAt = (v: SessionVerification, now: number): E.Either<AuthError, ConsumerSession> => {
+const sessionAt = (v: SessionVerification, now: number): E.Either<AuthError, ConsumerSession> => {
   if (!v.ok) return E.left(invalid(v.reason))
   const parsed = parseClaims(v.payload)
   if (E.isLeft(parsed)) return parsed

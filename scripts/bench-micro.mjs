@@ -6,11 +6,14 @@
 //     the `verify, one token` case, answered from the ring's memory of verified tokens)
 //   pass-code verify (scryptHasher)                                        vs  raw crypto.scrypt, same parameters
 //   body parse: JSON.parse + duplicate-name scan (json-body.ts)            vs  JSON.parse alone (the example, 16 KiB)
+//   with --against DIR, also: issue use case of this build                 vs  the same of another build (DIR holds
+//     its dist/: an A/B of a core change in one process, same store, same key ring; DIR must lie inside the project
+//     so that fp-ts resolves)
 //
-//   npm run bench:micro [-- --quick] [-- --rounds 5 --ms 2000]
+//   npm run bench:micro [-- --quick] [-- --rounds 5 --ms 2000] [-- --against DIR]
 import { scrypt as scryptCb, randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
-import { join, dirname } from 'node:path'
+import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
@@ -18,15 +21,15 @@ import { jwtVerify, SignJWT } from 'jose'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const dist = (p) => import(join(root, 'dist', p))
-const { values: opts } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, ms: { type: 'string' } } })
+const { values: opts } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, ms: { type: 'string' }, against: { type: 'string' } } })
 const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 5))
 const ms = Number(opts.ms ?? (opts.quick ? 300 : 2000))
 
 const core = await dist('core/index.js')
 const { MemoryStore } = await dist('adapters/store/memory/memory-store.js')
 const { hmacDigest } = await dist('adapters/crypto/hmac-digest.js')
-const { createKeyRing } = await dist('adapters/crypto/key-ring.js')
-const { generateSecrets } = await dist('adapters/crypto/secrets.js')
+const { createKeyRing } = await dist('adapters/crypto/create-key-ring.js')
+const { generateSecrets } = await dist('adapters/crypto/generate-secrets.js')
 const { scryptHasher, DEFAULT_SCRYPT_PARAMS } = await dist('adapters/crypto/scrypt-hasher.js')
 const { randomSessionIds } = await dist('adapters/crypto/session-ids.js')
 const { systemClock } = await dist('adapters/clock/system-clock.js')
@@ -43,11 +46,12 @@ const store = new MemoryStore()
 const imported = await importDocument(store, demoDocument, { digest, hasher, clock: systemClock })
 if (E.isLeft(imported)) throw new Error(imported.left.join('\n'))
 
-const issue = core.issueSessionToken({
-  release: core.DEFAULT_RELEASE, claimTimes: 'number', clock: systemClock, ids: randomSessionIds, digest, hasher,
+const issueOf = (c) => c.issueSessionToken({
+  release: c.DEFAULT_RELEASE, claimTimes: 'number', clock: systemClock, ids: randomSessionIds, digest, hasher,
   directory: store, keys: store, accessTokens: store, identity: { verify: async () => ({ ok: false, reason: 'none' }) },
-  identityLinks: store, limiter: core.attemptLimiter(store), signer: ring.signer, audit: store,
+  identityLinks: store, limiter: c.attemptLimiter(store), signer: ring.signer, audit: store,
 })
+const issue = issueOf(core)
 const verify = core.verifySessionToken({ verifier: ring.verifier, clock: systemClock })
 const request = {
   body: { access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '1' },
@@ -119,6 +123,14 @@ const results = {
   passcode: await compare('pass-code verify', 'raw scrypt, same parameters', () => scrypt('4711', salt, keyBytes, { N, r, p, maxmem: 256 * N * r }), async () => {
     if (!(await hasher.verify('4711', passHash))) throw new Error('verify failed')
   }, 4),
+}
+if (opts.against !== undefined) {
+  const other = issueOf(await import(join(resolve(opts.against), 'core/index.js')))
+  const run = (f) => async () => {
+    const r = await f(request)()
+    if (E.isLeft(r)) throw new Error(r.left.name)
+  }
+  results['issue vs against'] = await compare('issue use case, this build', `the same, ${opts.against}`, run(other), run(issue))
 }
 /** Synchronous work timed in batches: an await per call would cost more than a body parse. */
 const syncRate = (op) => async () => {

@@ -50,7 +50,7 @@ const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-scrypt-'))
 let child
 try {
   const secretsFile = join(dir, 'secrets.json')
-  const { generateSecrets } = await import(join(root, 'dist/adapters/crypto/secrets.js'))
+  const { generateSecrets } = await import(join(root, 'dist/adapters/crypto/generate-secrets.js'))
   writeFileSync(secretsFile, JSON.stringify(await generateSecrets()), { mode: 0o600 })
   const db = `sqlite:${join(dir, 'measure.db')}`
   const importFile = join(dir, 'import.json')

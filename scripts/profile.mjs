@@ -42,7 +42,7 @@ const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-profile-'))
 let schema
 const databaseUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/test'
 try {
-  const { generateSecrets } = await import(join(root, 'dist/adapters/crypto/secrets.js'))
+  const { generateSecrets } = await import(join(root, 'dist/adapters/crypto/generate-secrets.js'))
   writeFileSync(join(dir, 'secrets.json'), JSON.stringify(await generateSecrets()), { mode: 0o600 })
   let db = `sqlite:${join(dir, 'profile.db')}`
   if (opts.db === 'postgres') {

@@ -106,7 +106,7 @@ process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)))
 
 let failed = false
 try {
-  const { generateSecrets } = await import(join(root, 'dist/adapters/crypto/secrets.js'))
+  const { generateSecrets } = await import(join(root, 'dist/adapters/crypto/generate-secrets.js'))
   const { openSqlStore } = await import(join(root, 'dist/adapters/store/sql/open-store.js'))
   const secretsFile = join(dir, 'secrets.json')
   writeFileSync(secretsFile, JSON.stringify(await generateSecrets()), { mode: 0o600 })

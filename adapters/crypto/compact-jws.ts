@@ -39,7 +39,7 @@ for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
  * and the unused low bits of the last character zero? Exactly the texts that re-encode to themselves, so one token
  * has one spelling (no padding, whitespace, `+`/`/`, or other low bits that lax decoders read as the same bytes).
  */
-export const isCanonicalBase64url = (part: string, from = 0, to = part.length): boolean => {
+const isCanonicalBase64url = (part: string, from = 0, to = part.length): boolean => {
   const length = to - from
   if (length % 4 === 1) return false
   for (let i = from; i < to; i++) {
@@ -53,7 +53,7 @@ export const isCanonicalBase64url = (part: string, from = 0, to = part.length): 
 
 const refuse = (reason: string): SessionVerification => ({ ok: false, reason })
 
-export const NOT_CANONICAL = 'the token is not in the canonical compact form (three unpadded base64url parts)'
+const NOT_CANONICAL = 'the token is not in the canonical compact form (three unpadded base64url parts)'
 export const UNKNOWN_KEY = 'unknown or retired key'
 
 /**

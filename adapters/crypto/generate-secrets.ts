@@ -10,7 +10,7 @@ import { MIN_SECRET_BYTES, type PrivateJwk, type Secrets, type SigningAlgorithm,
 const generatePair = promisify(generateKeyPair)
 
 /** A kid an operator can read (when it was made) that is still unique across rotations (the random part). */
-export const newKid = (now: Date = new Date()): string => `${now.toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`
+const newKid = (now: Date = new Date()): string => `${now.toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`
 
 /** One new signing key of the given algorithm. */
 export const generateSigningKey = async (alg: SigningAlgorithm, kid: string = newKid()): Promise<SigningKeySpec> => {

@@ -4,11 +4,11 @@
  * pepper, as lower-case hex. Deterministic, so a presented secret can be looked up by its digest; keyed, so a
  * leaked database alone does not allow the (often guessable) codes to be brute-forced.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import type { SecretDigest } from '../../core/index.js'
 
 /** 256 bits: as strong as the HMAC-SHA256 output itself. */
-export const MIN_PEPPER_BYTES = 32
+const MIN_PEPPER_BYTES = 32
 
 export const hmacDigest = (pepper: Uint8Array): SecretDigest => {
   if (pepper.byteLength < MIN_PEPPER_BYTES) {
@@ -22,14 +22,4 @@ export const hmacDigest = (pepper: Uint8Array): SecretDigest => {
     // The secret's exact UTF-8 bytes: any normalisation is a rule of the core, not of this adapter.
     digest: (secret) => createHmac('sha256', key).update(secret, 'utf8').digest('hex'),
   }
-}
-
-/**
- * Compares two digests in time independent of where they first differ. Different lengths answer false at once:
- * digest lengths are public (always 64 hex characters), only their contents are worth protecting.
- */
-export const digestsEqual = (a: string, b: string): boolean => {
-  const x = Buffer.from(a, 'utf8')
-  const y = Buffer.from(b, 'utf8')
-  return x.length === y.length && timingSafeEqual(x, y)
 }

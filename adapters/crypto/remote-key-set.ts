@@ -25,8 +25,8 @@ export interface RemoteKeySetOptions {
 }
 
 /** How long keys are kept when the server sends no max-age. */
-export const DEFAULT_MAX_AGE_SECONDS = 60
-export const DEFAULT_CAP_SECONDS = 300
+const DEFAULT_MAX_AGE_SECONDS = 60
+const DEFAULT_CAP_SECONDS = 300
 
 export interface KeySet {
   readonly lookup: KeyLookup
@@ -62,7 +62,7 @@ const keyOf = (jwk: Record<string, unknown>): VerifyingKey | undefined => {
 }
 
 /** The keys of a JWKS document; a kid published twice names no single key and is left out. */
-export const keysOfJwks = (document: unknown): ReadonlyArray<VerifyingKey> => {
+const keysOfJwks = (document: unknown): ReadonlyArray<VerifyingKey> => {
   const list = typeof document === 'object' && document !== null ? (document as { keys?: unknown }).keys : undefined
   if (!Array.isArray(list)) throw new Error('the JWKS is not a JSON object with a keys array')
   const keys = list.filter((k): k is Record<string, unknown> => typeof k === 'object' && k !== null).map(keyOf)
@@ -75,7 +75,7 @@ export const keysOfJwks = (document: unknown): ReadonlyArray<VerifyingKey> => {
  * Seconds the answer may be used: its `max-age` less its `Age` (time it already spent in an HTTP cache), 0 for
  * `no-store`/`no-cache`, `fallback` when it says nothing.
  */
-export const freshnessOf = (cacheControl: string | null, age: string | null, fallback: number): number => {
+const freshnessOf = (cacheControl: string | null, age: string | null, fallback: number): number => {
   if (cacheControl === null) return fallback
   if (/(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$|=)/i.test(cacheControl)) return 0
   const m = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?\s*(?:,|$)/i.exec(cacheControl)

@@ -5,6 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
+import { contextAt, formatPath, isPlainObject, object, problemsOf, refinement, text, type CodecProblem } from '../../core/codec.js'
 
 /** 256 bits, for the pepper and for HS256 secrets alike (RFC 7518 3.2). */
 export const MIN_SECRET_BYTES = 32
@@ -32,13 +33,13 @@ interface KeySpecBase {
   readonly retiredAt?: number
 }
 
-export interface HmacKeySpec extends KeySpecBase {
+interface HmacKeySpec extends KeySpecBase {
   readonly alg: 'HS256'
   /** base64url, at least 32 bytes. */
   readonly secret: string
 }
 
-export interface AsymmetricKeySpec extends KeySpecBase {
+interface AsymmetricKeySpec extends KeySpecBase {
   readonly alg: 'ES256' | 'EdDSA'
   readonly privateJwk: PrivateJwk
 }
@@ -70,17 +71,6 @@ export class SecretsError extends Error {
 // ---------------------------------------------------------------------------------------------------------------
 // Field codecs. Every failure carries its own message, so the reporter never needs to show the value.
 
-const refine = <A>(name: string, check: (u: unknown) => E.Either<string, A>): t.Type<A, A, unknown> =>
-  new t.Type<A, A, unknown>(
-    name,
-    (u): u is A => E.isRight(check(u)),
-    (u, c) => {
-      const r = check(u)
-      return E.isLeft(r) ? t.failure(u, c, r.left) : t.success(r.right)
-    },
-    t.identity,
-  )
-
 const BASE64URL = /^[A-Za-z0-9_-]+$/
 
 /** Does the text decode as canonical unpadded base64url, and to how many bytes? */
@@ -90,80 +80,44 @@ export const base64urlBytes = (text: string): Buffer | undefined => {
   return bytes.toString('base64url') === text ? bytes : undefined
 }
 
-const Base64UrlSecret = refine<string>('Base64UrlSecret', (u) => {
-  if (typeof u !== 'string') return E.left('must be a string')
-  const bytes = base64urlBytes(u)
-  if (!bytes) return E.left('must be base64url text (A-Z a-z 0-9 - _, no padding)')
-  return bytes.length >= MIN_SECRET_BYTES
-    ? E.right(u)
-    : E.left(`must decode to at least ${MIN_SECRET_BYTES} bytes (256 bits); it decodes to ${bytes.length}`)
+const Base64UrlSecret = text('Base64UrlSecret', (s) => {
+  const bytes = base64urlBytes(s)
+  if (!bytes) return 'must be base64url text (A-Z a-z 0-9 - _, no padding)'
+  return bytes.length >= MIN_SECRET_BYTES ? undefined : `must decode to at least ${MIN_SECRET_BYTES} bytes (256 bits); it decodes to ${bytes.length}`
 })
 
-const Base64UrlText = refine<string>('Base64UrlText', (u) =>
-  typeof u === 'string' && base64urlBytes(u) ? E.right(u) : E.left('must be base64url text'))
+// Not `text`: a non-string gets the same message as a string that is not base64url.
+const Base64UrlText = refinement<string>('Base64UrlText', (u) => (typeof u === 'string' && base64urlBytes(u) ? undefined : 'must be base64url text'))
 
 const KID = /^[A-Za-z0-9._:-]{1,64}$/
-const Kid = refine<string>('Kid', (u) =>
-  typeof u === 'string' && KID.test(u) ? E.right(u) : E.left('must be 1 to 64 characters of A-Z a-z 0-9 . _ : -'))
+const Kid = refinement<string>('Kid', (u) => (typeof u === 'string' && KID.test(u) ? undefined : 'must be 1 to 64 characters of A-Z a-z 0-9 . _ : -'))
 
-const Seconds = refine<number>('Seconds', (u) =>
-  typeof u === 'number' && Number.isSafeInteger(u) && u >= 0 ? E.right(u) : E.left('must be a time in whole seconds since the epoch'))
+const Seconds = refinement<number>('Seconds', (u) =>
+  typeof u === 'number' && Number.isSafeInteger(u) && u >= 0 ? undefined : 'must be a time in whole seconds since the epoch')
 
-const literal = <L extends string>(value: L) =>
-  refine<L>(value, (u) => (u === value ? E.right(value) : E.left(`must be "${value}"`)))
-
-const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
-
-type Decoded<P extends t.Props> = { readonly [K in keyof P]: t.TypeOf<P[K]> }
+const literal = <L extends string>(value: L) => refinement<L>(value, (u) => (u === value ? undefined : `must be "${value}"`))
 
 /**
- * A JSON object with required and optional fields, decoded field by field so that each error's context names the
- * field. With `closed`, unknown fields are refused: a typo such as `retiredat` must not be silently ignored.
+ * With `closed`, unknown fields are refused: a typo such as `retiredat` must not be silently ignored. Open objects
+ * (the private JWKs) keep members of their own format.
  */
-const object = <R extends t.Props, O extends t.Props>(name: string, required: R, optional: O, closed: boolean) =>
-  new t.Type<Decoded<R> & Partial<Decoded<O>>, Decoded<R> & Partial<Decoded<O>>, unknown>(
-    name,
-    (u): u is Decoded<R> & Partial<Decoded<O>> => false,
-    (u, c) => {
-      if (!isPlainObject(u)) return t.failure(u, c, 'must be a JSON object')
-      const errors: t.Errors = []
-      const out: Record<string, unknown> = closed ? {} : { ...u }
-      const field = (key: string, codec: t.Mixed, value: unknown) => {
-        const r = codec.validate(value, t.appendContext(c, key, codec, value))
-        if (E.isLeft(r)) errors.push(...r.left)
-        else out[key] = r.right
-      }
-      for (const [key, codec] of Object.entries(required)) {
-        if (u[key] === undefined) errors.push({ value: undefined, context: t.appendContext(c, key, codec, undefined), message: 'is required' })
-        else field(key, codec, u[key])
-      }
-      for (const [key, codec] of Object.entries(optional)) if (u[key] !== undefined) field(key, codec, u[key])
-      if (closed) {
-        for (const key of Object.keys(u)) {
-          if (!(key in required) && !(key in optional)) {
-            errors.push({ value: undefined, context: t.appendContext(c, key, t.unknown, undefined), message: 'is not a known field' })
-          }
-        }
-      }
-      return errors.length > 0 ? t.failures(errors) : t.success(out as Decoded<R> & Partial<Decoded<O>>)
-    },
-    t.identity,
-  )
+const secretsObject = <R extends t.Props, O extends t.Props>(name: string, required: R, optional: O, closed: boolean) =>
+  object(name, required, optional, { notAnObject: 'must be a JSON object', missing: 'is required', unknownField: closed ? () => 'is not a known field' : 'keep' })
 
-const EcP256PrivateJwk = object('EcP256PrivateJwk', { kty: literal('EC'), crv: literal('P-256'), x: Base64UrlText, y: Base64UrlText, d: Base64UrlText }, {}, false)
-const Ed25519PrivateJwk = object('Ed25519PrivateJwk', { kty: literal('OKP'), crv: literal('Ed25519'), x: Base64UrlText, d: Base64UrlText }, {}, false)
+const EcP256PrivateJwk = secretsObject('EcP256PrivateJwk', { kty: literal('EC'), crv: literal('P-256'), x: Base64UrlText, y: Base64UrlText, d: Base64UrlText }, {}, false)
+const Ed25519PrivateJwk = secretsObject('Ed25519PrivateJwk', { kty: literal('OKP'), crv: literal('Ed25519'), x: Base64UrlText, d: Base64UrlText }, {}, false)
 
-const HmacKey = object('HmacKeySpec', { kid: Kid, alg: literal('HS256'), secret: Base64UrlSecret }, { retiredAt: Seconds }, true)
-const Es256Key = object('Es256KeySpec', { kid: Kid, alg: literal('ES256'), privateJwk: EcP256PrivateJwk }, { retiredAt: Seconds }, true)
-const EdDsaKey = object('EdDsaKeySpec', { kid: Kid, alg: literal('EdDSA'), privateJwk: Ed25519PrivateJwk }, { retiredAt: Seconds }, true)
+const HmacKey = secretsObject('HmacKeySpec', { kid: Kid, alg: literal('HS256'), secret: Base64UrlSecret }, { retiredAt: Seconds }, true)
+const Es256Key = secretsObject('Es256KeySpec', { kid: Kid, alg: literal('ES256'), privateJwk: EcP256PrivateJwk }, { retiredAt: Seconds }, true)
+const EdDsaKey = secretsObject('EdDsaKeySpec', { kid: Kid, alg: literal('EdDSA'), privateJwk: Ed25519PrivateJwk }, { retiredAt: Seconds }, true)
 
 /**
  * One key of the ring, dispatched on `alg` rather than tried as a union: a union would report the failures of
  * every branch, and "secret is required" next to "privateJwk is required" helps no one.
  */
-const SigningKey = new t.Type<SigningKeySpec, SigningKeySpec, unknown>(
+const SigningKey: t.Type<SigningKeySpec, SigningKeySpec, unknown> = new t.Type<SigningKeySpec, SigningKeySpec, unknown>(
   'SigningKeySpec',
-  (u): u is SigningKeySpec => false,
+  (u): u is SigningKeySpec => E.isRight(SigningKey.decode(u)),
   (u, c) => {
     if (!isPlainObject(u)) return t.failure(u, c, 'must be a JSON object')
     const codec = u['alg'] === 'HS256' ? HmacKey : u['alg'] === 'ES256' ? Es256Key : u['alg'] === 'EdDSA' ? EdDsaKey : undefined
@@ -176,21 +130,21 @@ const SigningKey = new t.Type<SigningKeySpec, SigningKeySpec, unknown>(
   t.identity,
 )
 
-const SecretsFields = object('Secrets', { pepper: Base64UrlSecret, signingKeys: t.readonlyArray(SigningKey), activeKid: Kid }, {}, true)
+const SecretsFields = secretsObject('Secrets', { pepper: Base64UrlSecret, signingKeys: t.readonlyArray(SigningKey), activeKid: Kid }, {}, true)
 
 /** The checks across fields: a ring with unique kids whose active key exists and still signs. */
-const ringProblems = (s: Pick<Secrets, 'signingKeys' | 'activeKid'>): Array<{ readonly path: string; readonly message: string }> => {
-  const problems: Array<{ path: string; message: string }> = []
-  if (s.signingKeys.length === 0) problems.push({ path: 'signingKeys', message: 'must hold at least one key' })
+const ringProblems = (s: Pick<Secrets, 'signingKeys' | 'activeKid'>): Array<CodecProblem> => {
+  const problems: Array<CodecProblem> = []
+  if (s.signingKeys.length === 0) problems.push({ path: ['signingKeys'], message: 'must hold at least one key' })
   const seen = new Map<string, number>()
   s.signingKeys.forEach((k, i) => {
     const first = seen.get(k.kid)
-    if (first !== undefined) problems.push({ path: `signingKeys.${i}.kid`, message: `repeats the kid of signingKeys[${first}]` })
+    if (first !== undefined) problems.push({ path: ['signingKeys', i, 'kid'], message: `repeats the kid of signingKeys[${first}]` })
     else seen.set(k.kid, i)
   })
   const active = s.signingKeys.find((k) => k.kid === s.activeKid)
-  if (s.signingKeys.length > 0 && !active) problems.push({ path: 'activeKid', message: 'names no key of signingKeys' })
-  if (active?.retiredAt !== undefined) problems.push({ path: 'activeKid', message: 'names a retired key (its retiredAt is set)' })
+  if (s.signingKeys.length > 0 && !active) problems.push({ path: ['activeKid'], message: 'names no key of signingKeys' })
+  if (active?.retiredAt !== undefined) problems.push({ path: ['activeKid'], message: 'names a retired key (its retiredAt is set)' })
   return problems
 }
 
@@ -204,32 +158,22 @@ export const SecretsCodec: t.Type<Secrets, Secrets, unknown> = new t.Type<Secret
     const problems = ringProblems(r.right)
     if (problems.length === 0) return t.success(r.right)
     return t.failures(
-      problems.map(({ path, message }) => ({
-        value: undefined,
-        context: path.split('.').reduce((ctx, key) => t.appendContext(ctx, key, t.unknown, undefined), c),
-        message,
-      })),
+      problems.map(({ path, message }) => ({ value: undefined, context: contextAt(c, path), message })),
     )
   },
   t.identity,
 )
 
 /** `signingKeys[0].secret: must be ...`; the value is never shown. */
-export const describeErrors = (errors: t.Errors): string[] =>
-  errors.map((e) => {
-    const path = e.context
-      .map((entry) => entry.key)
-      .filter((key) => key !== '')
-      .reduce((p, key) => (/^\d+$/.test(key) ? `${p}[${key}]` : p === '' ? key : `${p}.${key}`), '')
-    const last = e.context[e.context.length - 1]
-    return `${path === '' ? 'the document' : path}: ${e.message ?? `must be ${last?.type.name ?? 'valid'}`}`
-  })
+const describe = ({ path, message }: CodecProblem): string => `${path.length === 0 ? 'the document' : formatPath(path)}: ${message}`
+
+export const describeErrors = (errors: t.Errors): string[] => problemsOf(errors).map(describe)
 
 /** Checks a ring that did not come through the codec (e.g. built in code), with the same messages. */
 export const checkRing = (s: Pick<Secrets, 'signingKeys' | 'activeKid'>): void => {
   const problems = ringProblems(s)
   if (problems.length > 0) {
-    throw new SecretsError('The signing key ring is not valid', problems.map((p) => `${p.path.replace(/\.(\d+)\./g, '[$1].')}: ${p.message}`))
+    throw new SecretsError('The signing key ring is not valid', problems.map(describe))
   }
 }
 

@@ -3,12 +3,11 @@
  * The payload of a session token whose signature verified, read back strictly: UTF-8 without invalid bytes, JSON,
  * an object. Shared by every SessionVerifier (the key ring, a remote JWKS); claim shapes are the core's to check.
  */
+import { isPlainObject } from '../../core/codec.js'
 import type { SessionVerification } from '../../core/index.js'
 
 /** Strict UTF-8: a payload with invalid bytes is not one this service signed. */
 const utf8 = new TextDecoder('utf-8', { fatal: true })
-
-const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
 export const sessionPayload = (bytes: Uint8Array): SessionVerification => {
   let claims: unknown

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os'
 import type { QueuePlace, VerificationQueue } from '../../core/index.js'
 
 /** libuv's thread pool: UV_THREADPOOL_SIZE when set (read by libuv when the pool starts), else its default of 4. */
-export const threadPoolSize = (env: NodeJS.ProcessEnv = process.env): number => {
+const threadPoolSize = (env: NodeJS.ProcessEnv = process.env): number => {
   const n = Number(env['UV_THREADPOOL_SIZE'])
   return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : 4
 }

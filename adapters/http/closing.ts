@@ -9,7 +9,7 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 
 /** How long a closing connection waits for its client to read the answer. */
-export const LINGER_MS = 2_000
+const LINGER_MS = 2_000
 /** What is read of a closing connection if anything resumes it; past this it is destroyed at once. */
 const LINGER_BYTES = 64 * 1024
 

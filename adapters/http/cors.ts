@@ -9,7 +9,7 @@ import cors from '@koa/cors'
 import type { Middleware } from 'koa'
 
 /** How long a browser may keep a preflight's answer (seconds). */
-export const CORS_MAX_AGE_SECONDS = 600
+const CORS_MAX_AGE_SECONDS = 600
 
 export const corsFor = (paths: ReadonlyArray<string>, origins: ReadonlyArray<string>): Middleware | undefined => {
   if (origins.length === 0) return undefined

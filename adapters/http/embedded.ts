@@ -21,7 +21,7 @@ export interface EmbeddedWebApiDeps extends WebApiDeps {
 }
 
 /** Where the JWKS is served when embedded: under the base path, beside the routes (the host owns its root). */
-export const embeddedJwksPath = (basePath: string): string => `${basePath}/.well-known/jwks.json`
+const embeddedJwksPath = (basePath: string): string => `${basePath}/.well-known/jwks.json`
 
 /**
  * Did a middleware before ours read the body already (a body parser)? The token route reads the raw bytes itself (the

@@ -6,7 +6,7 @@
  */
 import type { Router } from '@koa/router'
 import {
-  errorCatalogue, errorCode, errorNames, formatRelease, MAX_JWT_LENGTH, MAX_PARAMETER_LENGTH, releaseOffer, type ErrorName, type Release,
+  errorCatalogue, errorCode, errorNames, formatRelease, MAX_JWT_LENGTH, MAX_PARAMETER_LENGTH, R15_0_0, R16_2_0, releaseOffer, type ErrorName, type Release,
 } from '../../core/index.js'
 import type { HttpStatusMode } from './envelope.js'
 import { SESSION_PATH } from './app.js'
@@ -66,13 +66,13 @@ const tokenRequest = (release: Release): Json => {
   const properties = {
     jwt: identityJwt
       ? parameter('A token of the CRM.COM identity management system (semi-optional with access_token_identifier); only organisation may come with it, and no key.', MAX_JWT_LENGTH)
-      : { type: 'null', description: `Not available before R16.2.0 (this deployment implements ${formatRelease(release)}): any value but null is PARAMETERNOTAVAILABLE.` },
+      : { type: 'null', description: `Not available before ${formatRelease(R16_2_0)} (this deployment implements ${formatRelease(release)}): any value but null is PARAMETERNOTAVAILABLE.` },
     access_token_identifier: identityJwt
       ? { anyOf: [ref('schemas', 'AccessTokenIdentifier'), { type: 'null' }], description: 'Semi-optional with jwt.' }
       : ref('schemas', 'AccessTokenIdentifier'),
     organisation: identityJwt
       ? parameter('The organisation on which the session is created: mandatory with jwt, not applicable without it.')
-      : { type: 'null', description: `Not available before R16.2.0 (this deployment implements ${formatRelease(release)}): any value but null is PARAMETERNOTAVAILABLE.` },
+      : { type: 'null', description: `Not available before ${formatRelease(R16_2_0)} (this deployment implements ${formatRelease(release)}): any value but null is PARAMETERNOTAVAILABLE.` },
     unit: parameter('The unit the session logs in to (default: the user\'s default unit); not applicable with jwt.'),
   }
   const base = {
@@ -212,8 +212,8 @@ export const openApiDocument = (options: OpenApiOptions): Json => {
       offer.methodAvailable
         ? offer.identityJwt
           ? 'Credential modes: access_token_identifier.authentication_code (key optional), access_token_identifier.identifier + pass_code (key mandatory), jwt + organisation (no key).'
-          : 'Before R16.2.0 the key and access_token_identifier are mandatory; jwt and organisation are not available.'
-        : `The method appears in R15.0.0; this deployment implements ${formatRelease(release)}, so it answers 404 METHODNOTAVAILABLE.`,
+          : `Before ${formatRelease(R16_2_0)} the key and access_token_identifier are mandatory; jwt and organisation are not available.`
+        : `The method appears in ${formatRelease(R15_0_0)}; this deployment implements ${formatRelease(release)}, so it answers 404 METHODNOTAVAILABLE.`,
       `Body: application/json (charset utf-8 at most), at most ${MAX_BODY_BYTES} bytes.`,
     ].join(' '),
     tags: ['Web API'],

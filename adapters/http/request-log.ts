@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Middleware } from 'koa'
+import { MAX_PARAMETER_LENGTH } from '../../core/index.js'
 import type { FailureState } from './respond.js'
 
 export interface RequestLogger {
@@ -20,8 +21,11 @@ export interface RequestIdState {
 
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-/** At most this much of a request-derived text (a path) goes into a log line or an answer. */
-export const MAX_ECHOED = 512
+/**
+ * At most this much of a request-derived text (a path) goes into a log line or an answer: as much as the Web API
+ * takes in any parameter, the core's one bound.
+ */
+const MAX_ECHOED = MAX_PARAMETER_LENGTH
 
 /** The text cut to MAX_ECHOED characters, with an ellipsis when it was cut. */
 export const bounded = (text: string): string => (text.length > MAX_ECHOED ? `${text.slice(0, MAX_ECHOED)}…` : text)

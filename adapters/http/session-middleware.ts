@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Context, Middleware } from 'koa'
+import { isPlainObject } from '../../core/codec.js'
 import { authError, type AuthError, type ConsumerSession } from '../../core/index.js'
 import type { HttpStatusMode } from './envelope.js'
 import { hasRequestBody, isJsonContentType, readJsonBody } from './json-body.js'
@@ -29,7 +30,7 @@ const bearer = (header: string | undefined): string | undefined => {
 
 /** The `token` member of a parsed JSON body, if the body is an object. */
 const tokenOf = (body: unknown): unknown =>
-  typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['token'] : undefined
+  isPlainObject(body) ? body['token'] : undefined
 
 /**
  * A JSON body's `token`: from a body parser that ran before us, or read here (at most 16 KiB) and left for those after

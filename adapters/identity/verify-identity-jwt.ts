@@ -5,12 +5,12 @@
  * tolerance), a lifetime within the configured maximum, and a subject.
  */
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose'
-import type { IdentityVerification } from '../../core/index.js'
+import { MAX_PARAMETER_LENGTH, type IdentityVerification } from '../../core/index.js'
 import type { ProviderKeys } from './provider-keys.js'
 
 /** Never `none` and never HS*: a provider's public key must not be usable as an HMAC secret (alg confusion). */
-export const IDENTITY_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const
-export const IDENTITY_CLOCK_TOLERANCE_SECONDS = 30
+const IDENTITY_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const
+const IDENTITY_CLOCK_TOLERANCE_SECONDS = 30
 /** A day: far beyond what providers issue (minutes to hours), short enough that a leaked token does not live on. */
 export const DEFAULT_IDENTITY_MAX_LIFETIME_SECONDS = 86_400
 
@@ -104,6 +104,6 @@ export const verifyIdentityJwt = async (
   if (times !== undefined) return refuse(times)
   const { sub } = payload
   // The subject is looked up in the identity links: it must be a usable string, as stored ones are.
-  if (typeof sub !== 'string' || sub.trim() === '' || sub.length > 512) return refuse('the identity token has no valid sub claim')
+  if (typeof sub !== 'string' || sub.trim() === '' || sub.length > MAX_PARAMETER_LENGTH) return refuse('the identity token has no valid sub claim')
   return { ok: true, identity: { issuer: provider.issuer, subject: sub } }
 }

@@ -14,7 +14,3 @@ export const accessTokenId = (organisation: string, key: AccessTokenNaturalKey):
   const credential = 'identifier' in key ? `identifier:${key.identifier}` : `code:${key.codeDigest}`
   return createHash('sha256').update(`${organisation}\u0000${credential}`, 'utf8').digest('hex').slice(0, 32).toUpperCase()
 }
-
-/** The display prefix of a Web API key: its first 6 characters (docs/behaviour.md, the storage rules). */
-export const KEY_PREFIX_LENGTH = 6
-export const keyPrefix = (key: string): string => [...key].slice(0, KEY_PREFIX_LENGTH).join('')

@@ -9,15 +9,16 @@
  * Clear-text secrets exist only in the document the caller passed: never in the summary, the issues or a log.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type {
-  AccessToken, Clock, Consumer, IdentityLink, IdentityProvider, Organisation, PassCodeHasher, SecretDigest, Unit, User,
+import {
+  keyPrefix, type AccessToken, type Clock, type Consumer, type IdentityLink, type IdentityProvider, type Organisation, type PassCodeHasher,
+  type SecretDigest, type Unit, type User,
 } from '../../core/index.js'
 import type { Store, StoredKey } from '../store/store.js'
-import { accessTokenId, keyPrefix } from './ids.js'
-import {
-  checkImportDocument, decodeImportDocument, entryNames, formatIssue, parseDateTime, type EntryName, type ImportDocument,
-  type ImportIssue,
-} from './import-document.js'
+import { accessTokenId } from './ids.js'
+import { entryNames, type EntryName } from './entries.js'
+import { checkImportDocument } from './import-checks.js'
+import { parseDateTime } from './import-codecs.js'
+import { decodeImportDocument, formatIssue, type ImportDocument, type ImportIssue } from './import-document.js'
 
 export interface ImportDeps {
   readonly digest: SecretDigest

@@ -69,6 +69,8 @@ export interface Provisioning {
   listAccessTokens(organisation?: string): Promise<ReadonlyArray<AccessToken>>
   listIdentityProviders(): Promise<ReadonlyArray<IdentityProvider>>
   listIdentityLinks(organisation?: string): Promise<ReadonlyArray<IdentityLink>>
+  /** The key alone (the core reads it with its user, KeyStore.findKeyWithUser): for the import's checks and the CLI. */
+  findKeyByDigest(digest: string): Promise<StoredKey | undefined>
   findConsumerByAccountsReceivable(organisation: string, accountsReceivableId: string): Promise<Consumer | undefined>
   findAccessToken(id: string): Promise<AccessToken | undefined>
 }

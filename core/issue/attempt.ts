@@ -6,15 +6,14 @@
  * identifier-pass-code.ts, identity-jwt.ts) builds its context step by step as new values; nothing is mutated.
  */
 import { pipe } from 'fp-ts/lib/function.js'
-// fp-ts's TaskEither, with combinators cheaper per request (task-either.ts).
 import * as TE from '../task-either.js'
 import type { CredentialMode } from '../credentials.js'
 import { authError, type AuthError } from '../errors.js'
 import type { AttemptLimiter, AttemptSubject, Claim } from '../lockout.js'
 import type { AccessToken, User, WebApiKey } from '../model.js'
-import type {
-  AccessTokenStore, AuditLog, Clock, Directory, IdentityLinks, IdentityVerifier, IdSource, KeyStore, PassCodeHasher, SecretDigest,
-  SessionSigner, VerificationQueue,
+import {
+  fromPort, type AccessTokenStore, type AuditLog, type Clock, type Directory, type IdentityLinks, type IdentityVerifier, type IdSource,
+  type KeyStore, type PassCodeHasher, type SecretDigest, type SessionSigner, type VerificationQueue,
 } from '../ports.js'
 import type { Release } from '../release.js'
 import type { ClaimTimes, SessionSubject } from '../session.js'
@@ -73,23 +72,15 @@ export interface ModeInput {
   readonly now: number
 }
 
-export const storeUnavailable = (cause: unknown): AuthError => ({
-  ...authError('SERVICEUNAVAILABLE', 'The service is temporarily unavailable; try again shortly'),
-  cause,
-})
-
-/** Lift a port's Promise: a rejection means the store is unavailable. */
-export const fromPort = <A>(f: () => Promise<A>): TE.TaskEither<AuthError, A> => TE.tryCatch(f, storeUnavailable)
-
 /** A port's Promise within an attempt: its failure carries the attempt's context. */
-export const step = <A>(context: AttemptContext, f: () => Promise<A>): TE.TaskEither<Failure, A> => pipe(fromPort(f), TE.mapLeft(failWith(context)))
+export const step = <A>(context: AttemptContext, f: () => Promise<A>): TE.TaskEither<Failure, A> => pipe(fromPort(f), TE.mapError(failWith(context)))
 
 export const INVALID_KEY = authError('INVALIDAPPLICATIONKEY', 'The application key (the Basic auth username) is not a valid consumer application key', ['key'])
 export const INVALID_ACCESS_TOKEN = authError('INVALIDACCESSTOKEN', 'The access_token_identifier does not identify an effective access token', ['access_token_identifier'])
 export const INVALID_IDENTITY = authError('INVALIDIDENTITYTOKEN', 'The jwt is not a valid identity token linked to a consumer of the organisation', ['jwt'])
 export const INVALID_ORGANISATION = authError('INVALIDORGANISATION', 'The organisation does not exist', ['organisation'])
 
-export const tooManyAttempts = (wait: number): AuthError => ({
+const tooManyAttempts = (wait: number): AuthError => ({
   ...authError('TOOMANYATTEMPTS', `Too many failed attempts; try again in ${wait} seconds`),
   retryAfterSeconds: wait,
 })
@@ -102,17 +93,14 @@ export const tooManyAttempts = (wait: number): AuthError => ({
 export const claimSubjects = (input: ModeInput, context: AttemptContext, subjects: ReadonlyArray<AttemptSubject>): TE.TaskEither<Failure, AttemptContext> =>
   pipe(
     step(context, () => input.deps.limiter.claim(subjects, input.now)),
-    TE.chain((outcome) =>
+    TE.flatMap((outcome) =>
       outcome.granted === undefined
         ? TE.left({ error: tooManyAttempts(outcome.refusedFor), context })
         : TE.right({ ...context, claims: [...context.claims, ...outcome.granted] })),
   )
 
 export const userOf = (deps: IssueDeps, organisation: string, username: string, otherwise: AuthError): TE.TaskEither<AuthError, User> =>
-  pipe(
-    fromPort(() => deps.directory.findUser(organisation, username)),
-    TE.chain((u) => (u ? TE.right(u) : TE.left(otherwise))),
-  )
+  pipe(fromPort(() => deps.directory.findUser(organisation, username)), TE.flatMap(TE.fromNullable(otherwise)))
 
 export const consumerSubject = (t: AccessToken, username: string): SessionSubject => ({
   contactInformationId: t.consumer.contactInformationId,

@@ -29,13 +29,13 @@ export const authenticationCode = (input: ModeInput, c: AuthenticationCode, clie
   if (c.key !== undefined) {
     return pipe(
       authenticateKey(deps, c.key),
-      TE.chain(({ key, user, subject, context }) =>
+      TE.flatMap(({ key, user, subject, context }) =>
         pipe(
           claimSubjects(input, context, [subject]),
-          TE.chain((claimed) =>
+          TE.flatMap((claimed) =>
             pipe(
               step(claimed, () => deps.accessTokens.findByAuthenticationCode(codeDigest(), key.organisation)),
-              TE.chain(theUsableToken(claimed, now)),
+              TE.flatMap(theUsableToken(claimed, now)),
               TE.map((t): Authenticated => ({ subject: consumerSubject(t, user.username), user, accessTokenId: t.id, key, context: claimed })),
             )),
         )),
@@ -43,16 +43,17 @@ export const authenticationCode = (input: ModeInput, c: AuthenticationCode, clie
   }
   return pipe(
     claimSubjects(input, emptyContext, [addressSubject(clientAddress)]),
-    TE.chain((claimed) =>
+    TE.flatMap((claimed) =>
       pipe(
         step(claimed, () => deps.accessTokens.findByAuthenticationCode(codeDigest())),
-        TE.chain(theUsableToken(claimed, now)),
-        TE.chain((t) => {
+        TE.flatMap(theUsableToken(claimed, now)),
+        TE.flatMap((t) => {
           const context = { ...claimed, organisation: t.organisation }
           // The user keyless sessions run as: the organisation's consumer user.
           return pipe(
             step(context, () => deps.directory.findOrganisation(t.organisation)),
-            TE.chain((o) => (o ? pipe(userOf(deps, o.id, o.consumerUser, INVALID_ACCESS_TOKEN), TE.mapLeft(failWith(context))) : TE.left({ error: INVALID_ACCESS_TOKEN, context }))),
+            TE.flatMap(TE.fromNullable<Failure>({ error: INVALID_ACCESS_TOKEN, context })),
+            TE.flatMap((o) => pipe(userOf(deps, o.id, o.consumerUser, INVALID_ACCESS_TOKEN), TE.mapError(failWith(context)))),
             TE.map((user): Authenticated => ({ subject: consumerSubject(t, user.username), user, accessTokenId: t.id, context })),
           )
         }),

@@ -9,7 +9,7 @@ import * as TE from '../task-either.js'
 import type { IdentifierPassCode } from '../credentials.js'
 import { authError } from '../errors.js'
 import { identifierSubject } from '../lockout.js'
-import { isAccessTokenUsable } from '../model.js'
+import { isAccessTokenUsable, type IdentifierAccessToken } from '../model.js'
 import type { QueuePlace } from '../ports.js'
 import { claimSubjects, consumerSubject, INVALID_ACCESS_TOKEN, step, type Authenticated, type Failure, type ModeInput } from './attempt.js'
 import { authenticateKey } from './key.js'
@@ -29,24 +29,24 @@ export const identifierPassCode = (input: ModeInput, c: IdentifierPassCode): TE.
   const { deps, now } = input
   return pipe(
     authenticateKey(deps, c.key),
-    TE.chain(({ key, user, subject, context }) => {
+    TE.flatMap(({ key, user, subject, context }) => {
       const place = deps.passCodeQueue ? deps.passCodeQueue.enter() : unbounded
       if (place === undefined) return TE.left({ error: queueFull, context })
       return pipe(
         claimSubjects(input, context, [subject, identifierSubject(key.organisation, c.identifier)]),
         // Refused before its check: the place goes back at once.
-        TE.mapLeft((failure) => {
+        TE.mapError((failure) => {
           place.leave()
           return failure
         }),
-        TE.chain((claimed) =>
+        TE.flatMap((claimed) =>
           pipe(
             step(claimed, () =>
               place.run(async () => {
                 const t = await deps.accessTokens.findByIdentifier(key.organisation, c.identifier)
                 return t?.passCodeHash ? (await deps.hasher.verify(c.passCode, t.passCodeHash)) && t : deps.hasher.verifyDummy(c.passCode)
               })),
-            TE.chain((t) => (t && isAccessTokenUsable(t, now) ? TE.right(t) : TE.left({ error: INVALID_ACCESS_TOKEN, context: claimed }))),
+            TE.filterOrElse((t): t is IdentifierAccessToken => t !== false && isAccessTokenUsable(t, now), (): Failure => ({ error: INVALID_ACCESS_TOKEN, context: claimed })),
             TE.map((t): Authenticated => ({ subject: consumerSubject(t, user.username), user, accessTokenId: t.id, key, context: claimed })),
           )),
       )

@@ -8,27 +8,30 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from '../task-either.js'
 import type { IdentityJwt } from '../credentials.js'
 import { addressSubject } from '../lockout.js'
+import { fromPort, type IdentityVerification } from '../ports.js'
 import {
-  claimSubjects, emptyContext, failWith, fromPort, INVALID_IDENTITY, INVALID_ORGANISATION, step, userOf, type Authenticated, type Failure,
+  claimSubjects, emptyContext, failWith, INVALID_IDENTITY, INVALID_ORGANISATION, step, userOf, type Authenticated, type Failure,
   type ModeInput,
 } from './attempt.js'
+
+type Verified = Extract<IdentityVerification, { readonly ok: true }>
 
 export const identityJwt = (input: ModeInput, c: IdentityJwt, clientAddress: string): TE.TaskEither<Failure, Authenticated> => {
   const { deps } = input
   return pipe(
     claimSubjects(input, emptyContext, [addressSubject(clientAddress)]),
-    TE.chain((claimed) =>
+    TE.flatMap((claimed) =>
       pipe(
         step(claimed, () => deps.directory.findOrganisation(c.organisation)),
-        TE.chain((o) => (o ? TE.right(o) : TE.left({ error: INVALID_ORGANISATION, context: claimed }))),
-        TE.chain((o) => {
+        TE.flatMap(TE.fromNullable<Failure>({ error: INVALID_ORGANISATION, context: claimed })),
+        TE.flatMap((o) => {
           const context = { ...claimed, organisation: o.id }
           return pipe(
             fromPort(() => deps.identity.verify(c.jwt)),
-            TE.chain((v) => (v.ok ? TE.right(v.identity) : TE.left(INVALID_IDENTITY))),
-            TE.chain((id) => fromPort(() => deps.identityLinks.findConsumer(id.issuer, id.subject, o.id))),
-            TE.chain((consumer) => (consumer ? TE.right(consumer) : TE.left(INVALID_IDENTITY))),
-            TE.chain((consumer) =>
+            TE.filterOrElse((v): v is Verified => v.ok, () => INVALID_IDENTITY),
+            TE.flatMap(({ identity: id }) => fromPort(() => deps.identityLinks.findConsumer(id.issuer, id.subject, o.id))),
+            TE.flatMap(TE.fromNullable(INVALID_IDENTITY)),
+            TE.flatMap((consumer) =>
               pipe(
                 userOf(deps, o.id, o.consumerUser, INVALID_IDENTITY),
                 TE.map((user): Authenticated => ({
@@ -37,7 +40,7 @@ export const identityJwt = (input: ModeInput, c: IdentityJwt, clientAddress: str
                   context,
                 })),
               )),
-            TE.mapLeft(failWith(context)),
+            TE.mapError(failWith(context)),
           )
         }),
       )),

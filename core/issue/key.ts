@@ -9,8 +9,9 @@
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from '../task-either.js'
 import { keySubject, type AttemptSubject } from '../lockout.js'
-import type { User, WebApiKey } from '../model.js'
-import { failWith, fromPort, INVALID_KEY, userOf, type AttemptContext, type Failure, type IssueDeps } from './attempt.js'
+import { keyPrefix, type User, type WebApiKey } from '../model.js'
+import { fromPort } from '../ports.js'
+import { failWith, INVALID_KEY, type AttemptContext, type Failure, type IssueDeps } from './attempt.js'
 
 export interface UsableKey {
   readonly key: WebApiKey
@@ -21,33 +22,27 @@ export interface UsableKey {
   readonly context: AttemptContext
 }
 
-const keyPrefixOf = (key: string): string => key.slice(0, 6)
-
 /** The key must be ACTIVE and a consumer application key. */
 const isUsableKey = (k: WebApiKey): boolean => k.status === 'ACTIVE' && k.classification === 'CONSUMER_APPLICATION_KEY'
 
-const readKey = (deps: IssueDeps, keyDigest: string) => {
-  const findKeyWithUser = deps.keys.findKeyWithUser
-  if (findKeyWithUser) {
-    // The same checks on the key and its user, read in one look-up.
-    return pipe(
-      fromPort(() => findKeyWithUser.call(deps.keys, keyDigest)),
-      TE.chain((found) => (found && isUsableKey(found.key) && found.user ? TE.right({ key: found.key, user: found.user }) : TE.left(INVALID_KEY))),
-    )
-  }
-  return pipe(
-    fromPort(() => deps.keys.findKeyByDigest(keyDigest)),
-    TE.chain((k) => (k && isUsableKey(k) ? TE.right(k) : TE.left(INVALID_KEY))),
-    TE.chain((k) => pipe(userOf(deps, k.organisation, k.user, INVALID_KEY), TE.map((user) => ({ key: k, user })))),
-  )
+interface Found {
+  readonly key: WebApiKey
+  readonly user: User
 }
+
+/** The key and its user, read in one look-up; a key whose user does not exist is as good as none. */
+const readKey = (deps: IssueDeps, keyDigest: string) =>
+  pipe(
+    fromPort(() => deps.keys.findKeyWithUser(keyDigest)),
+    TE.filterOrElse((found): found is Found => found !== undefined && isUsableKey(found.key) && found.user !== undefined, () => INVALID_KEY),
+  )
 
 export const authenticateKey = (deps: IssueDeps, key: string): TE.TaskEither<Failure, UsableKey> => {
   const keyDigest = deps.digest.digest(key)
-  const context: AttemptContext = { keyPrefix: keyPrefixOf(key), claims: [] }
+  const context: AttemptContext = { keyPrefix: keyPrefix(key), claims: [] }
   return pipe(
     readKey(deps, keyDigest),
-    TE.mapLeft(failWith(context)),
+    TE.mapError(failWith(context)),
     TE.map(({ key: k, user }) => ({ key: k, user, subject: keySubject(keyDigest), context: { ...context, organisation: k.organisation } })),
   )
 }

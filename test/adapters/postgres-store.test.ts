@@ -5,7 +5,8 @@ import { migrations } from '../../adapters/store/sql/migrations.js'
 import { describeWithPostgres, postgresTestUrl, withPostgresSchema, withSearchPath, type PostgresSchema } from '../support/postgres.js'
 import { addAttempt } from '../support/attempts.js'
 import { storeContract } from './store-contract.js'
-import { clearCode, clearKey, provisionDigestedSecrets, secretColumnProblems, testDigest } from './sql-secrets.js'
+import { provisionDigestedSecrets, secretColumnProblems, testDigest } from './sql-secrets.js'
+import { EXAMPLE_CODE, EXAMPLE_KEY } from '../support/example.js'
 
 await describeWithPostgres('PostgreSQL store', () => {
   // One schema per test of the contract: created, migrated, dropped.
@@ -66,9 +67,9 @@ await describeWithPostgres('PostgreSQL store', () => {
       const { rows: tables } = await pg.admin(`select table_name from information_schema.tables where table_schema = '${pg.schema}'`)
       let dump = ''
       for (const t of tables) dump += JSON.stringify((await pg.admin(`select * from ${pg.schema}.${t.table_name}`)).rows)
-      expect(dump).toContain(testDigest(clearKey))
-      expect(dump).not.toContain(clearKey)
-      expect(dump).not.toContain(clearCode)
+      expect(dump).toContain(testDigest(EXAMPLE_KEY))
+      expect(dump).not.toContain(EXAMPLE_KEY)
+      expect(dump).not.toContain(EXAMPLE_CODE)
     })
 
     test('an unreachable database makes opening and every call fail promptly, without hanging', async () => {

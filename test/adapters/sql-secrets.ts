@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import type { Store } from '../../adapters/store/store.js'
+import { EXAMPLE_CODE, EXAMPLE_KEY } from '../support/example.js'
 
 /**
  * Columns that could hold a clear-text secret. Secrets reach the SQL stores only as keyed digests (`digest`,
@@ -17,8 +18,6 @@ export const secretColumnProblems = (qualifiedColumns: ReadonlyArray<string>): s
   })
 
 /** Clear secrets as a client sends them, and what provisioning stores for them (a keyed digest; fakes stand in here). */
-export const clearKey = 'EE73C0AE64524371B5DDEFF5F7BB2192'
-export const clearCode = 'p_kestora1!'
 export const testDigest = (s: string) => createHmac('sha256', 'test-pepper').update(s).digest('hex')
 
 export const secretsConsumer = { organisation: 'ps_dev', contactInformationId: 'c', accountsReceivableId: 'a' }
@@ -28,9 +27,9 @@ export const provisionDigestedSecrets = async (store: Store): Promise<void> => {
   await store.upsertOrganisation({ id: 'ps_dev', name: 'PS Dev', consumerUser: 'maytemplate' })
   await store.upsertUser({ organisation: 'ps_dev', username: 'maytemplate', units: [] })
   await store.upsertKey({
-    digest: testDigest(clearKey), prefix: clearKey.slice(0, 6), organisation: 'ps_dev', user: 'maytemplate',
+    digest: testDigest(EXAMPLE_KEY), prefix: EXAMPLE_KEY.slice(0, 6), organisation: 'ps_dev', user: 'maytemplate',
     classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE', createdAt: 1,
   })
   await store.upsertConsumer(secretsConsumer)
-  await store.upsertAccessToken({ id: 't1', organisation: 'ps_dev', consumer: secretsConsumer, authenticationCodeDigest: testDigest(clearCode), state: 'EFFECTIVE' })
+  await store.upsertAccessToken({ id: 't1', organisation: 'ps_dev', consumer: secretsConsumer, authenticationCodeDigest: testDigest(EXAMPLE_CODE), state: 'EFFECTIVE' })
 }

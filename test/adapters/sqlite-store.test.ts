@@ -8,7 +8,8 @@ import type { DatabaseUrl } from '../../composition/config.js'
 import { migrateDatabase, openSqlStore } from '../../adapters/store/sql/open-store.js'
 import { migrations } from '../../adapters/store/sql/migrations.js'
 import { storeContract } from './store-contract.js'
-import { clearCode, clearKey, provisionDigestedSecrets, secretColumnProblems, secretsConsumer, testDigest } from './sql-secrets.js'
+import { provisionDigestedSecrets, secretColumnProblems, secretsConsumer, testDigest } from './sql-secrets.js'
+import { EXAMPLE_CODE, EXAMPLE_KEY } from '../support/example.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ca-sqlite-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -115,7 +116,7 @@ describe('SQLite store', () => {
       raw.close()
     }
     const bytes = Buffer.concat(['', '-wal'].filter((s) => existsSync(db.path + s)).map((s) => readFileSync(db.path + s)))
-    expect(bytes.includes(testDigest(clearKey))).toBe(true) // the check can see what is there
-    for (const secret of [clearKey, clearCode, clearPassCode]) expect(bytes.includes(secret)).toBe(false)
+    expect(bytes.includes(testDigest(EXAMPLE_KEY))).toBe(true) // the check can see what is there
+    for (const secret of [EXAMPLE_KEY, EXAMPLE_CODE, clearPassCode]) expect(bytes.includes(secret)).toBe(false)
   })
 })

@@ -12,9 +12,9 @@ import { settings } from '../../composition/config.js'
 import { BIN, cleanEnv, ensureBuilt } from '../support/built-cli.js'
 import { commands, main } from '../../cli/main.js'
 import type { CliIo } from '../../cli/kit.js'
-import { specExample } from '../provisioning/fakes.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_CODE, EXAMPLE_KEY, EXAMPLE_SECRETS, EXAMPLE_SESSION_CLAIMS, exampleDocument } from '../support/example.js'
+import { decodeJwtPart } from '../support/jwt.js'
 
-const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
 
 interface Result {
   readonly code: number | null
@@ -105,7 +105,7 @@ describe('consumer-auth --help', () => {
 describe('consumer-auth import and lists', () => {
   it('imports a file; lists show it without any secret; a second import changes nothing', async () => {
     const { cli, db, file } = workspace()
-    const path = file('spec.json', specExample())
+    const path = file('spec.json', exampleDocument())
     const first = await cli(['import', path, '--db', db])
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toContain('access_tokens: 2 created, 0 updated')
@@ -126,7 +126,7 @@ describe('consumer-auth import and lists', () => {
       expect(r.code, r.stderr).toBe(0)
       return r.stdout
     }).join('\n')
-    for (const secret of [KEY, 'p_kestora1!', '4711']) expect(everything).not.toContain(secret)
+    for (const secret of EXAMPLE_SECRETS) expect(everything).not.toContain(secret)
     expect(everything).toContain('maria')
     expect(everything).toContain('https://id.example.com')
 
@@ -138,7 +138,7 @@ describe('consumer-auth import and lists', () => {
 
   it('a broken file exits 2, names entry and field, and writes nothing', async () => {
     const { cli, db, file } = workspace()
-    const doc = specExample() as any
+    const doc = exampleDocument() as any
     delete doc.access_tokens[1].pass_code
     doc.users[0].units.push('9')
     const r = await cli(['import', file('bad.json', doc), '--db', db])
@@ -146,7 +146,7 @@ describe('consumer-auth import and lists', () => {
     expect(r.stderr).toContain('nothing was imported')
     expect(r.stderr).toContain('access_tokens[1].pass_code: is mandatory when identifier is given')
     expect(r.stderr).toContain('users[0].units[1]: no unit "9"')
-    for (const secret of [KEY, 'p_kestora1!']) expect(r.stderr).not.toContain(secret)
+    for (const secret of [EXAMPLE_KEY, EXAMPLE_CODE]) expect(r.stderr).not.toContain(secret)
     for (const e of ['organisations', 'keys', 'access-tokens']) {
       const list = await cli([e, 'list', '--json', '--db', db])
       expect(JSON.parse(list.stdout)).toEqual([])
@@ -172,7 +172,7 @@ describe('consumer-auth import and lists', () => {
 
   it('uses DATABASE_URL, else ./data/consumer-auth.db with secrets generated in ./data', async () => {
     const { cli, dir, db, file } = workspace()
-    expect((await cli(['import', file('spec.json', specExample())])).code).toBe(0)
+    expect((await cli(['import', file('spec.json', exampleDocument())])).code).toBe(0)
     expect(readdirSync(join(dir, 'data')).sort()).toEqual(expect.arrayContaining(['consumer-auth.db', 'secrets.json']))
     expect(statSync(join(dir, 'data', 'secrets.json')).mode & 0o777).toBe(0o600)
     expect(JSON.parse((await cli(['organisations', 'list', '--json'], { DATABASE_URL: db })).stdout)).toEqual([])
@@ -182,7 +182,7 @@ describe('consumer-auth import and lists', () => {
 describe('consumer-auth create commands', () => {
   it('keys create prints a new key once; keys revoke takes the key or the digest', async () => {
     const { cli, db, file } = workspace()
-    expect((await cli(['import', file('spec.json', specExample()), '--db', db])).code).toBe(0)
+    expect((await cli(['import', file('spec.json', exampleDocument()), '--db', db])).code).toBe(0)
     const created = await cli(['keys', 'create', '--organisation', 'ps_dev', '--user', 'maytemplate', '--db', db, '--json'])
     expect(created.code, created.stderr).toBe(0)
     const out = JSON.parse(created.stdout)
@@ -294,8 +294,8 @@ describe('consumer-auth serve', () => {
   const postExample = (url: string) =>
     fetch(`${url}/crmapi/rest/v2/authentication/consumer_application_key/token`, {
       method: 'POST',
-      headers: { Authorization: 'Basic RUU3M0MwQUU2NDUyNDM3MUI1RERFRkY1RjdCQjIxOTI6', 'Content-Type': 'application/json' },
-      body: '{"access_token_identifier":{"authentication_code":"p_kestora1!"},"unit":"1"}',
+      headers: { Authorization: EXAMPLE_AUTHORIZATION, 'Content-Type': 'application/json' },
+      body: EXAMPLE_BODY,
     })
 
   it('a bad setting exits 2 naming it', async () => {
@@ -311,19 +311,19 @@ describe('consumer-auth serve', () => {
 
   it('serves what the CLI imported: the documented example at R16.2.0 and R15.0.0, 404 METHODNOTAVAILABLE below', async () => {
     const { dir, db, cli, file } = workspace()
-    expect((await cli(['import', file('spec.json', specExample()), '--db', db])).code).toBe(0)
+    expect((await cli(['import', file('spec.json', exampleDocument()), '--db', db])).code).toBe(0)
 
     const current = await serve(dir, ['--db', db, '--no-demo'])
     try {
       const r = await postExample(current.url)
       const body = (await r.json()) as any
       expect(r.status, JSON.stringify(body)).toBe(200)
-      const claims = JSON.parse(Buffer.from(body.data.token.split('.')[1], 'base64url').toString())
-      expect(claims).toMatchObject({ cii: '2695FED3FCFD4084AB39F44B18889123', usr: 'maytemplate', org: 'ps_dev', ari: '261BF2B79198401D89A79C545F16CBEC', oun: '1' })
+      const claims = decodeJwtPart(body.data.token, 1)
+      expect(claims).toMatchObject(EXAMPLE_SESSION_CLAIMS)
     } finally {
       expect(await current.stop()).toBe(0)
     }
-    for (const secret of [KEY, 'p_kestora1!']) expect(current.logs()).not.toContain(secret)
+    for (const secret of [EXAMPLE_KEY, EXAMPLE_CODE]) expect(current.logs()).not.toContain(secret)
 
     // SPEC 2: the method exists from R15.0.0 on (key mandatory there), and below it answers 404 METHODNOTAVAILABLE.
     const r15 = await serve(dir, ['--db', db, '--release', 'R15.0.0', '--no-demo'])
@@ -349,7 +349,7 @@ describe('consumer-auth serve', () => {
   // check must follow it too.
   it('a running server sees what the CLI changes from another process: the next request is refused', async () => {
     const { dir, db, cli, file } = workspace()
-    expect((await cli(['import', file('spec.json', specExample()), '--db', db])).code).toBe(0)
+    expect((await cli(['import', file('spec.json', exampleDocument()), '--db', db])).code).toBe(0)
     const running = await serve(dir, ['--db', db, '--no-demo', '--revocation-check', '--revocation-cache', '0'])
     const session = (url: string, token: string) =>
       fetch(`${url}/crmapi/rest/v2/authentication/consumer_application_key/session`, { headers: { Authorization: `Bearer ${token}` } })
@@ -372,7 +372,9 @@ describe('consumer-auth serve', () => {
       expect(afterSuspend.status).toBe(401)
       expect(((await afterSuspend.json()) as any).status.description).toBe('INVALIDACCESSTOKEN')
       // The session issued before is revoked with its access token.
-      expect((await session(running.url, token)).status).toBe(401)
+      const revokedSession = await session(running.url, token)
+      expect(revokedSession.status).toBe(401)
+      expect(((await revokedSession.json()) as any).status.description).toBe('INVALIDTOKEN')
 
       const digest = listDigest(JSON.parse((await cli(['keys', 'list', '--json', '--db', db])).stdout), 'EE73C0')
       expect((await cli(['keys', 'revoke', digest, '--db', db])).code).toBe(0)
@@ -395,7 +397,9 @@ describe('consumer-auth serve', () => {
     const bare = workspace()
     const none = await serve(bare.dir, ['--no-demo'])
     try {
-      expect((await postExample(none.url)).status).toBe(401)
+      const refused = await postExample(none.url)
+      expect(refused.status).toBe(401)
+      expect(((await refused.json()) as any).status.description).toBe('INVALIDAPPLICATIONKEY')
     } finally {
       expect(await none.stop()).toBe(0)
     }

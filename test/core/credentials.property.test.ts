@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { resolveCredentials } from '../../core/credentials.js'
 import type { Release } from '../../core/release.js'
 import { nearestName, type KeyInput, type WireRequest } from '../../core/request.js'
+import { EXAMPLE_CODE, EXAMPLE_KEY } from '../support/example.js'
 
 // ---------------------------------------------------------------- the sample space
 
@@ -66,7 +67,7 @@ const validString = fc.oneof(
       .tuple(fc.string({ maxLength: 12, unit: 'binary' }), fc.constantFrom('a', 'Z', '7', '!', 'é', 'ж', '€', '_'), fc.string({ maxLength: 24 }))
       .map(([a, c, b]) => a + c + b),
   },
-  { weight: 1, arbitrary: fc.constantFrom('x'.repeat(512), ' '.repeat(511) + 'y', 'p_kestora1!', ' padded ') },
+  { weight: 1, arbitrary: fc.constantFrom('x'.repeat(512), ' '.repeat(511) + 'y', EXAMPLE_CODE, ' padded ') },
 )
 const blankString = fc.oneof(
   { weight: 9, arbitrary: fc.array(fc.constantFrom(...WS), { minLength: 1, maxLength: 12 }).map((a) => a.join('')) },
@@ -364,7 +365,7 @@ describe('resolveCredentials against the SPEC 2-3 oracle', () => {
           jwt: bit(0) ? v('eyJ.identity.jwt') : absent,
           ati: {
             cat: bit(1) ? 'object' : 'absent',
-            code: bit(2) ? v('p_kestora1!') : absent,
+            code: bit(2) ? v(EXAMPLE_CODE) : absent,
             identifier: bit(3) ? v('maria') : absent,
             passCode: bit(4) ? v('4711') : absent,
             unknown: [],
@@ -374,7 +375,7 @@ describe('resolveCredentials against the SPEC 2-3 oracle', () => {
           unit: bit(6) ? v('1') : absent,
           unknown: [],
           order: [0, 1, 2, 3],
-          key: bit(7) ? { cat: 'valid', input: { _tag: 'Key', key: 'EE73C0AE64524371B5DDEFF5F7BB2192' } } : { cat: 'none', input: { _tag: 'NoKey' } },
+          key: bit(7) ? { cat: 'valid', input: { _tag: 'Key', key: EXAMPLE_KEY } } : { cat: 'none', input: { _tag: 'NoKey' } },
         }
         expect(actual(s), `${release} mask ${mask}`).toStrictEqual(oracle(s))
         messageNamesParameters(s)
@@ -386,12 +387,12 @@ describe('resolveCredentials against the SPEC 2-3 oracle', () => {
 })
 
 describe('resolveCredentials examples from SPEC', () => {
-  const key: KeyInput = { _tag: 'Key', key: 'EE73C0AE64524371B5DDEFF5F7BB2192' }
+  const key: KeyInput = { _tag: 'Key', key: EXAMPLE_KEY }
   const R = (s: string) => releaseOf(s)
 
   it('resolves the documented example to AuthenticationCode with key and unit', () => {
-    const r = resolveCredentials(R('R16.2.0'), { body: { access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '1' }, key })
-    expect(r).toStrictEqual(E.right({ _tag: 'AuthenticationCode', key: 'EE73C0AE64524371B5DDEFF5F7BB2192', authenticationCode: 'p_kestora1!', unit: '1' }))
+    const r = resolveCredentials(R('R16.2.0'), { body: { access_token_identifier: { authentication_code: EXAMPLE_CODE }, unit: '1' }, key })
+    expect(r).toStrictEqual(E.right({ _tag: 'AuthenticationCode', key: EXAMPLE_KEY, authenticationCode: EXAMPLE_CODE, unit: '1' }))
   })
 
   it('explains a missing pass code as SPEC 3 words it', () => {

@@ -1,23 +1,26 @@
 // Shared fixture for the issue-session-token use-case tests: a MemoryStore seeded with two organisations, and pure
-// test instances of the other ports (fixed clock, sequential ids, fake digest / hasher / signer / identity verifier).
+// test instances of the other ports (the test clock and fake digest of test/support/doubles.ts, sequential ids, a
+// counting hasher, a JSON signer, an identity verifier that knows three JWT strings).
 import * as E from 'fp-ts/lib/Either.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import {
   attemptLimiter, defaultLockoutPolicy, issueSessionToken, type LockoutPolicy, R16_2_0, type AuditEvent, type AuthError, type IdentityClaims, type IssueDeps, type IssuedToken, type PassCodeHasher,
   type Release, type SessionClaims,
 } from '../../core/index.js'
+import { EXAMPLE_CODE, EXAMPLE_CONSUMER, EXAMPLE_ISSUER as ISSUER, EXAMPLE_KEY as KEY } from '../support/example.js'
+import { fakeDigest, testClock } from '../support/doubles.js'
 
 export const T0 = 1_800_000_000
-export const ISSUER = 'https://id.example.com'
 export const ADDRESS = '203.0.113.7'
 
-export const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
+/** The documented example's key and identity provider (test/support/example.ts). */
+export { ISSUER, KEY }
 export const REVOKED_KEY = 'REVOKED0AE64524371B5DDEFF5F7BB21'
 export const SYSTEMIC_KEY = 'SYSTEMIC0E64524371B5DDEFF5F7BB21'
 export const OTHER_KEY = 'OTHER0C0AE64524371B5DDEFF5F7BB21'
 
 /** Consumers: C1 holds the documented example's code, C2 the identifier `maria`, C3 lives in the other organisation. */
-export const C1 = { organisation: 'ps_dev', contactInformationId: '2695FED3FCFD4084AB39F44B18889123', accountsReceivableId: '261BF2B79198401D89A79C545F16CBEC' }
+export const C1 = EXAMPLE_CONSUMER
 export const C2 = { organisation: 'ps_dev', contactInformationId: 'CII2', accountsReceivableId: 'ARI2' }
 export const C3 = { organisation: 'other', contactInformationId: 'CII3', accountsReceivableId: 'ARI3' }
 
@@ -27,8 +30,6 @@ const IDENTITIES: Record<string, IdentityClaims> = {
   'jwt-unlinked': { issuer: ISSUER, subject: 'u-99' },
   'jwt-other': { issuer: ISSUER, subject: 'u-other' },
 }
-
-export const fakeDigest = { digest: (x: string) => `digest:${x}` }
 
 export interface CountingHasher extends PassCodeHasher {
   readonly calls: { verify: number; verifyDummy: number }
@@ -72,7 +73,7 @@ const seed = async (store: MemoryStore) => {
     store.upsertAccessToken({ id, organisation: consumer.organisation, consumer, authenticationCodeDigest: fakeDigest.digest(c), state, ...window })
   const ident = (id: string, consumer: typeof C1, identifier: string, pass: string, state: 'EFFECTIVE' | 'SUSPENDED' = 'EFFECTIVE') =>
     store.upsertAccessToken({ id, organisation: consumer.organisation, consumer, identifier, passCodeHash: `hash:${pass}`, state })
-  await code('at-code', C1, 'p_kestora1!')
+  await code('at-code', C1, EXAMPLE_CODE)
   await code('at-suspended', C1, 'code-suspended', 'SUSPENDED')
   await code('at-cancelled', C1, 'code-cancelled', 'CANCELLED')
   await code('at-window', C1, 'code-window', 'EFFECTIVE', { validFrom: T0 + 100, validTo: T0 + 1000 })
@@ -96,7 +97,7 @@ export interface FixtureOptions {
 export const fixture = async (options: FixtureOptions = {}) => {
   const store = new MemoryStore()
   await seed(store)
-  const clock = { now: T0, nowSeconds: () => clock.now }
+  const clock = testClock(T0)
   let next = 0
   const ids = { newSessionId: () => (++next).toString(16).toUpperCase().padStart(32, '0') }
   const hasher = countingHasher()

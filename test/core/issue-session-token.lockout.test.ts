@@ -3,7 +3,9 @@
 // and keys and client addresses are counted with their own (configurable) thresholds.
 import { describe, expect, it } from 'vitest'
 import { defaultLockoutPolicy, httpStatusOf, type AuditEvent } from '../../core/index.js'
-import { ADDRESS, code, failure, fakeDigest, fixture, KEY, ok, pass, REVOKED_KEY, T0 } from './issue-fixture.js'
+import { ADDRESS, code, failure, fixture, KEY, ok, pass, REVOKED_KEY, T0 } from './issue-fixture.js'
+import { fakeDigest } from '../support/doubles.js'
+import { EXAMPLE_CODE } from '../support/example.js'
 
 const WINDOW = 15 * 60
 
@@ -47,7 +49,7 @@ describe('lock-out per identifier', () => {
     for (let i = 0; i < 5; i++) await f.issue(pass('maria', 'wrong'), KEY)
     expect(failure(await f.issue(pass('maria', '4711'), KEY)).name).toBe('TOOMANYATTEMPTS')
     expect(ok(await f.issue(pass('nikos', '0000'), KEY)).session.username).toBe('maytemplate')
-    expect(ok(await f.issue(code('p_kestora1!'), KEY)).mode).toBe('AuthenticationCode')
+    expect(ok(await f.issue(code(EXAMPLE_CODE), KEY)).mode).toBe('AuthenticationCode')
   })
 
   it('resets the identifier count on success', async () => {
@@ -63,30 +65,30 @@ describe('lock-out per key and per client address', () => {
   it('counts failures against the key with its own threshold', async () => {
     const f = await fixture({ policy: { ...defaultLockoutPolicy, thresholds: { ...defaultLockoutPolicy.thresholds, key: 3 } } })
     for (let i = 0; i < 3; i++) expect(failure(await f.issue(code(`bad${i}`), KEY)).name).toBe('INVALIDACCESSTOKEN')
-    const e = failure(await f.issue(code('p_kestora1!'), KEY))
+    const e = failure(await f.issue(code(EXAMPLE_CODE), KEY))
     expect(e.name).toBe('TOOMANYATTEMPTS')
     expect(e.retryAfterSeconds).toBe(WINDOW)
-    expect(byType(await f.audit(), 'locked_out')).toMatchObject([{ subject: { kind: 'key', id: `digest:${KEY}` } }])
+    expect(byType(await f.audit(), 'locked_out')).toMatchObject([{ subject: { kind: 'key', id: fakeDigest.digest(KEY) } }])
     // Keyless requests are counted against the address, not the key.
-    expect(ok(await f.issue(code('p_kestora1!'))).mode).toBe('AuthenticationCode')
+    expect(ok(await f.issue(code(EXAMPLE_CODE))).mode).toBe('AuthenticationCode')
   })
 
   it('counts keyless failures against the client address (20 by default)', async () => {
     const f = await fixture()
     for (let i = 0; i < 20; i++) expect(failure(await f.issue(code(`guess${i}`))).name).toBe('INVALIDACCESSTOKEN')
-    expect(failure(await f.issue(code('p_kestora1!'))).name).toBe('TOOMANYATTEMPTS')
+    expect(failure(await f.issue(code(EXAMPLE_CODE))).name).toBe('TOOMANYATTEMPTS')
     expect(failure(await f.issue({ jwt: 'jwt-u42', organisation: 'ps_dev' })).name).toBe('TOOMANYATTEMPTS')
     expect(byType(await f.audit(), 'locked_out')).toMatchObject([{ subject: { kind: 'address', id: ADDRESS } }])
-    expect(ok(await f.issue(code('p_kestora1!'), undefined, '198.51.100.1')).mode).toBe('AuthenticationCode')
+    expect(ok(await f.issue(code(EXAMPLE_CODE), undefined, '198.51.100.1')).mode).toBe('AuthenticationCode')
   })
 
   it('counts nothing for a key that is not a usable key: one read refuses it, no counter row is written', async () => {
     const f = await fixture({ policy: { ...defaultLockoutPolicy, thresholds: { ...defaultLockoutPolicy.thresholds, key: 3 } } })
     const random = (i: number) => `${i}`.padStart(32, 'F')
-    for (let i = 0; i < 10; i++) expect(failure(await f.issue(code('p_kestora1!'), random(i % 2))).name).toBe('INVALIDAPPLICATIONKEY')
-    for (let i = 0; i < 10; i++) expect(failure(await f.issue(code('p_kestora1!'), REVOKED_KEY)).name).toBe('INVALIDAPPLICATIONKEY')
-    expect(await f.store.getAttempts(`key:digest:${random(0)}`)).toBeUndefined()
-    expect(await f.store.getAttempts(`key:digest:${REVOKED_KEY}`)).toBeUndefined()
+    for (let i = 0; i < 10; i++) expect(failure(await f.issue(code(EXAMPLE_CODE), random(i % 2))).name).toBe('INVALIDAPPLICATIONKEY')
+    for (let i = 0; i < 10; i++) expect(failure(await f.issue(code(EXAMPLE_CODE), REVOKED_KEY)).name).toBe('INVALIDAPPLICATIONKEY')
+    expect(await f.store.getAttempts(`key:${fakeDigest.digest(random(0))}`)).toBeUndefined()
+    expect(await f.store.getAttempts(`key:${fakeDigest.digest(REVOKED_KEY)}`)).toBeUndefined()
     expect(byType(await f.audit(), 'locked_out')).toEqual([])
     // Each is still audited as a failure: refusals that authenticate nobody share one row per minute and address
     // (docs/security.md, "Storage bounds"), which counts them all and keeps the prefix of the first key tried.
@@ -95,13 +97,13 @@ describe('lock-out per key and per client address', () => {
     expect(failed[0]).toMatchObject({ count: 20, event: { code: 'INVALIDAPPLICATIONKEY', keyPrefix: 'FFFFFF' } })
     // The usable key is counted (and locks) as before.
     for (let i = 0; i < 3; i++) expect(failure(await f.issue(code(`bad${i}`), KEY)).name).toBe('INVALIDACCESSTOKEN')
-    expect(failure(await f.issue(code('p_kestora1!'), KEY)).name).toBe('TOOMANYATTEMPTS')
+    expect(failure(await f.issue(code(EXAMPLE_CODE), KEY)).name).toBe('TOOMANYATTEMPTS')
   })
 
   it('does not count validation errors', async () => {
     const f = await fixture()
     for (let i = 0; i < 30; i++) expect(failure(await f.issue({ access_token_identifier: {} })).name).toBe('MISSINGPARAMETER')
-    expect(ok(await f.issue(code('p_kestora1!'))).mode).toBe('AuthenticationCode')
+    expect(ok(await f.issue(code(EXAMPLE_CODE))).mode).toBe('AuthenticationCode')
   })
 })
 

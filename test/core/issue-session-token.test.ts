@@ -1,10 +1,10 @@
 // Tests the issue-session-token use case (SPEC 4-5) over a MemoryStore and pure fake ports: every credential mode
 // succeeding, every authentication failure that needs no real hashing, units, identity JWTs, and a store that is down.
 import { describe, expect, it } from 'vitest'
-import { httpStatusOf, R15_0_0, type AuditEvent } from '../../core/index.js'
-import {
-  ADDRESS, C1, C2, C3, claimsOf, code, failure, fakeDigest, fixture, KEY, ok, OTHER_KEY, pass, REVOKED_KEY, SYSTEMIC_KEY, T0,
-} from './issue-fixture.js'
+import { httpStatusOf, keyPrefix, R15_0_0, type AuditEvent } from '../../core/index.js'
+import { ADDRESS, C1, C2, C3, claimsOf, code, failure, fixture, KEY, ok, OTHER_KEY, pass, REVOKED_KEY, SYSTEMIC_KEY, T0 } from './issue-fixture.js'
+import { fakeDigest } from '../support/doubles.js'
+import { EXAMPLE_CODE } from '../support/example.js'
 
 const issuedEvents = (events: AuditEvent[]) => events.filter((e) => e.type === 'issued')
 const failedEvents = (events: AuditEvent[]) => events.filter((e) => e.type === 'failed')
@@ -12,7 +12,7 @@ const failedEvents = (events: AuditEvent[]) => events.filter((e) => e.type === '
 describe('each credential mode issues a two-hour session', () => {
   it('AuthenticationCode with key: the documented example', async () => {
     const f = await fixture()
-    const t = ok(await f.issue(code('p_kestora1!', { unit: '1' }), KEY))
+    const t = ok(await f.issue(code(EXAMPLE_CODE, { unit: '1' }), KEY))
     expect(t.mode).toBe('AuthenticationCode')
     expect(t.session).toStrictEqual({
       contactInformationId: C1.contactInformationId, accountsReceivableId: C1.accountsReceivableId, username: 'maytemplate',
@@ -26,14 +26,14 @@ describe('each credential mode issues a two-hour session', () => {
       {
         type: 'issued', at: T0, mode: 'AuthenticationCode', sessionId: t.session.sessionId, organisation: 'ps_dev',
         contactInformationId: C1.contactInformationId, accountsReceivableId: C1.accountsReceivableId, keyPrefix: 'EE73C0',
-        keyDigest: `digest:${KEY}`, accessTokenId: 'at-code', expiresAt: T0 + 7200, clientAddress: ADDRESS,
+        keyDigest: fakeDigest.digest(KEY), accessTokenId: 'at-code', expiresAt: T0 + 7200, clientAddress: ADDRESS,
       },
     ])
   })
 
   it('AuthenticationCode without key (R16.2.0): runs as the organisation consumer user, in its default unit', async () => {
     const f = await fixture()
-    const t = ok(await f.issue(code('p_kestora1!')))
+    const t = ok(await f.issue(code(EXAMPLE_CODE)))
     expect(claimsOf(t)).toMatchObject({ cii: C1.contactInformationId, ari: C1.accountsReceivableId, usr: 'ps_consumer', org: 'ps_dev', oun: '3' })
     expect(t.session.expiresAt - t.session.issuedAt).toBe(7200)
     const [issued] = issuedEvents(await f.audit())
@@ -48,7 +48,7 @@ describe('each credential mode issues a two-hour session', () => {
     expect(claimsOf(t)).toMatchObject({ cii: C2.contactInformationId, ari: C2.accountsReceivableId, usr: 'maytemplate', org: 'ps_dev', oun: '1' })
     expect(t.session.expiresAt - t.session.issuedAt).toBe(7200)
     expect(f.hasher.calls).toStrictEqual({ verify: 1, verifyDummy: 0 })
-    expect(issuedEvents(await f.audit())).toMatchObject([{ mode: 'IdentifierPassCode', accessTokenId: 'at-maria', keyDigest: `digest:${KEY}` }])
+    expect(issuedEvents(await f.audit())).toMatchObject([{ mode: 'IdentifierPassCode', accessTokenId: 'at-maria', keyDigest: fakeDigest.digest(KEY) }])
   })
 
   it('IdentityJwt: runs as the organisation consumer user, for the linked consumer', async () => {
@@ -64,12 +64,12 @@ describe('each credential mode issues a two-hour session', () => {
 
   it('a release before R16.2.0 issues with key + authentication code', async () => {
     const f = await fixture({ release: R15_0_0 })
-    expect(claimsOf(ok(await f.issue(code('p_kestora1!'), KEY)))).toMatchObject({ usr: 'maytemplate', oun: '1' })
+    expect(claimsOf(ok(await f.issue(code(EXAMPLE_CODE), KEY)))).toMatchObject({ usr: 'maytemplate', oun: '1' })
   })
 
   it('claimTimes "string" emits iat and exp as strings, as the documented example does', async () => {
     const f = await fixture({ claimTimes: 'string' })
-    expect(claimsOf(ok(await f.issue(code('p_kestora1!'), KEY)))).toMatchObject({ iat: String(T0), exp: String(T0 + 7200) })
+    expect(claimsOf(ok(await f.issue(code(EXAMPLE_CODE), KEY)))).toMatchObject({ iat: String(T0), exp: String(T0 + 7200) })
   })
 
   it('with a key, a code that also exists in another organisation is found in the key organisation', async () => {
@@ -80,8 +80,8 @@ describe('each credential mode issues a two-hour session', () => {
 
   it('gives every session a new id', async () => {
     const f = await fixture()
-    const a = ok(await f.issue(code('p_kestora1!'), KEY))
-    const b = ok(await f.issue(code('p_kestora1!'), KEY))
+    const a = ok(await f.issue(code(EXAMPLE_CODE), KEY))
+    const b = ok(await f.issue(code(EXAMPLE_CODE), KEY))
     expect(a.session.sessionId).not.toBe(b.session.sessionId)
   })
 })
@@ -93,17 +93,29 @@ describe('the application key', () => {
     ['SYSTEMIC_KEY', SYSTEMIC_KEY],
   ])('%s: 401 INVALIDAPPLICATIONKEY, audited', async (_what, key) => {
     const f = await fixture()
-    const e = failure(await f.issue(code('p_kestora1!'), key))
+    const e = failure(await f.issue(code(EXAMPLE_CODE), key))
     expect(e.name).toBe('INVALIDAPPLICATIONKEY')
     expect(httpStatusOf(e.name)).toBe(401)
     expect(failedEvents(await f.audit())).toMatchObject([{ mode: 'AuthenticationCode', code: 'INVALIDAPPLICATIONKEY', keyPrefix: key.slice(0, 6), clientAddress: ADDRESS }])
+  })
+
+  it('audits a key under the prefix it is stored with, also when it begins outside the BMP', async () => {
+    const f = await fixture()
+    // Six characters are six code points: 'A' and three keys (two UTF-16 units each), then 'BC'; never half of one.
+    const key = 'A\u{1F511}\u{1F511}\u{1F511}BCDEFGHIJKLMNOPQRSTUVWXYZ'
+    await f.store.upsertKey({ digest: fakeDigest.digest(key), prefix: keyPrefix(key), organisation: 'ps_dev', user: 'maytemplate', classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE', createdAt: T0 })
+    ok(await f.issue(code('p_kestora1!'), key))
+    failure(await f.issue(code('wrong'), key))
+    const [listed] = (await f.store.listKeys('ps_dev')).filter((k) => k.digest === fakeDigest.digest(key))
+    expect(listed?.prefix).toBe('A\u{1F511}\u{1F511}\u{1F511}BC')
+    expect([...issuedEvents(await f.audit()), ...failedEvents(await f.audit())].map((e) => e.keyPrefix)).toEqual([listed?.prefix, listed?.prefix])
   })
 
   it('answers one identical message for unknown, revoked and systemic keys, in both keyed modes', async () => {
     const f = await fixture()
     const errors = []
     for (const key of ['NOSUCHKEY0000000000000000000000', REVOKED_KEY, SYSTEMIC_KEY]) {
-      errors.push(failure(await f.issue(code('p_kestora1!'), key)))
+      errors.push(failure(await f.issue(code(EXAMPLE_CODE), key)))
       errors.push(failure(await f.issue(pass('maria', '4711'), key)))
     }
     expect(new Set(errors.map((e) => `${e.name}|${e.message}|${e.parameters.join()}`)).size).toBe(1)
@@ -161,12 +173,12 @@ describe('the access token', () => {
   it('a keyless code that matches a cancelled or suspended token in another organisation still logs in', async () => {
     const f = await fixture()
     for (const [id, state] of [['at-dead-cancelled', 'CANCELLED'], ['at-dead-suspended', 'SUSPENDED']] as const) {
-      await f.store.upsertAccessToken({ id, organisation: 'other', consumer: C3, authenticationCodeDigest: fakeDigest.digest('p_kestora1!'), state })
+      await f.store.upsertAccessToken({ id, organisation: 'other', consumer: C3, authenticationCodeDigest: fakeDigest.digest(EXAMPLE_CODE), state })
     }
-    expect(ok(await f.issue(code('p_kestora1!'))).session).toMatchObject({ organisation: 'ps_dev', contactInformationId: C1.contactInformationId })
+    expect(ok(await f.issue(code(EXAMPLE_CODE))).session).toMatchObject({ organisation: 'ps_dev', contactInformationId: C1.contactInformationId })
     // Two usable ones are still ambiguous.
-    await f.store.upsertAccessToken({ id: 'at-live-other', organisation: 'other', consumer: C3, authenticationCodeDigest: fakeDigest.digest('p_kestora1!'), state: 'EFFECTIVE' })
-    await invalid(f, code('p_kestora1!'))
+    await f.store.upsertAccessToken({ id: 'at-live-other', organisation: 'other', consumer: C3, authenticationCodeDigest: fakeDigest.digest(EXAMPLE_CODE), state: 'EFFECTIVE' })
+    await invalid(f, code(EXAMPLE_CODE))
   })
 
   it('refuses a keyless code whose organisation has no consumer user in the directory', async () => {
@@ -192,7 +204,7 @@ describe('the access token', () => {
 describe('the unit', () => {
   it('defaults to the user default unit', async () => {
     const f = await fixture()
-    expect(ok(await f.issue(code('p_kestora1!'), KEY)).session.unit).toBe('1')
+    expect(ok(await f.issue(code(EXAMPLE_CODE), KEY)).session.unit).toBe('1')
   })
 
   it('takes a given unit the user belongs to', async () => {
@@ -206,7 +218,7 @@ describe('the unit', () => {
     ['a unit of the key user but not of the consumer user (keyless)', '1', undefined],
   ])('refuses %s: 403 INVALIDUNIT, audited', async (_what, unit, key) => {
     const f = await fixture()
-    const e = failure(await f.issue(code('p_kestora1!', { unit }), key))
+    const e = failure(await f.issue(code(EXAMPLE_CODE, { unit }), key))
     expect(e.name).toBe('INVALIDUNIT')
     expect(e.parameters).toEqual(['unit'])
     expect(httpStatusOf(e.name)).toBe(403)
@@ -243,8 +255,8 @@ describe('identity JWT', () => {
 
 describe('validation comes first, and a store that is down is SERVICEUNAVAILABLE', () => {
   it.each([
-    ['AuthenticationCode with key', code('p_kestora1!'), KEY],
-    ['AuthenticationCode keyless', code('p_kestora1!'), undefined],
+    ['AuthenticationCode with key', code(EXAMPLE_CODE), KEY],
+    ['AuthenticationCode keyless', code(EXAMPLE_CODE), undefined],
     ['IdentifierPassCode', pass('maria', '4711'), KEY],
     ['IdentityJwt', { jwt: 'jwt-u42', organisation: 'ps_dev' }, undefined],
   ])('%s with the store down: 503 SERVICEUNAVAILABLE', async (_what, body, key) => {
@@ -264,6 +276,6 @@ describe('validation comes first, and a store that is down is SERVICEUNAVAILABLE
     expect(failure(await f.issue({ access_token_identifier: { identifier: 'maria' } }, KEY)).name).toBe('MISSINGPARAMETER')
     f.store.unavailable = false
     expect(await f.audit()).toHaveLength(0)
-    expect(await f.store.getAttempts(`key:digest:${KEY}`)).toBeUndefined()
+    expect(await f.store.getAttempts(`key:${fakeDigest.digest(KEY)}`)).toBeUndefined()
   })
 })

@@ -16,11 +16,12 @@ const accessToken: fc.Arbitrary<AccessToken> = fc.record(
     id: fc.constant('at-1'),
     organisation: fc.constant('ps_dev'),
     consumer: fc.constant(consumer),
+    authenticationCodeDigest: fc.constant('d'),
     state: fc.constantFrom(...accessTokenStates),
     validFrom: fc.integer({ min: T - 100, max: T + 100 }),
     validTo: fc.integer({ min: T - 100, max: T + 100 }),
   },
-  { requiredKeys: ['id', 'organisation', 'consumer', 'state'] },
+  { requiredKeys: ['id', 'organisation', 'consumer', 'authenticationCodeDigest', 'state'] },
 )
 const key = fc.record({ status: fc.constantFrom(...keyStatuses), classification: fc.constantFrom(...keyClassifications) })
 const standing: fc.Arbitrary<SessionStanding> = fc.record(
@@ -61,8 +62,8 @@ describe('sessionRevocationCheck', () => {
     const asked: string[] = []
     const deps = {
       ledger: { sessionRecord: async (id: string) => (asked.push(`record:${id}`), record) },
-      keys: { findKeyByDigest: async (d: string) => (asked.push(`key:${d}`), d === 'k' ? { digest: 'k', prefix: 'EE', organisation: 'o', user: 'u', classification: 'CONSUMER_APPLICATION_KEY' as const, status: 'ACTIVE' as const } : undefined) },
-      accessTokens: { findAccessToken: async (id: string) => (asked.push(`token:${id}`), id === 'at' ? { id, organisation: 'o', consumer, state: 'SUSPENDED' as const } : undefined) },
+      keys: { findKeyWithUser: async (d: string) => (asked.push(`key:${d}`), d === 'k' ? { key: { digest: 'k', prefix: 'EE', organisation: 'o', user: 'u', classification: 'CONSUMER_APPLICATION_KEY' as const, status: 'ACTIVE' as const } } : undefined) },
+      accessTokens: { findAccessToken: async (id: string) => (asked.push(`token:${id}`), id === 'at' ? { id, organisation: 'o', consumer, authenticationCodeDigest: 'd', state: 'SUSPENDED' as const } : undefined) },
     }
     return { deps, asked }
   }

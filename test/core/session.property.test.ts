@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { buildClaims, newSession, parseClaims, type ClaimTimes, type SessionSubject } from '../../core/session.js'
+import { EXAMPLE_CLAIMS, EXAMPLE_SUBJECT, EXAMPLE_UNIT } from '../support/example.js'
 
 /** Claim text: non-blank, at most 512 characters. */
 const text = fc
@@ -64,15 +65,8 @@ describe('session claims', () => {
   })
 
   it('parses the documented example payload (string times)', () => {
-    const example = {
-      cii: '2695FED3FCFD4084AB39F44B18889123', usr: 'maytemplate', org: 'ps_dev', ari: '261BF2B79198401D89A79C545F16CBEC', oun: '1',
-      exp: '1518104864', iat: '1518097664', jti: 'F586B288048A4100B749E62F47DFC844',
-    }
-    expect(parseClaims(example)).toStrictEqual(
-      E.right({
-        contactInformationId: '2695FED3FCFD4084AB39F44B18889123', accountsReceivableId: '261BF2B79198401D89A79C545F16CBEC', username: 'maytemplate',
-        organisation: 'ps_dev', unit: '1', sessionId: 'F586B288048A4100B749E62F47DFC844', issuedAt: 1518097664, expiresAt: 1518104864,
-      }),
+    expect(parseClaims(EXAMPLE_CLAIMS)).toStrictEqual(
+      E.right({ ...EXAMPLE_SUBJECT, unit: EXAMPLE_UNIT, sessionId: 'F586B288048A4100B749E62F47DFC844', issuedAt: 1518097664, expiresAt: 1518104864 }),
     )
   })
 })

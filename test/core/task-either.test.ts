@@ -10,10 +10,10 @@ import * as FTE from 'fp-ts/lib/TaskEither.js'
 import { describe, expect, it } from 'vitest'
 import * as TE from '../../core/task-either.js'
 
-type Step = { kind: 'chain' | 'chainFirst' | 'map' | 'mapLeft' | 'orElse' | 'chainEitherK'; fail: boolean; n: number }
+type Step = { kind: 'flatMap' | 'tap' | 'map' | 'mapError' | 'orElseW' | 'filterOrElse' | 'fromNullable'; fail: boolean; n: number }
 
 const step = fc.record({
-  kind: fc.constantFrom<Step['kind']>('chain', 'chainFirst', 'map', 'mapLeft', 'orElse', 'chainEitherK'),
+  kind: fc.constantFrom<Step['kind']>('flatMap', 'tap', 'map', 'mapError', 'orElseW', 'filterOrElse', 'fromNullable'),
   fail: fc.boolean(),
   n: fc.integer({ min: -5, max: 5 }),
 })
@@ -27,23 +27,27 @@ const build = (lib: typeof TE | typeof FTE, start: E.Either<string, number>, ste
       return s.fail ? lib.left<string, number>(`e${i}`) : lib.right<string, number>(a + s.n)
     }
     switch (s.kind) {
-      case 'chain':
-        t = pipe(t, lib.chain(out))
+      case 'flatMap':
+        t = pipe(t, lib.flatMap(out))
         break
-      case 'chainFirst':
-        t = pipe(t, lib.chainFirst(out))
+      case 'tap':
+        t = pipe(t, lib.tap(out))
         break
       case 'map':
         t = pipe(t, lib.map((a: number) => (trace.push(`map${i}(${a})`), a * 2 + s.n)))
         break
-      case 'mapLeft':
-        t = pipe(t, lib.mapLeft((e: string) => (trace.push(`mapLeft${i}(${e})`), `${e}!`)))
+      case 'mapError':
+        t = pipe(t, lib.mapError((e: string) => (trace.push(`mapError${i}(${e})`), `${e}!`)))
         break
-      case 'orElse':
-        t = pipe(t, lib.orElse((e: string) => (trace.push(`orElse${i}(${e})`), s.fail ? lib.left<string, number>(`${e}?`) : lib.right<string, number>(s.n))))
+      case 'orElseW':
+        t = pipe(t, lib.orElseW((e: string) => (trace.push(`orElseW${i}(${e})`), s.fail ? lib.left<string, number>(`${e}?`) : lib.right<string, number>(s.n))))
         break
-      case 'chainEitherK':
-        t = pipe(t, lib.chainEitherK((a: number) => (trace.push(`chainEitherK${i}(${a})`), s.fail ? E.left(`k${i}`) : E.right(a - s.n))))
+      case 'filterOrElse':
+        t = pipe(t, lib.filterOrElse((a: number) => (trace.push(`filterOrElse${i}(${a})`), a % 2 === 0 || !s.fail), (a) => `odd ${a}`))
+        break
+      case 'fromNullable':
+        // A look-up that finds nothing when the step fails.
+        t = pipe(t, lib.flatMap((a: number) => (trace.push(`fromNullable${i}(${a})`), lib.fromNullable(`none${i}`)(s.fail ? undefined : a + s.n))))
         break
     }
   }
@@ -84,6 +88,6 @@ describe('task-either', () => {
     let promise: Promise<unknown> | undefined
     expect(() => (promise = composed())).not.toThrow()
     await expect(promise).rejects.toBe(boom)
-    await expect(pipe(TE.right<string, number>(1), TE.chain(() => throwing))()).rejects.toBe(boom)
+    await expect(pipe(TE.right<string, number>(1), TE.flatMap(() => throwing))()).rejects.toBe(boom)
   })
 })

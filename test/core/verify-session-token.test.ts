@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import {
   buildClaims, newSession, verifySessionToken, type ConsumerSession, type RevocationCheck, type SessionVerifier,
 } from '../../core/index.js'
+import { testClock } from '../support/doubles.js'
 
 const T0 = 1_800_000_000
 const session: ConsumerSession = newSession(
@@ -31,7 +32,7 @@ const TOKEN = tokenOf(buildClaims(session))
 
 const setup = (now: number, revocation?: RevocationCheck) => {
   const { verifier, calls } = fakeVerifier()
-  const verify = verifySessionToken({ verifier, clock: { nowSeconds: () => now }, ...(revocation ? { revocation } : {}) })
+  const verify = verifySessionToken({ verifier, clock: testClock(now), ...(revocation ? { revocation } : {}) })
   return { verify: (token: unknown) => verify(token)(), calls }
 }
 

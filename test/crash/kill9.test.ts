@@ -19,33 +19,30 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseUrl } from '../../composition/config.js'
-import { generateSecrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { openSqlStore } from '../../adapters/store/sql/open-store.js'
 import { ensureBuilt, cleanEnv, logLine, run, start, tempDir } from '../ops/child.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
+import { EXAMPLE_ARI, EXAMPLE_CODE, EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_ORGANISATION, EXAMPLE_PASS_CODE, exampleDocument } from '../support/example.js'
+import { decodeJwtPart } from '../support/jwt.js'
 
 const CYCLES = Math.max(1, Number(process.env['CRASH_CYCLES'] ?? 3))
 const KILL_AFTER = Math.max(1, Number(process.env['CRASH_KILL_AFTER'] ?? 150))
 const WORKERS = 12
 
 const TOKEN = '/crmapi/rest/v2/authentication/consumer_application_key/token'
-const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
 const VICTIM_KEY = 'A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1'
 const LOCKED_KEY = 'B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2'
-const CODE = 'p_kestora1!'
-const ARI = '261BF2B79198401D89A79C545F16CBEC'
 const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`
 
+/** The documented example, with two more keys and a second identifier token for its consumer. */
+const example = exampleDocument()
 const document = {
-  organisations: [{ id: 'ps_dev', name: 'PS Dev', consumer_user: 'maytemplate' }],
-  units: [{ organisation: 'ps_dev', id: '1', name: 'Head office' }],
-  users: [{ organisation: 'ps_dev', username: 'maytemplate', default_unit: '1', units: ['1'] }],
-  web_api_keys: [KEY, VICTIM_KEY, LOCKED_KEY].map((key) => ({ organisation: 'ps_dev', user: 'maytemplate', key, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' })),
-  consumers: [{ organisation: 'ps_dev', contact_information_id: '2695FED3FCFD4084AB39F44B18889123', accounts_receivable_id: ARI }],
+  ...example,
+  web_api_keys: [EXAMPLE_KEY, VICTIM_KEY, LOCKED_KEY].map((key) => ({ ...example.web_api_keys[0]!, key })),
   access_tokens: [
-    { organisation: 'ps_dev', accounts_receivable_id: ARI, authentication_code: CODE, state: 'EFFECTIVE' },
-    { organisation: 'ps_dev', accounts_receivable_id: ARI, identifier: 'maria', pass_code: '4711', state: 'EFFECTIVE' },
-    { organisation: 'ps_dev', accounts_receivable_id: ARI, identifier: 'victim', pass_code: 'right-1', state: 'EFFECTIVE' },
+    ...example.access_tokens,
+    { organisation: EXAMPLE_ORGANISATION, accounts_receivable_id: EXAMPLE_ARI, identifier: 'victim', pass_code: 'right-1', state: 'EFFECTIVE' },
   ],
 }
 
@@ -78,7 +75,7 @@ const jtiOf = (a: Answer): string | undefined => {
   if (a.status !== 200) return undefined
   const token = (JSON.parse(a.body) as { data?: { token?: string } }).data?.token
   if (typeof token !== 'string') return undefined
-  return (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { jti: string }).jti
+  return decodeJwtPart(token, 1).jti
 }
 
 const code = (a: Answer): string => {
@@ -163,9 +160,9 @@ const crashStory = (name: string, setup: () => Promise<{ db: DatabaseUrl; sqlite
       expect(code(await post(agent, svc.port, { access_token_identifier: { authentication_code: `wrong-${i}` } }, LOCKED_KEY))).toMatch(/INVALIDACCESSTOKEN/)
     }
     const lockedOut = async (port: number) => ({
-      identifier: code(await post(agent, port, { access_token_identifier: { identifier: 'victim', pass_code: 'right-1' } }, KEY)),
-      key: code(await post(agent, port, { access_token_identifier: { authentication_code: CODE } }, LOCKED_KEY)),
-      open: code(await post(agent, port, { access_token_identifier: { authentication_code: CODE } }, KEY)),
+      identifier: code(await post(agent, port, { access_token_identifier: { identifier: 'victim', pass_code: 'right-1' } }, EXAMPLE_KEY)),
+      key: code(await post(agent, port, { access_token_identifier: { authentication_code: EXAMPLE_CODE } }, LOCKED_KEY)),
+      open: code(await post(agent, port, { access_token_identifier: { authentication_code: EXAMPLE_CODE } }, EXAMPLE_KEY)),
     })
     const LOCKED = { identifier: expect.stringMatching(/TOOMANYATTEMPTS/), key: expect.stringMatching(/TOOMANYATTEMPTS/), open: 'OK' }
     expect(await lockedOut(svc.port)).toEqual(LOCKED)
@@ -178,12 +175,12 @@ const crashStory = (name: string, setup: () => Promise<{ db: DatabaseUrl; sqlite
       let tokens = 0
       const unexpected: string[] = []
       const bodies = [
-        [{ access_token_identifier: { authentication_code: CODE }, unit: '1' }, KEY],
-        [{ access_token_identifier: { authentication_code: CODE } }, undefined],
+        [{ access_token_identifier: { authentication_code: EXAMPLE_CODE }, unit: '1' }, EXAMPLE_KEY],
+        [{ access_token_identifier: { authentication_code: EXAMPLE_CODE } }, undefined],
       ] as const
       const worker = async (w: number) => {
         for (let i = 0; !killed && i < 100_000; i++) {
-          const [body, key] = w === 0 ? [{ access_token_identifier: { identifier: 'maria', pass_code: '4711' } }, KEY] : bodies[i % bodies.length]!
+          const [body, key] = w === 0 ? [{ access_token_identifier: { identifier: EXAMPLE_IDENTIFIER, pass_code: EXAMPLE_PASS_CODE } }, EXAMPLE_KEY] : bodies[i % bodies.length]!
           const a = await post(agent, svc.port, body, key)
           const jti = jtiOf(a)
           if (jti !== undefined) {

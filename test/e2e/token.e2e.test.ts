@@ -9,13 +9,12 @@ import { join } from 'node:path'
 import { compactVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { systemClock } from '../../adapters/clock/system-clock.js'
-import { createKeyRing } from '../../adapters/crypto/key-ring.js'
+import { createKeyRing } from '../../adapters/crypto/create-key-ring.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
-import {
-  decodeJwtPart, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, postToken, rawRequest, startTestService, TOKEN_ROUTE, type RawResponse,
-  type TestService,
-} from '../support/service.js'
-import { checkCase, KEY, tokenCases, tokenVariants } from '../support/token-cases.js'
+import { postToken, rawRequest, startTestService, TOKEN_ROUTE, type RawResponse, type TestService } from '../support/service.js'
+import { decodeJwtPart } from '../support/jwt.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_CODE, EXAMPLE_KEY, EXAMPLE_SESSION_CLAIMS } from '../support/example.js'
+import { checkCase, tokenCases, tokenVariants } from '../support/token-cases.js'
 
 const expectError = (r: RawResponse, status: number, name: string, parameter?: string) => {
   expect(r.status, r.text).toBe(status)
@@ -49,13 +48,7 @@ describe('the documented example on the embedded default', () => {
     expect(typeof header.kid).toBe('string')
     const claims = decodeJwtPart(token, 1)
     expect(Object.keys(claims).sort()).toEqual(['ari', 'cii', 'exp', 'iat', 'jti', 'org', 'oun', 'usr'])
-    expect(claims).toMatchObject({
-      cii: '2695FED3FCFD4084AB39F44B18889123',
-      usr: 'maytemplate',
-      org: 'ps_dev',
-      ari: '261BF2B79198401D89A79C545F16CBEC',
-      oun: '1',
-    })
+    expect(claims).toMatchObject(EXAMPLE_SESSION_CLAIMS)
     expect(claims.exp - claims.iat).toBe(7200)
     expect(Math.abs(claims.iat - Date.now() / 1000)).toBeLessThan(60)
     expect(claims.jti).toMatch(/^[0-9A-F]{32}$/)
@@ -72,9 +65,9 @@ describe('the documented example on the embedded default', () => {
     const bytes = readFileSync(join(svc.dir, 'consumer-auth.db'))
     const wal = (() => { try { return readFileSync(join(svc.dir, 'consumer-auth.db-wal')) } catch { return Buffer.alloc(0) } })()
     for (const file of [bytes, wal]) {
-      expect(file.includes(Buffer.from(KEY))).toBe(false)
-      expect(file.includes(Buffer.from(KEY.toLowerCase()))).toBe(false)
-      expect(file.includes(Buffer.from('p_kestora1!'))).toBe(false)
+      expect(file.includes(Buffer.from(EXAMPLE_KEY))).toBe(false)
+      expect(file.includes(Buffer.from(EXAMPLE_KEY.toLowerCase()))).toBe(false)
+      expect(file.includes(Buffer.from(EXAMPLE_CODE))).toBe(false)
     }
   })
 

@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Middleware } from 'koa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateSecrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { demoDocument } from '../../adapters/provisioning/demo.js'
 import { createConsumerAuth, type ConsumerAuthOptions } from '../../composition/consumer-auth.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, postToken, rawRequest, startTestService, type TestService } from '../support/service.js'
+import { postToken, rawRequest, startTestService, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 import { checkCase, sendCase, tokenCases, tokenVariants, type Target } from '../support/token-cases.js'
 import { comparable, HOST_PREFIX, startHost, type Host } from './support.js'
 
@@ -139,6 +140,7 @@ describe("a host whose body parser runs before the issuer's middleware", () => {
       // The session route takes the token from the parsed body, as the session middleware does behind any parser.
       const session = await rawRequest(host.url, { method: 'GET', path: `${host.basePath}/authentication/consumer_application_key/session?token=abc` })
       expect(session.status).toBe(401)
+      expect(session.json.status.code).toBe('COM.CRM.EXCEPTION.AUTHENTICATION.INVALIDTOKENEXCEPTION')
     } finally {
       await host.stop()
     }

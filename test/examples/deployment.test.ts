@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { main } from '../../cli/main.js'
 import { ROOT } from '../support/built-cli.js'
 import { basic, postToken, startTestService } from '../support/service.js'
-import { KEY } from '../support/token-cases.js'
+import { EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE } from '../support/example.js'
 
 const capture = () => {
   let text = ''
@@ -28,7 +28,7 @@ describe('examples/deployment.json', () => {
       expect(JSON.parse(out.text)).toMatchObject({ organisations: { created: 1 }, access_tokens: { created: 2 }, identity_links: { created: 1 } })
       const svc = await startTestService({ db, demo: 'false' })
       try {
-        const r = await postToken(svc.url, { access_token_identifier: { identifier: 'maria', pass_code: '4711' } }, { Authorization: basic(KEY) })
+        const r = await postToken(svc.url, { access_token_identifier: { identifier: EXAMPLE_IDENTIFIER, pass_code: EXAMPLE_PASS_CODE } }, { Authorization: basic(EXAMPLE_KEY) })
         expect(r.status, r.text).toBe(200)
       } finally {
         await svc.close()

@@ -13,8 +13,8 @@ import { acceptTokensApp } from '../../examples/accept-tokens.js'
 import { embedIssuer } from '../../examples/embed-issuer.js'
 import { checkRequest } from '../../examples/use-core.js'
 import { openStore } from '../../adapters/embed/open-store.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
-import { KEY } from '../support/token-cases.js'
+import { rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { EXAMPLE_ARI, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_KEY } from '../support/example.js'
 
 const listen = async (app: Koa): Promise<{ url: string; server: Server }> => {
   const server = createServer(app.callback())
@@ -43,7 +43,7 @@ describe('accept-tokens, against a running consumer-auth', () => {
       const token = await issue(svc.url)
       const me = await rawRequest(url, { method: 'GET', path: `/me?token=${token}` })
       expect(me.status, me.text).toBe(200)
-      expect(me.json).toEqual({ organisation: 'ps_dev', accountsReceivableId: '261BF2B79198401D89A79C545F16CBEC' })
+      expect(me.json).toEqual({ organisation: 'ps_dev', accountsReceivableId: EXAMPLE_ARI })
       const none = await rawRequest(url, { method: 'GET', path: '/me' })
       expect(none.status).toBe(401)
       expect(none.json.status.code).toBe('COM.CRM.EXCEPTION.AUTHENTICATION.INVALIDTOKENEXCEPTION')
@@ -57,6 +57,7 @@ describe('accept-tokens, against a running consumer-auth', () => {
       }
       const revoked = await rawRequest(url, { method: 'GET', path: `/me?token=${token}` })
       expect(revoked.status, revoked.text).toBe(401)
+      expect(revoked.json.status.code).toBe('COM.CRM.EXCEPTION.AUTHENTICATION.INVALIDTOKENEXCEPTION')
     } finally {
       await closing(server)
       await accept.close()
@@ -83,10 +84,10 @@ describe('embed-issuer, as a host app of its own', () => {
 
 describe('use-core', () => {
   it('names the credential mode of the documented example, and the CRM.COM error of a bad request', () => {
-    expect(checkRequest(JSON.parse(EXAMPLE_BODY), KEY)).toEqual({ mode: 'AuthenticationCode' })
+    expect(checkRequest(JSON.parse(EXAMPLE_BODY), EXAMPLE_KEY)).toEqual({ mode: 'AuthenticationCode' })
     expect(checkRequest({ jwt: 'a.b.c', organisation: 'ps_dev' }, undefined, 'R15.0.0')).toMatchObject({
       status: 400, code: 'COM.CRM.EXCEPTION.VALIDATION.PARAMETERNOTAVAILABLEEXCEPTION',
     })
-    expect(checkRequest({ unit: '1' }, KEY)).toMatchObject({ status: 400, code: 'COM.CRM.EXCEPTION.VALIDATION.MISSINGPARAMETEREXCEPTION' })
+    expect(checkRequest({ unit: '1' }, EXAMPLE_KEY)).toMatchObject({ status: 400, code: 'COM.CRM.EXCEPTION.VALIDATION.MISSINGPARAMETEREXCEPTION' })
   })
 })

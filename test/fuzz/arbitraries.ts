@@ -21,11 +21,10 @@
 import { METHODS } from 'node:http'
 import fc from 'fast-check'
 import { SESSION_PATH, TOKEN_PATH } from '../../adapters/http/index.js'
-import {
-  CANCELLED_CODE, CODE, EXPIRED_CODE, FUTURE_CODE, IDENTIFIER, KEY, OTHER_CODE, OTHER_KEY, PASS_CODE, REVOKED_KEY, SUSPENDED_CODE, SYSTEMIC_KEY,
-  type FuzzServiceConfig, type IdentityTokens,
-} from './fixture.js'
+import { CANCELLED_CODE, EXPIRED_CODE, FUTURE_CODE, OTHER_CODE, OTHER_KEY, REVOKED_KEY, SUSPENDED_CODE, SYSTEMIC_KEY, type FuzzServiceConfig, type IdentityTokens } from './fixture.js'
 import type { WireRequest } from './raw-client.js'
+import { EXAMPLE_CODE, EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE } from '../support/example.js'
+import { decodeJwtPart } from '../support/jwt.js'
 
 export type Arm = 'valid' | 'structured' | 'hostile'
 
@@ -75,7 +74,7 @@ const hex32 = fc.string({ unit: fc.constantFrom(...'0123456789ABCDEF'), minLengt
 const badValue: fc.Arbitrary<J> = fc.oneof(
   fc.constantFrom('', ' ', '\t\n', '\u00a0', '\u2028').map(lit),
   fc.constantFrom(513, 600, 4000).map((n) => lit('x'.repeat(n))),
-  fc.oneof(fc.integer(), fc.boolean(), fc.constant([]), fc.constant({}), fc.constant(['p_kestora1!']), fc.constant({ a: 1 })).map(lit),
+  fc.oneof(fc.integer(), fc.boolean(), fc.constant([]), fc.constant({}), fc.constant([EXAMPLE_CODE]), fc.constant({ a: 1 })).map(lit),
   anyText.filter((s) => s.trim() !== '').map(lit),
 )
 
@@ -89,20 +88,20 @@ const slot = (values: fc.Arbitrary<string>, weights = { value: 8, absent: 2, nul
   )
 
 const codes = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom(CODE, OTHER_CODE) },
-  { weight: 3, arbitrary: fc.constantFrom(SUSPENDED_CODE, CANCELLED_CODE, EXPIRED_CODE, FUTURE_CODE, CODE.toUpperCase(), `${CODE} `, ` ${CODE}`, CODE.slice(0, -1)) },
+  { weight: 4, arbitrary: fc.constantFrom(EXAMPLE_CODE, OTHER_CODE) },
+  { weight: 3, arbitrary: fc.constantFrom(SUSPENDED_CODE, CANCELLED_CODE, EXPIRED_CODE, FUTURE_CODE, EXAMPLE_CODE.toUpperCase(), `${EXAMPLE_CODE} `, ` ${EXAMPLE_CODE}`, EXAMPLE_CODE.slice(0, -1)) },
   { weight: 1, arbitrary: printable.filter((s) => s.trim() !== '') },
 )
 const identifiers = fc.oneof(
-  { weight: 4, arbitrary: fc.constant(IDENTIFIER) },
+  { weight: 4, arbitrary: fc.constant(EXAMPLE_IDENTIFIER) },
   { weight: 1, arbitrary: fc.constantFrom('Maria', 'maria ', 'mari', 'nobody') },
 )
-const passCodes = fc.oneof({ weight: 3, arbitrary: fc.constant(PASS_CODE) }, { weight: 1, arbitrary: fc.constantFrom('4712', '04711', '4711 ', '0000') })
+const passCodes = fc.oneof({ weight: 3, arbitrary: fc.constant(EXAMPLE_PASS_CODE) }, { weight: 1, arbitrary: fc.constantFrom('4712', '04711', '4711 ', '0000') })
 const units = fc.constantFrom('1', '1', '2', 'A', 'B', '01', 'unknown-unit')
 const organisations = fc.constantFrom('ps_dev', 'ps_dev', 'other_org', 'PS_DEV', 'nope')
 
 /** Keys as the Authorization header carries them: the pool, in canonical encodings. */
-export const poolKeys = fc.constantFrom(KEY, KEY, KEY, OTHER_KEY, REVOKED_KEY, SYSTEMIC_KEY, KEY.toLowerCase(), `${KEY}0`)
+export const poolKeys = fc.constantFrom(EXAMPLE_KEY, EXAMPLE_KEY, EXAMPLE_KEY, OTHER_KEY, REVOKED_KEY, SYSTEMIC_KEY, EXAMPLE_KEY.toLowerCase(), `${EXAMPLE_KEY}0`)
 const canonicalBasic = (key: string, colon: boolean, scheme = 'Basic') => `${scheme} ${b64(colon ? `${key}:` : key)}`
 
 type KeyChoice = { readonly kind: 'absent' } | { readonly kind: 'header'; readonly value: string }
@@ -117,10 +116,10 @@ const structuredKey: fc.Arbitrary<KeyChoice> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.constantFrom<KeyChoice>(
-      { kind: 'header', value: `Basic ${b64(`${KEY}:secret`)}` },
-      { kind: 'header', value: `Bearer ${KEY}` },
+      { kind: 'header', value: `Basic ${b64(`${EXAMPLE_KEY}:secret`)}` },
+      { kind: 'header', value: `Bearer ${EXAMPLE_KEY}` },
       { kind: 'header', value: 'Basic ***' },
-      { kind: 'header', value: `Basic ${b64(`${KEY}\u0001:`)}` },
+      { kind: 'header', value: `Basic ${b64(`${EXAMPLE_KEY}\u0001:`)}` },
     ),
   },
 )
@@ -169,11 +168,11 @@ const validRequestParts = (cfg: FuzzServiceConfig, identity: IdentityTokens): fc
     fc.tuple(nul('identifier'), nul('pass_code'), unitFor(units), nul('jwt'), nul('organisation')).chain(([i, p, u, j, o]) =>
       objectOf([['authentication_code', lit(code)], ...i, ...p]).chain((a) => objectOf([['access_token_identifier', a], ['unit', u], ...j, ...o])))
   const combos: Array<fc.Arbitrary<{ key: KeyChoice; body: J }>> = [
-    fc.tuple(key(KEY), codeBody(CODE, ['1'])).map(([k, body]) => ({ key: k, body })),
+    fc.tuple(key(EXAMPLE_KEY), codeBody(EXAMPLE_CODE, ['1'])).map(([k, body]) => ({ key: k, body })),
     fc.tuple(key(OTHER_KEY), codeBody(OTHER_CODE, ['A', 'B'])).map(([k, body]) => ({ key: k, body })),
   ]
   if (cfg.release === 'R16.2.0') {
-    combos.push(codeBody(CODE, ['1']).map((body) => ({ key: { kind: 'absent' }, body })))
+    combos.push(codeBody(EXAMPLE_CODE, ['1']).map((body) => ({ key: { kind: 'absent' }, body })))
     combos.push(codeBody(OTHER_CODE, ['A', 'B']).map((body) => ({ key: { kind: 'absent' }, body })))
     combos.push(
       fc.tuple(fc.constantFrom(...identity.valid), nul('access_token_identifier'), nul('unit'))
@@ -181,8 +180,8 @@ const validRequestParts = (cfg: FuzzServiceConfig, identity: IdentityTokens): fc
         .map((body) => ({ key: { kind: 'absent' }, body })),
     )
   }
-  const passCode = fc.tuple(key(KEY), fc.oneof(fc.constant<Slot>(ABSENT), fc.constantFrom('1').map(lit)))
-    .chain(([k, u]) => objectOf([['identifier', lit(IDENTIFIER)], ['pass_code', lit(PASS_CODE)]]).chain((a) => objectOf([['access_token_identifier', a], ['unit', u]])).map((body) => ({ key: k, body })))
+  const passCode = fc.tuple(key(EXAMPLE_KEY), fc.oneof(fc.constant<Slot>(ABSENT), fc.constantFrom('1').map(lit)))
+    .chain(([k, u]) => objectOf([['identifier', lit(EXAMPLE_IDENTIFIER)], ['pass_code', lit(EXAMPLE_PASS_CODE)]]).chain((a) => objectOf([['access_token_identifier', a], ['unit', u]])).map((body) => ({ key: k, body })))
   return fc.oneof(...combos.map((arbitrary) => ({ weight: 6, arbitrary })), { weight: 1, arbitrary: passCode })
 }
 
@@ -249,7 +248,7 @@ const forgeries = (t: string): string[] => {
   const [h = '', p = '', s = ''] = t.split('.')
   let claims: Record<string, unknown> = {}
   try {
-    claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>
+    claims = decodeJwtPart(t, 1) as Record<string, unknown>
   } catch {
     // not a JWT: the forgeries below are junk then, which is fine
   }
@@ -290,14 +289,14 @@ const authorizationValue = (tokens: fc.Arbitrary<string>): fc.Arbitrary<string> 
     { weight: 2, arbitrary: fc.tuple(poolKeys, printable).map(([k, pw]) => `Basic ${b64(`${k}:${pw}`)}`) },
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom('Bearer', 'Digest', 'Negotiate', 'Token', 'NTLM', 'Basic:', 'Basicx', 'B'), printable).map(([s, v]) => `${s} ${v}`) },
     { weight: 2, arbitrary: tokens.map((t) => `Bearer ${t}`) },
-    { weight: 1, arbitrary: fc.constantFrom('', 'Basic', 'Basic ', 'Basic ***', 'Basic ====', 'Basic YWJj=', 'Basic YW Jj', 'Basic YWI', 'Basic _-_-', `Basic ${b64(`${KEY}:`).replace(/=+$/, '')}`) },
+    { weight: 1, arbitrary: fc.constantFrom('', 'Basic', 'Basic ', 'Basic ***', 'Basic ====', 'Basic YWJj=', 'Basic YW Jj', 'Basic YWI', 'Basic _-_-', `Basic ${b64(`${EXAMPLE_KEY}:`).replace(/=+$/, '')}`) },
     { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/='), maxLength: 60 }).map((s) => `Basic ${s}`) },
     { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 40 }).map((b) => `Basic ${Buffer.from(b).toString('base64')}`) },
-    { weight: 1, arbitrary: fc.constantFrom(`${KEY}\u0000:`, '\u007f:', `\u001b[31m${KEY}:`, `${KEY}\n:`, '\u0000').map((s) => `Basic ${b64(s)}`) },
+    { weight: 1, arbitrary: fc.constantFrom(`${EXAMPLE_KEY}\u0000:`, '\u007f:', `\u001b[31m${EXAMPLE_KEY}:`, `${EXAMPLE_KEY}\n:`, '\u0000').map((s) => `Basic ${b64(s)}`) },
     { weight: 1, arbitrary: fc.constantFrom(Buffer.from([0xff, 0xfe, 0x3a]), Buffer.from([0xc0, 0xaf, 0x3a]), Buffer.from([0xed, 0xa0, 0x80, 0x3a])).map((b) => `Basic ${b64(b)}`) },
     { weight: 1, arbitrary: fc.integer({ min: 1500, max: 20_000 }).map((n) => `Basic ${'QUFB'.repeat(Math.ceil(n / 4))}`) },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom('\u0000', '\u0001', '\u007f', '\u001f', '\u0085', '\u00ff', '\u00e9', '\t', '\r', '\n '), poolKeys).map(([c, k]) => `Basic ${c}${b64(`${k}:`)}`) },
-    { weight: 1, arbitrary: fc.constant(utf8Bytes(`Basic ${b64(`${KEY}:`)}é€`)) },
+    { weight: 1, arbitrary: fc.constant(utf8Bytes(`Basic ${b64(`${EXAMPLE_KEY}:`)}é€`)) },
   )
 
 const contentTypes = fc.oneof(
@@ -344,7 +343,7 @@ const deep: fc.Arbitrary<string> = fc.tuple(fc.integer({ min: 50, max: 8000 }), 
   if (kind === 0) return '['.repeat(n) + ']'.repeat(close)
   if (kind === 1) return `{"access_token_identifier":${'{"a":'.repeat(n)}1${'}'.repeat(close)}}`
   if (kind === 2) return `{"unit":${'['.repeat(n)}${']'.repeat(close)}}`
-  return `{"access_token_identifier":{"authentication_code":${'['.repeat(n)}"${CODE}"${']'.repeat(close)}}}`
+  return `{"access_token_identifier":{"authentication_code":${'['.repeat(n)}"${EXAMPLE_CODE}"${']'.repeat(close)}}}`
 })
 
 const hugeNumbers = fc.constantFrom('1e999999', '-1e400', '9'.repeat(5000), `0.${'0'.repeat(5000)}1`, '1e-99999', '-0', '123456789012345678901234567890', '1E+308', '0x10', '01', '.5', '+1', 'NaN', 'Infinity')
@@ -391,7 +390,7 @@ const longStrings = fc.tuple(
   const s = c.repeat(Math.ceil(n / c.length)).slice(0, n)
   return ['authentication_code', 'identifier', 'pass_code'].includes(name)
     ? obj(['access_token_identifier', obj([name, lit(s)])])
-    : obj([name, lit(s)], ['access_token_identifier', obj(['authentication_code', lit(CODE)])])
+    : obj([name, lit(s)], ['access_token_identifier', obj(['authentication_code', lit(EXAMPLE_CODE)])])
 })
 
 const invalidUtf8 = fc.tuple(
@@ -467,7 +466,7 @@ export const fuzzCases = (cfg: FuzzServiceConfig, identity: IdentityTokens, issu
     // Several Authorization headers, one of them the valid key: which one counts must not be the client's choice.
     {
       weight: 1,
-      arbitrary: fc.tuple(fc.constantFrom(KEY, OTHER_KEY).map((k) => canonicalBasic(k, true)), authorizationValue(tokens), fc.boolean()).map(([good, other, first]) => (first ? [good, other] : [other, good])),
+      arbitrary: fc.tuple(fc.constantFrom(EXAMPLE_KEY, OTHER_KEY).map((k) => canonicalBasic(k, true)), authorizationValue(tokens), fc.boolean()).map(([good, other, first]) => (first ? [good, other] : [other, good])),
     },
   )
   const contentTypeHeaders: fc.Arbitrary<ReadonlyArray<readonly [string, string]>> = fc.oneof(

@@ -12,24 +12,21 @@
  * test's business).
  */
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
-import { generateSecrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { startSecuredService, type SecuredService } from '../security/support.js'
+import { EXAMPLE_ARI, EXAMPLE_CII, EXAMPLE_CODE, EXAMPLE_IDENTIFIER, EXAMPLE_IDENTITY_SUBJECT, EXAMPLE_KEY, EXAMPLE_ORGANISATION, EXAMPLE_PASS_CODE, EXAMPLE_UNIT, EXAMPLE_USER } from '../support/example.js'
+import { decodeJwtPart } from '../support/jwt.js'
 
-export const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
 export const OTHER_KEY = '0123456789ABCDEF0123456789ABCDEF'
 export const REVOKED_KEY = 'DEADBEEFDEADBEEFDEADBEEFDEADBEEF'
 export const SYSTEMIC_KEY = 'FEEDFACEFEEDFACEFEEDFACEFEEDFACE'
-export const CODE = 'p_kestora1!'
 export const OTHER_CODE = 'other-code-7Qx9'
 export const SUSPENDED_CODE = 'suspended-code-1'
 export const CANCELLED_CODE = 'cancelled-code-1'
 export const EXPIRED_CODE = 'expired-code-1'
 export const FUTURE_CODE = 'future-code-1'
-export const IDENTIFIER = 'maria'
-export const PASS_CODE = '4711'
 export const ISSUER = 'https://id.fuzz.example'
 export const AUDIENCE = 'crm'
-export const LINKED_SUBJECT = 'u-42'
 
 /** The session a valid credential leads to: its organisation, consumer, user and (default) unit. */
 export interface Grant {
@@ -41,13 +38,13 @@ export interface Grant {
   readonly defaultUnit: string
 }
 
-export const PS_DEV: Grant = { org: 'ps_dev', cii: '2695FED3FCFD4084AB39F44B18889123', ari: '261BF2B79198401D89A79C545F16CBEC', usr: 'maytemplate', units: ['1'], defaultUnit: '1' }
+export const PS_DEV: Grant = { org: EXAMPLE_ORGANISATION, cii: EXAMPLE_CII, ari: EXAMPLE_ARI, usr: EXAMPLE_USER, units: [EXAMPLE_UNIT], defaultUnit: EXAMPLE_UNIT }
 export const OTHER: Grant = { org: 'other_org', cii: 'C0000000000000000000000000000002', ari: 'A0000000000000000000000000000002', usr: 'other_user', units: ['A', 'B'], defaultUnit: 'A' }
 
 /** Key -> the organisation it opens (active consumer application keys only). */
-export const ACTIVE_KEYS: ReadonlyMap<string, Grant> = new Map([[KEY, PS_DEV], [OTHER_KEY, OTHER]])
+export const ACTIVE_KEYS: ReadonlyMap<string, Grant> = new Map([[EXAMPLE_KEY, PS_DEV], [OTHER_KEY, OTHER]])
 /** Authentication code -> the organisation of its EFFECTIVE, currently valid access token. */
-export const USABLE_CODES: ReadonlyMap<string, Grant> = new Map([[CODE, PS_DEV], [OTHER_CODE, OTHER]])
+export const USABLE_CODES: ReadonlyMap<string, Grant> = new Map([[EXAMPLE_CODE, PS_DEV], [OTHER_CODE, OTHER]])
 
 const nowIso = (offsetSeconds: number) => new Date(Date.now() + offsetSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
 
@@ -67,7 +64,7 @@ export const seedDocument = (idpJwk: object) => ({
     { organisation: OTHER.org, username: OTHER.usr, default_unit: 'A', units: ['A', 'B'] },
   ],
   web_api_keys: [
-    { organisation: PS_DEV.org, user: PS_DEV.usr, key: KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' },
+    { organisation: PS_DEV.org, user: PS_DEV.usr, key: EXAMPLE_KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' },
     { organisation: PS_DEV.org, user: PS_DEV.usr, key: REVOKED_KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'REVOKED' },
     { organisation: PS_DEV.org, user: PS_DEV.usr, key: SYSTEMIC_KEY, classification: 'SYSTEMIC_KEY', status: 'ACTIVE' },
     { organisation: OTHER.org, user: OTHER.usr, key: OTHER_KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' },
@@ -77,8 +74,8 @@ export const seedDocument = (idpJwk: object) => ({
     { organisation: OTHER.org, contact_information_id: OTHER.cii, accounts_receivable_id: OTHER.ari },
   ],
   access_tokens: [
-    { organisation: PS_DEV.org, accounts_receivable_id: PS_DEV.ari, authentication_code: CODE, state: 'EFFECTIVE' },
-    { organisation: PS_DEV.org, accounts_receivable_id: PS_DEV.ari, identifier: IDENTIFIER, pass_code: PASS_CODE, state: 'EFFECTIVE' },
+    { organisation: PS_DEV.org, accounts_receivable_id: PS_DEV.ari, authentication_code: EXAMPLE_CODE, state: 'EFFECTIVE' },
+    { organisation: PS_DEV.org, accounts_receivable_id: PS_DEV.ari, identifier: EXAMPLE_IDENTIFIER, pass_code: EXAMPLE_PASS_CODE, state: 'EFFECTIVE' },
     { organisation: PS_DEV.org, accounts_receivable_id: PS_DEV.ari, authentication_code: SUSPENDED_CODE, state: 'SUSPENDED' },
     { organisation: PS_DEV.org, accounts_receivable_id: PS_DEV.ari, authentication_code: CANCELLED_CODE, state: 'CANCELLED' },
     { organisation: PS_DEV.org, accounts_receivable_id: PS_DEV.ari, authentication_code: EXPIRED_CODE, state: 'EFFECTIVE', valid_from: nowIso(-86_400 * 30), valid_to: nowIso(-86_400) },
@@ -86,7 +83,7 @@ export const seedDocument = (idpJwk: object) => ({
     { organisation: OTHER.org, accounts_receivable_id: OTHER.ari, authentication_code: OTHER_CODE, state: 'EFFECTIVE' },
   ],
   identity_providers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [idpJwk] } }],
-  identity_links: [{ issuer: ISSUER, subject: LINKED_SUBJECT, organisation: PS_DEV.org, accounts_receivable_id: PS_DEV.ari }],
+  identity_links: [{ issuer: ISSUER, subject: EXAMPLE_IDENTITY_SUBJECT, organisation: PS_DEV.org, accounts_receivable_id: PS_DEV.ari }],
 })
 
 export interface IdentityTokens {
@@ -99,18 +96,18 @@ export interface IdentityTokens {
 const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
 
 const identityTokens = async (key: CryptoKey, foreign: CryptoKey, now: number): Promise<IdentityTokens> => {
-  const sign = (claims: Record<string, unknown>, k: CryptoKey = key, sub = LINKED_SUBJECT) =>
+  const sign = (claims: Record<string, unknown>, k: CryptoKey = key, sub = EXAMPLE_IDENTITY_SUBJECT) =>
     new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'fuzz-1' }).setIssuer(String(claims['iss'] ?? ISSUER))
       .setAudience(String(claims['aud'] ?? AUDIENCE)).setSubject(sub).setIssuedAt(now).setExpirationTime(Number(claims['exp'] ?? now + 86_400)).sign(k)
   const valid = [await sign({}), await sign({ nonce: 'a' }), await sign({ nonce: 'b', exp: now + 7200 })]
   const [h, p] = valid[0]!.split('.') as [string, string]
-  const payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>
+  const payload = decodeJwtPart(valid[0]!, 1) as Record<string, unknown>
   const invalid = [
     await sign({}, key, 'u-43'),
     await sign({ aud: 'someone-else' }),
     await sign({ iss: 'https://evil.example' }),
     await sign({ exp: now - 3600 }),
-    await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'fuzz-1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(LINKED_SUBJECT)
+    await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'fuzz-1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(EXAMPLE_IDENTITY_SUBJECT)
       .setNotBefore(now + 3600).setExpirationTime(now + 86_400).sign(key),
     `${b64url({ alg: 'none', typ: 'JWT' })}.${p}.`,
     `${b64url({ alg: 'HS256', typ: 'JWT', kid: 'fuzz-1' })}.${p}.${Buffer.from('x'.repeat(32)).toString('base64url')}`,

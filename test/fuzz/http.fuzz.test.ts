@@ -26,6 +26,7 @@ import { fuzzCases, type FuzzCase } from './arbitraries.js'
 import { startFuzzService, type FuzzService, type FuzzServiceConfig } from './fixture.js'
 import { checkOutcome, expectedGrant, type CheckContext } from './oracle.js'
 import { sendRaw, serialize } from './raw-client.js'
+import { EXAMPLE_AUTHORIZATION } from '../support/example.js'
 
 const RUNS = Math.max(100, Number(process.env['FUZZ_RUNS'] ?? 4000))
 const BATCH = 25
@@ -203,7 +204,7 @@ describe('HTTP fuzz: hostile input against a real listening service', () => {
   // hands all of them to readBasicAuth, which refuses more than one).
   it('regression: several Authorization headers are refused, whichever of them is valid', async () => {
     const run = runs[0]!
-    const valid = `Basic ${Buffer.from('EE73C0AE64524371B5DDEFF5F7BB2192:').toString('base64')}`
+    const valid = EXAMPLE_AUTHORIZATION
     for (const pair of [[valid, ''], ['', valid], [valid, valid], [valid, 'Bearer x']]) {
       const c: FuzzCase = {
         arm: 'hostile', method: 'POST', target: '/crmapi/rest/v2/authentication/consumer_application_key/token', host: true, framing: 'length',

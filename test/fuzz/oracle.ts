@@ -32,9 +32,11 @@
  */
 import { errorCatalogue, errorCode, httpStatusOf, type ErrorName } from '../../core/errors.js'
 import { SESSION_PATH, TOKEN_PATH } from '../../adapters/http/index.js'
-import { ACTIVE_KEYS, IDENTIFIER, KEY, PASS_CODE, PS_DEV, USABLE_CODES, type FuzzServiceConfig, type Grant, type IdentityTokens } from './fixture.js'
+import { ACTIVE_KEYS, PS_DEV, USABLE_CODES, type FuzzServiceConfig, type Grant, type IdentityTokens } from './fixture.js'
+import { EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE } from '../support/example.js'
 import type { FuzzCase } from './arbitraries.js'
 import type { Outcome } from './raw-client.js'
+import { decodeJwtPart } from '../support/jwt.js'
 
 export interface Expectation {
   readonly grant: Grant
@@ -122,7 +124,7 @@ export const expectedGrant = (cfg: FuzzServiceConfig, identity: IdentityTokens, 
     if (grant === undefined) return undefined
     if (key === undefined ? !r16 : ACTIVE_KEYS.get(key) !== grant) return undefined
   } else if (given(identifier)) {
-    if (identifier !== IDENTIFIER || passCode !== PASS_CODE || key !== KEY) return undefined
+    if (identifier !== EXAMPLE_IDENTIFIER || passCode !== EXAMPLE_PASS_CODE || key !== EXAMPLE_KEY) return undefined
     grant = PS_DEV
   } else {
     return undefined
@@ -290,7 +292,7 @@ export const checkOutcome = (ctx: CheckContext, c: FuzzCase, o: Outcome): Verdic
     }
     let claims: Record<string, unknown> = {}
     try {
-      claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>
+      claims = decodeJwtPart(token, 1) as Record<string, unknown>
     } catch {
       v.push('the token payload is not JSON')
     }

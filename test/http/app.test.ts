@@ -5,7 +5,8 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHttpApp } from '../../adapters/http/app.js'
 import { R16_2_0 } from '../../core/index.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, postToken } from '../support/service.js'
+import { postToken } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
 const servers: Array<{ close(): void }> = []
 afterEach(() => servers.splice(0).forEach((s) => s.close()))

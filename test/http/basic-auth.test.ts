@@ -1,12 +1,13 @@
 /** The one Basic-auth reader (SPEC 3.3): what each header yields. */
 import { describe, expect, it } from 'vitest'
 import { readBasicAuth } from '../../adapters/http/basic-auth.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_KEY } from '../support/example.js'
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64')
 
 describe('readBasicAuth', () => {
   it('reads the documented example header', () => {
-    expect(readBasicAuth('Basic RUU3M0MwQUU2NDUyNDM3MUI1RERFRkY1RjdCQjIxOTI6')).toEqual({ _tag: 'Key', key: 'EE73C0AE64524371B5DDEFF5F7BB2192' })
+    expect(readBasicAuth(EXAMPLE_AUTHORIZATION)).toEqual({ _tag: 'Key', key: EXAMPLE_KEY })
   })
   it('accepts key without a colon, and any case of the scheme', () => {
     expect(readBasicAuth(`basic ${b64('abc')}`)).toEqual({ _tag: 'Key', key: 'abc' })

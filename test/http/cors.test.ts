@@ -6,7 +6,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeConfig } from '../../composition/config.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, SESSION_ROUTE, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { rawRequest, SESSION_ROUTE, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
 const PORTAL = 'https://portal.example.com'
 const OTHER = 'https://evil.example.net'

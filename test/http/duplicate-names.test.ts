@@ -6,7 +6,8 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { firstDuplicateName } from '../../adapters/http/duplicate-names.js'
 import { errorCode } from '../../core/index.js'
-import { EXAMPLE_AUTHORIZATION, postToken, rawRequest, SESSION_ROUTE, startTestService, type TestService } from '../support/service.js'
+import { postToken, rawRequest, SESSION_ROUTE, startTestService, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
 /** A JSON value written by hand: objects as entry lists, so that a name can be repeated. */
 type Tree = { readonly t: 'leaf'; readonly json: string } | { readonly t: 'arr'; readonly a: ReadonlyArray<Tree> } | { readonly t: 'obj'; readonly e: ReadonlyArray<readonly [string, Tree]> }
@@ -133,7 +134,7 @@ describe('a body with a duplicate name', () => {
   })
 
   it('the same names in different objects are no duplicate: the example answers 200', async () => {
-    const res = await postToken(svc.url, '{"access_token_identifier":{"authentication_code":"p_kestora1!"},"unit":"1"}', { Authorization: EXAMPLE_AUTHORIZATION })
+    const res = await postToken(svc.url, EXAMPLE_BODY, { Authorization: EXAMPLE_AUTHORIZATION })
     expect(res.status, res.text).toBe(200)
   })
 })

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { errorCode } from '../../core/index.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, postToken, rawRequest, SESSION_ROUTE, startTestService, TOKEN_ROUTE, type RawResponse, type TestService } from '../support/service.js'
+import { postToken, rawRequest, SESSION_ROUTE, startTestService, TOKEN_ROUTE, type RawResponse, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
 const NOT_AVAILABLE = errorCode('METHODNOTAVAILABLE')
 

@@ -5,7 +5,8 @@
 import { request } from 'node:http'
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, TOKEN_ROUTE } from '../support/service.js'
+import { rawRequest, TOKEN_ROUTE } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 import { ensureBuilt, cleanEnv, logLine, run, start, tempDir } from './child.js'
 
 let tmp: ReturnType<typeof tempDir>

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT } from '../support/built-cli.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, postToken, rawRequest, startTestService, type TestService } from '../support/service.js'
+import { postToken, rawRequest, startTestService, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
 const DASHBOARD = join(ROOT, 'docs', 'dashboards', 'consumer-auth.json')
 const ALERTS = join(ROOT, 'docs', 'dashboards', 'alerts.yml')

@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { migrateDatabase, openSqlStore } from '../../adapters/store/sql/open-store.js'
 import type { DatabaseUrl } from '../../composition/config.js'
-import { READY_TIMEOUT_MS } from '../../composition/container.js'
-import { basic, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, SESSION_ROUTE, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { READY_TIMEOUT_MS } from '../../composition/modules/operations.js'
+import { basic, rawRequest, SESSION_ROUTE, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
 /** A store whose ping can be made to hang, as a database that accepts connections and never answers does. */
 const hangingStore = () => {

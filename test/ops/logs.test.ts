@@ -11,12 +11,9 @@ import { createHttpApp } from '../../adapters/http/app.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { createLogger, maskSecrets } from '../../composition/logger.js'
 import { R16_2_0 } from '../../core/index.js'
-import {
-  basic, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, SESSION_ROUTE, startTestService, TOKEN_ROUTE, type TestService,
-} from '../support/service.js'
+import { basic, rawRequest, SESSION_ROUTE, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_CODE, EXAMPLE_KEY } from '../support/example.js'
 
-const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
-const CODE = 'p_kestora1!'
 const PASS_CODE = 'Zq7-pass-code-4711'
 const IDENTIFIER = 'maria.identifier'
 const b64url = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
@@ -40,7 +37,7 @@ describe('the request log of a real service', () => {
   const sink = memorySink()
   const store = new MemoryStore()
   let sessionToken: string
-  const secrets: string[] = [KEY, EXAMPLE_AUTHORIZATION.slice('Basic '.length), CODE, PASS_CODE, IDENTITY_JWT]
+  const secrets: string[] = [EXAMPLE_KEY, EXAMPLE_AUTHORIZATION.slice('Basic '.length), EXAMPLE_CODE, PASS_CODE, IDENTITY_JWT]
 
   beforeAll(async () => {
     svc = await startTestService({}, { store, logger: createLogger('info', sink) })
@@ -56,7 +53,7 @@ describe('the request log of a real service', () => {
     expect((await rawRequest(svc.url, { method: 'GET', path: SESSION_ROUTE, headers: { Authorization: `Bearer ${sessionToken}` } })).status).toBe(200)
     // An identifier and a pass code, with the key.
     const pass = await rawRequest(svc.url, {
-      path: TOKEN_ROUTE, headers: { Authorization: basic(KEY), ...json },
+      path: TOKEN_ROUTE, headers: { Authorization: basic(EXAMPLE_KEY), ...json },
       body: JSON.stringify({ access_token_identifier: { identifier: IDENTIFIER, pass_code: PASS_CODE } }),
     })
     expect(pass.status, pass.text).toBe(401)
@@ -64,8 +61,8 @@ describe('the request log of a real service', () => {
     const jwt = await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: json, body: JSON.stringify({ jwt: IDENTITY_JWT, organisation: 'ps_dev' }) })
     expect(jwt.status, jwt.text).toBe(401)
     // Secrets in a body that does not parse, and in a malformed Authorization header.
-    expect((await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: json, body: `{"access_token_identifier":{"authentication_code":"${CODE}"` })).status).toBe(400)
-    expect((await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: { Authorization: basic(KEY, PASS_CODE), ...json }, body: EXAMPLE_BODY })).status).toBe(400)
+    expect((await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: json, body: `{"access_token_identifier":{"authentication_code":"${EXAMPLE_CODE}"` })).status).toBe(400)
+    expect((await rawRequest(svc.url, { path: TOKEN_ROUTE, headers: { Authorization: basic(EXAMPLE_KEY, PASS_CODE), ...json }, body: EXAMPLE_BODY })).status).toBe(400)
     // The store down: 503 for the token and for readiness.
     store.unavailable = true
     try {
@@ -116,15 +113,15 @@ describe('the INTERNALERROR path', () => {
     const log = createLogger('info', sink)
     const bugs: Array<() => never> = [
       // A parser quoting its input, as JSON.parse does.
-      () => JSON.parse(`[${CODE}]`) as never,
+      () => JSON.parse(`[${EXAMPLE_CODE}]`) as never,
       () => JSON.parse(PASS_CODE) as never,
       // A library that puts the request on the error.
       () => {
-        throw Object.assign(new Error('request failed'), { request: { headers: { authorization: EXAMPLE_AUTHORIZATION } }, config: { key: KEY } })
+        throw Object.assign(new Error('request failed'), { request: { headers: { authorization: EXAMPLE_AUTHORIZATION } }, config: { key: EXAMPLE_KEY } })
       },
       // A careless message.
       () => {
-        throw new Error(`cannot handle Basic ${EXAMPLE_AUTHORIZATION.slice(6)} with jwt ${IDENTITY_JWT} and key ${KEY}`)
+        throw new Error(`cannot handle Basic ${EXAMPLE_AUTHORIZATION.slice(6)} with jwt ${IDENTITY_JWT} and key ${EXAMPLE_KEY}`)
       },
     ]
     let which = 0
@@ -154,7 +151,7 @@ describe('the INTERNALERROR path', () => {
         expect(typeof line.err.stack).toBe('string')
       }
       expect(lines.filter((l) => l.msg === 'request failed' && l.status === 500)).toHaveLength(bugs.length)
-      expectNoSecret(sink.text(), [KEY, EXAMPLE_AUTHORIZATION.slice(6), CODE, PASS_CODE, IDENTITY_JWT])
+      expectNoSecret(sink.text(), [EXAMPLE_KEY, EXAMPLE_AUTHORIZATION.slice(6), EXAMPLE_CODE, PASS_CODE, IDENTITY_JWT])
       expect(sink.text()).not.toContain('config')
       expect(sink.text()).not.toContain('kestora')
     } finally {
@@ -166,7 +163,7 @@ describe('the INTERNALERROR path', () => {
     expect(maskSecrets(`Unexpected token 'p', "p_kestora1!" is not valid JSON`)).toBe('Unexpected token [masked], [masked] is not valid JSON')
     expect(maskSecrets(`Authorization: Basic ${EXAMPLE_AUTHORIZATION.slice(6)} or Bearer abc.def`)).toBe('Authorization: Basic [masked] or Bearer [masked]')
     expect(maskSecrets(`token ${IDENTITY_JWT} end`)).toBe('token [masked] end')
-    expect(maskSecrets(`key ${KEY} end`)).toBe('key [masked] end')
+    expect(maskSecrets(`key ${EXAMPLE_KEY} end`)).toBe('key [masked] end')
     const frame = '    at issue (file:///work/main/adapters/http/token-route.ts:31:20)'
     expect(maskSecrets(frame)).toBe(frame)
   })

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { errorCode, errorNames } from '../../core/index.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
 const JSON_TYPE = { 'Content-Type': 'application/json' }
 const WRONG_CODE = JSON.stringify({ access_token_identifier: { authentication_code: 'not-the-code' } })

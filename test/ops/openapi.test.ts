@@ -10,17 +10,19 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateSecrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { routeTable, SESSION_PATH } from '../../adapters/http/app.js'
 import { RELEASE_PATH } from '../../adapters/http/release-route.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { decodeConfig } from '../../composition/config.js'
-import { buildContainer, TYPES } from '../../composition/container.js'
+import { buildContainer } from '../../composition/container.js'
+import { TYPES } from '../../composition/services.js'
 import { createLogger } from '../../composition/logger.js'
 import {
   errorCatalogue, errorCode, errorNames, keyOf, noKey, R15_0_0, R16_2_0, resolveCredentials, type Release,
 } from '../../core/index.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, type RawResponse } from '../support/service.js'
+import { rawRequest, type RawResponse } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_KEY } from '../support/example.js'
 
 type Doc = {
   openapi: string
@@ -177,7 +179,7 @@ describe('the documented request body', () => {
     ['R16.2.0', R16_2_0],
   ] as const)('accepts exactly the bodies the core accepts with some key choice, at %s', (_name, release) => {
     const validate = validatorFor(docs.get(release)!)
-    const coreAccepts = (b: unknown) => [noKey, keyOf('EE73C0AE64524371B5DDEFF5F7BB2192')].some((key) => E.isRight(resolveCredentials(release, { body: b, key })))
+    const coreAccepts = (b: unknown) => [noKey, keyOf(EXAMPLE_KEY)].some((key) => E.isRight(resolveCredentials(release, { body: b, key })))
     // The documented example and the identity-JWT request, explicitly.
     expect(validate(JSON.parse(EXAMPLE_BODY))).toBe(true)
     expect(validate({ jwt: 'a.b.c', organisation: 'ps_dev' })).toBe(release === R16_2_0)

@@ -4,7 +4,8 @@
  * without it (the default) everything is on the main port. Also as a `serve` child process, with its log line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 import { ensureBuilt, request, startServe, type ServeProcess } from '../postgres/processes.js'
 import { tempDir } from './child.js'
 

@@ -13,7 +13,9 @@ import { openSqlStore } from '../../adapters/store/sql/open-store.js'
 import { startStoragePruner } from '../../adapters/store/storage-pruner.js'
 import type { Store } from '../../adapters/store/store.js'
 import { addAttempt } from '../support/attempts.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { rawRequest, startTestService, TOKEN_ROUTE, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
+import { testClock } from '../support/doubles.js'
 
 const DAY = 86_400
 const T0 = 1_800_000_000
@@ -57,7 +59,7 @@ describe('the pruning job', () => {
         return n
       },
     })
-    const pruner = startStoragePruner(counted, { retentionDays: 2, lockoutWindowSeconds: 900, clock: { nowSeconds: () => T0 }, intervalMs: 10, batchSize: 64, pauseMs: 1 })
+    const pruner = startStoragePruner(counted, { retentionDays: 2, lockoutWindowSeconds: 900, clock: testClock(T0), intervalMs: 10, batchSize: 64, pauseMs: 1 })
     try {
       await until(async () => (await store.listAuditEvents()).length === 2)
     } finally {
@@ -73,7 +75,7 @@ describe('the pruning job', () => {
   })
 
   it('stop() ends the job: nothing is deleted afterwards', async () => {
-    const pruner = startStoragePruner(store, { retentionDays: 1, lockoutWindowSeconds: 900, clock: { nowSeconds: () => T0 }, intervalMs: 10 })
+    const pruner = startStoragePruner(store, { retentionDays: 1, lockoutWindowSeconds: 900, clock: testClock(T0), intervalMs: 10 })
     await pruner.stop()
     await store.record(wrongCode(T0 - 5 * DAY, 1))
     await new Promise((r) => setTimeout(r, 100))
@@ -82,7 +84,7 @@ describe('the pruning job', () => {
 })
 
 describe('the service prunes by itself (AUDIT_RETENTION_DAYS)', () => {
-  const clock = { now: T0, nowSeconds: () => clock.now }
+  const clock = testClock(T0)
   let svc: TestService
   let store: Store
   let path: string

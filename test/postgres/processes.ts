@@ -6,16 +6,14 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { generateSecrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { BIN, cleanEnv, ensureBuilt, ROOT } from '../support/built-cli.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
 export { BIN, cleanEnv, ensureBuilt, ROOT }
 
 export const TOKEN_PATH = '/crmapi/rest/v2/authentication/consumer_application_key/token'
 export const SESSION_PATH = '/crmapi/rest/v2/authentication/consumer_application_key/session'
-export const EXAMPLE_KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
-export const EXAMPLE_AUTHORIZATION = `Basic ${Buffer.from(`${EXAMPLE_KEY}:`).toString('base64')}`
-export const EXAMPLE_BODY = '{"access_token_identifier":{"authentication_code":"p_kestora1!"},"unit":"1"}'
 export const code = (name: string, area: 'GENERAL' | 'AUTHENTICATION') => `COM.CRM.EXCEPTION.${area}.${name}EXCEPTION`
 
 

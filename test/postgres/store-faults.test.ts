@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { poolDefaults } from '../../adapters/store/sql/connect.js'
-import { specExample } from '../provisioning/fakes.js'
+import { exampleDocument } from '../support/example.js'
 import { describeWithPostgres, postgresTestUrl, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
 import { startTcpProxy, type CutMode, type TcpProxy } from '../support/tcp-proxy.js'
 import { code, ensureBuilt, postExample, request, runCli, startServe, writeSecretsFile, type ServeProcess } from './processes.js'
@@ -108,7 +108,7 @@ await describeWithPostgres('the service under PostgreSQL faults (through a TCP p
     dir = mkdtempSync(join(tmpdir(), 'consumer-auth-pg-faults-'))
     secretsFile = await writeSecretsFile(dir)
     const file = join(dir, 'spec.json')
-    writeFileSync(file, JSON.stringify(specExample()))
+    writeFileSync(file, JSON.stringify(exampleDocument()))
     // Migrated and provisioned directly (not through the proxy).
     const imported = await runCli(dir, ['import', file, '--db', pg.url, '--secrets-file', secretsFile])
     expect(imported.code, imported.stderr).toBe(0)

@@ -9,11 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { migrations } from '../../adapters/store/sql/migrations.js'
-import { specExample } from '../provisioning/fakes.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
-import {
-  code, ensureBuilt, EXAMPLE_KEY, postExample, request, runCli, SESSION_PATH, startServe, writeSecretsFile, type ServeProcess,
-} from './processes.js'
+import { code, ensureBuilt, postExample, request, runCli, SESSION_PATH, startServe, writeSecretsFile, type ServeProcess } from './processes.js'
+import { EXAMPLE_KEY, exampleDocument } from '../support/example.js'
 
 await describeWithPostgres('two service processes on one PostgreSQL database', () => {
   let pg: PostgresSchema | undefined
@@ -28,7 +26,7 @@ await describeWithPostgres('two service processes on one PostgreSQL database', (
     dir = mkdtempSync(join(tmpdir(), 'consumer-auth-pg-two-'))
     secretsFile = await writeSecretsFile(dir)
     importFile = join(dir, 'spec.json')
-    writeFileSync(importFile, JSON.stringify(specExample()))
+    writeFileSync(importFile, JSON.stringify(exampleDocument()))
   }, 120_000)
 
   afterAll(async () => {

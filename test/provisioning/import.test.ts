@@ -6,12 +6,15 @@ import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { demoDocument, seedDemoIfEmpty } from '../../adapters/provisioning/demo.js'
 import { accessTokenId } from '../../adapters/provisioning/ids.js'
-import {
-  checkImportDocument, DATE_TIME_PATTERN, decodeImportDocument, KEY_PATTERN, NAME_PATTERN, SECRET_PATTERN, type ReferenceLookups,
-} from '../../adapters/provisioning/import-document.js'
+import type { ReferenceLookups } from '../../adapters/provisioning/entries.js'
+import { checkImportDocument } from '../../adapters/provisioning/import-checks.js'
+import { DATE_TIME_PATTERN, KEY_PATTERN, NAME_PATTERN, SECRET_PATTERN } from '../../adapters/provisioning/import-codecs.js'
+import { decodeImportDocument } from '../../adapters/provisioning/import-document.js'
 import { importDocument, type ImportSummary } from '../../adapters/provisioning/import.js'
 import type { Store } from '../../adapters/store/store.js'
-import { exampleSecrets, fakeDeps, fakeDigest, specExample } from './fakes.js'
+import { fakeDeps } from './fakes.js'
+import { fakeDigest, testClock } from '../support/doubles.js'
+import { EXAMPLE_ARI, EXAMPLE_CII, EXAMPLE_CODE, EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE, EXAMPLE_SECRETS, exampleDocument } from '../support/example.js'
 
 const snapshot = async (s: Store) => ({
   organisations: await s.listOrganisations(),
@@ -37,38 +40,38 @@ describe('importDocument', () => {
   it('imports the SPEC 9 example, with secrets only as digests and hashes', async () => {
     const store = new MemoryStore()
     const deps = fakeDeps()
-    const summary = right(await importDocument(store, specExample(), deps))
+    const summary = right(await importDocument(store, exampleDocument(), deps))
     expect(summary.organisations).toEqual({ created: 1, updated: 0 })
     expect(summary.access_tokens).toEqual({ created: 2, updated: 0 })
     expect(summary.identity_links).toEqual({ created: 1, updated: 0 })
 
     const [key] = await store.listKeys()
     expect(key).toMatchObject({
-      digest: fakeDigest.digest('EE73C0AE64524371B5DDEFF5F7BB2192'), prefix: 'EE73C0', organisation: 'ps_dev', user: 'maytemplate',
+      digest: fakeDigest.digest(EXAMPLE_KEY), prefix: 'EE73C0', organisation: 'ps_dev', user: 'maytemplate',
       classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE', createdAt: 1_700_000_000,
     })
-    const [byCode] = await store.findByAuthenticationCode(fakeDigest.digest('p_kestora1!'), 'ps_dev')
-    expect(byCode?.id).toBe(accessTokenId('ps_dev', { codeDigest: fakeDigest.digest('p_kestora1!') }))
-    expect(byCode?.consumer.contactInformationId).toBe('2695FED3FCFD4084AB39F44B18889123')
-    const maria = await store.findByIdentifier('ps_dev', 'maria')
+    const [byCode] = await store.findByAuthenticationCode(fakeDigest.digest(EXAMPLE_CODE), 'ps_dev')
+    expect(byCode?.id).toBe(accessTokenId('ps_dev', { codeDigest: fakeDigest.digest(EXAMPLE_CODE) }))
+    expect(byCode?.consumer.contactInformationId).toBe(EXAMPLE_CII)
+    const maria = await store.findByIdentifier('ps_dev', EXAMPLE_IDENTIFIER)
     expect(maria?.id).toMatch(/^[0-9A-F]{32}$/)
     expect(maria?.validFrom).toBe(Date.parse('2026-01-01T00:00:00Z') / 1000)
     expect(maria?.validTo).toBeUndefined()
-    expect(await deps.hasher.verify('4711', maria!.passCodeHash!)).toBe(true)
+    expect(await deps.hasher.verify(EXAMPLE_PASS_CODE, maria!.passCodeHash!)).toBe(true)
     expect(await store.findUser('ps_dev', 'maytemplate')).toEqual({ organisation: 'ps_dev', username: 'maytemplate', defaultUnit: '1', units: ['1'] })
-    expect(await store.findConsumer('https://id.example.com', 'u-42', 'ps_dev')).toMatchObject({ accountsReceivableId: '261BF2B79198401D89A79C545F16CBEC' })
+    expect(await store.findConsumer('https://id.example.com', 'u-42', 'ps_dev')).toMatchObject({ accountsReceivableId: EXAMPLE_ARI })
 
     const stored = JSON.stringify(await snapshot(store))
-    for (const secret of exampleSecrets) expect(stored).not.toContain(secret)
+    for (const secret of EXAMPLE_SECRETS) expect(stored).not.toContain(secret)
   })
 
   it('is idempotent: a second import of the same file leaves the same rows', async () => {
     const store = new MemoryStore()
     const deps = fakeDeps()
-    right(await importDocument(store, specExample(), deps))
+    right(await importDocument(store, exampleDocument(), deps))
     const first = await snapshot(store)
     const hashesAfterFirst = deps.hasher.hashes
-    const again: ImportSummary = right(await importDocument(store, specExample(), { ...deps, clock: { nowSeconds: () => 1_800_000_000 } }))
+    const again: ImportSummary = right(await importDocument(store, exampleDocument(), { ...deps, clock: testClock(1_800_000_000) }))
     expect(await snapshot(store)).toEqual(first)
     expect(deps.hasher.hashes).toBe(hashesAfterFirst) // the stored pass-code hash still verifies: kept
     expect(again.access_tokens).toEqual({ created: 0, updated: 2 })
@@ -79,32 +82,32 @@ describe('importDocument', () => {
   it('updates by natural key: a changed pass code replaces the hash of the same token', async () => {
     const store = new MemoryStore()
     const deps = fakeDeps()
-    right(await importDocument(store, specExample(), deps))
-    const doc = specExample()
+    right(await importDocument(store, exampleDocument(), deps))
+    const doc = exampleDocument()
     doc.access_tokens[1]!.pass_code = '9999'
     right(await importDocument(store, doc, deps))
     expect(await store.listAccessTokens()).toHaveLength(2)
-    const maria = await store.findByIdentifier('ps_dev', 'maria')
+    const maria = await store.findByIdentifier('ps_dev', EXAMPLE_IDENTIFIER)
     expect(await deps.hasher.verify('9999', maria!.passCodeHash!)).toBe(true)
   })
 
   it('notes a revoked key that the file makes active again', async () => {
     const store = new MemoryStore()
     const deps = fakeDeps()
-    const s = right(await importDocument(store, specExample(), deps))
+    const s = right(await importDocument(store, exampleDocument(), deps))
     await store.setKeyStatus(s.keyDigests[0]!, 'REVOKED')
-    const again = right(await importDocument(store, specExample(), deps))
+    const again = right(await importDocument(store, exampleDocument(), deps))
     expect(again.notes).toEqual(['key EE73C0…: status REVOKED -> ACTIVE'])
   })
 
   it('resolves references against the store as well as the file', async () => {
     const store = new MemoryStore()
     const deps = fakeDeps()
-    const { access_tokens: _a, identity_links: _l, ...base } = specExample()
+    const { access_tokens: _a, identity_links: _l, ...base } = exampleDocument()
     right(await importDocument(store, base, deps))
     const s = right(await importDocument(store, {
-      access_tokens: [{ organisation: 'ps_dev', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC', identifier: 'ana', pass_code: '1', state: 'SUSPENDED' }],
-      identity_links: [{ issuer: 'https://id.example.com', subject: 'u-7', organisation: 'ps_dev', accounts_receivable_id: '261BF2B79198401D89A79C545F16CBEC' }],
+      access_tokens: [{ organisation: 'ps_dev', accounts_receivable_id: EXAMPLE_ARI, identifier: 'ana', pass_code: '1', state: 'SUSPENDED' }],
+      identity_links: [{ issuer: 'https://id.example.com', subject: 'u-7', organisation: 'ps_dev', accounts_receivable_id: EXAMPLE_ARI }],
       users: [{ organisation: 'ps_dev', username: 'second', units: ['1'] }],
     }, deps))
     expect(s.access_tokens.created).toBe(1)
@@ -113,7 +116,7 @@ describe('importDocument', () => {
 
   it('rejects a bad file as a whole, writes nothing, and names every entry and field at fault', async () => {
     const store = new MemoryStore()
-    const doc: any = specExample()
+    const doc: any = exampleDocument()
     delete doc.access_tokens[1].pass_code
     doc.units.push({ organisation: 'nowhere', id: '2', name: 'Branch' })
     doc.consumers[0].organization = 'ps_dev'
@@ -142,11 +145,11 @@ describe('importDocument', () => {
       'identity_links[0].issuer: no identity provider with issuer "https://other.example.com" in this file or the store',
     ])
     expect(await snapshot(store)).toEqual(await snapshot(new MemoryStore()))
-    for (const secret of exampleSecrets) expect(references.join('\n')).not.toContain(secret)
+    for (const secret of EXAMPLE_SECRETS) expect(references.join('\n')).not.toContain(secret)
   })
 
   it('checks scalars: blank names, bad dates, private JWKs, short keys, both credentials', async () => {
-    const doc: any = specExample()
+    const doc: any = exampleDocument()
     doc.organisations[0].name = '   '
     doc.access_tokens[1].valid_from = '2026-02-30T00:00:00Z'
     doc.access_tokens[0].valid_to = 'tomorrow'
@@ -163,7 +166,7 @@ describe('importDocument', () => {
     ])
     expect(errors.join('\n')).not.toContain('secret')
 
-    const both: any = specExample()
+    const both: any = exampleDocument()
     both.access_tokens[0].identifier = 'x'
     both.access_tokens[1].valid_to = '2025-01-01T00:00:00Z'
     both.organisations.push({ ...both.organisations[0] })
@@ -178,10 +181,10 @@ describe('importDocument', () => {
 
   it('refuses to move an existing key to another user', async () => {
     const store = new MemoryStore()
-    right(await importDocument(store, specExample(), fakeDeps()))
+    right(await importDocument(store, exampleDocument(), fakeDeps()))
     const doc = {
       users: [{ organisation: 'ps_dev', username: 'other', units: [] }],
-      web_api_keys: [{ ...specExample().web_api_keys[0]!, user: 'other' }],
+      web_api_keys: [{ ...exampleDocument().web_api_keys[0]!, user: 'other' }],
     }
     expect(left(await importDocument(store, doc, fakeDeps()))).toEqual([
       'web_api_keys[0].key: already exists for user "maytemplate" of organisation "ps_dev"; a key cannot be moved to another user',
@@ -202,14 +205,14 @@ describe('importDocument', () => {
         return Reflect.get(target, prop, receiver)
       },
     })
-    await expect(importDocument(failing, specExample(), fakeDeps())).rejects.toThrow('disk full')
+    await expect(importDocument(failing, exampleDocument(), fakeDeps())).rejects.toThrow('disk full')
     expect(await snapshot(store)).toEqual(await snapshot(new MemoryStore()))
   })
 
   it('keeps secrets out of the summary', async () => {
-    const summary = right(await importDocument(new MemoryStore(), specExample(), fakeDeps()))
+    const summary = right(await importDocument(new MemoryStore(), exampleDocument(), fakeDeps()))
     const text = JSON.stringify(summary)
-    for (const secret of exampleSecrets) expect(text).not.toContain(secret)
+    for (const secret of EXAMPLE_SECRETS) expect(text).not.toContain(secret)
   })
 })
 
@@ -220,9 +223,9 @@ describe('seedDemoIfEmpty', () => {
     const [key] = await store.listKeys()
     expect(key).toMatchObject({ prefix: 'EE73C0', status: 'ACTIVE', classification: 'CONSUMER_APPLICATION_KEY', user: 'maytemplate' })
     expect(await store.listAccessTokens()).toHaveLength(1)
-    expect(await store.findByIdentifier('ps_dev', 'maria')).toBeUndefined()
-    expect((await store.findByAuthenticationCode(fakeDigest.digest('p_kestora1!')))[0]?.consumer).toEqual({
-      organisation: 'ps_dev', contactInformationId: '2695FED3FCFD4084AB39F44B18889123', accountsReceivableId: '261BF2B79198401D89A79C545F16CBEC',
+    expect(await store.findByIdentifier('ps_dev', EXAMPLE_IDENTIFIER)).toBeUndefined()
+    expect((await store.findByAuthenticationCode(fakeDigest.digest(EXAMPLE_CODE)))[0]?.consumer).toEqual({
+      organisation: 'ps_dev', contactInformationId: EXAMPLE_CII, accountsReceivableId: EXAMPLE_ARI,
     })
     expect(await seedDemoIfEmpty(store, fakeDeps())).toBe(false)
 
@@ -251,7 +254,7 @@ describe('import.schema.json', () => {
   }
 
   it('accepts the SPEC 9 example and the demo seed', () => {
-    expect(validate(specExample()), JSON.stringify(validate.errors)).toBe(true)
+    expect(validate(exampleDocument()), JSON.stringify(validate.errors)).toBe(true)
     expect(validate(demoDocument), JSON.stringify(validate.errors)).toBe(true)
     expect(validate({})).toBe(true)
   })
@@ -264,12 +267,12 @@ describe('import.schema.json', () => {
   })
 
   const at = (patch: (d: any) => void) => {
-    const d: any = specExample()
+    const d: any = exampleDocument()
     patch(d)
     return d
   }
   const cases: Array<[string, unknown]> = [
-    ['the example', specExample()],
+    ['the example', exampleDocument()],
     ['an empty document', {}],
     ['a $schema member', { $schema: './import.schema.json' }],
     ['an unknown top-level array', { organizations: [] }],

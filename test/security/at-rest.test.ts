@@ -11,7 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
-import { CODE, IDENTIFIER, KEY, login, outcome, PASS_CODE, specExampleDocument, startSecuredService, withCode, withPassCode, type SecuredService } from './support.js'
+import { login, outcome, startSecuredService, withCode, withPassCode, type SecuredService } from './support.js'
+import { EXAMPLE_CODE, EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE, exampleDocument } from '../support/example.js'
 
 const WRONG = { key: 'WRONGKEY7E1D4C0A9B8F6E5D4C3B2A19', code: 'guessed-code-Zq81', passCode: 'wrong-pass-Xy77' }
 
@@ -37,28 +38,28 @@ const clearOccurrences = (text: string, needle: string): string[] => {
 
 /** Makes the store see every kind of write: import twice, log in with every credential, fail with wrong ones. */
 const exercise = async (s: SecuredService): Promise<string[]> => {
-  await s.import(specExampleDocument())
-  await s.import(specExampleDocument())
+  await s.import(exampleDocument())
+  await s.import(exampleDocument())
   const tokens: string[] = []
-  for (const [body, key] of [[withCode(CODE), KEY], [withCode(CODE), undefined], [withPassCode(IDENTIFIER, PASS_CODE), KEY]] as const) {
+  for (const [body, key] of [[withCode(EXAMPLE_CODE), EXAMPLE_KEY], [withCode(EXAMPLE_CODE), undefined], [withPassCode(EXAMPLE_IDENTIFIER, EXAMPLE_PASS_CODE), EXAMPLE_KEY]] as const) {
     const r = await login(s.url, body, key)
     expect(r.status, r.text).toBe(200)
     tokens.push(r.json.data.token)
   }
-  expect(outcome(await login(s.url, withCode(CODE), WRONG.key))).toBe('INVALIDAPPLICATIONKEY')
-  expect(outcome(await login(s.url, withCode(WRONG.code), KEY))).toBe('INVALIDACCESSTOKEN')
+  expect(outcome(await login(s.url, withCode(EXAMPLE_CODE), WRONG.key))).toBe('INVALIDAPPLICATIONKEY')
+  expect(outcome(await login(s.url, withCode(WRONG.code), EXAMPLE_KEY))).toBe('INVALIDACCESSTOKEN')
   expect(outcome(await login(s.url, withCode(WRONG.code)))).toBe('INVALIDACCESSTOKEN')
-  expect(outcome(await login(s.url, withPassCode(IDENTIFIER, WRONG.passCode), KEY))).toBe('INVALIDACCESSTOKEN')
+  expect(outcome(await login(s.url, withPassCode(EXAMPLE_IDENTIFIER, WRONG.passCode), EXAMPLE_KEY))).toBe('INVALIDACCESSTOKEN')
   return tokens
 }
 
 /** Every string that must not be found, by name. */
 const forbidden = (s: SecuredService, tokens: string[]): Record<string, string> => {
   const named: Record<string, string> = {
-    key: KEY,
-    'key, lower case': KEY.toLowerCase(),
-    'key as sent in the Basic header': Buffer.from(`${KEY}:`).toString('base64'),
-    'authentication code': CODE,
+    key: EXAMPLE_KEY,
+    'key, lower case': EXAMPLE_KEY.toLowerCase(),
+    'key as sent in the Basic header': Buffer.from(`${EXAMPLE_KEY}:`).toString('base64'),
+    'authentication code': EXAMPLE_CODE,
     'wrong key': WRONG.key,
     'wrong authentication code': WRONG.code,
     'wrong pass code': WRONG.passCode,
@@ -75,9 +76,9 @@ const forbidden = (s: SecuredService, tokens: string[]): Record<string, string> 
 const expectNoClearSecrets = (text: string, s: SecuredService, tokens: string[]) => {
   // Positive controls: the scan sees stored text at all.
   expect(text).toContain('Head office')
-  expect(text).toContain(IDENTIFIER)
+  expect(text).toContain(EXAMPLE_IDENTIFIER)
   for (const [name, secret] of Object.entries(forbidden(s, tokens))) expect(text.includes(secret), `${name} found in clear text`).toBe(false)
-  expect(clearOccurrences(text, PASS_CODE), 'the pass code in clear text').toEqual([])
+  expect(clearOccurrences(text, EXAMPLE_PASS_CODE), 'the pass code in clear text').toEqual([])
 }
 
 describe('secrets at rest in SQLite (raw file, WAL and shared memory)', () => {
@@ -98,10 +99,10 @@ describe('secrets at rest in SQLite (raw file, WAL and shared memory)', () => {
   })
 
   it('the pass-code scan does find a clear pass code (the check is not vacuous)', () => {
-    expect(clearOccurrences('...\u0005maria4711\u0001...', PASS_CODE)).toHaveLength(1)
-    expect(clearOccurrences('{"pass_code":"4711"}', PASS_CODE)).toHaveLength(1)
-    expect(clearOccurrences(`d1e84711${'0'.repeat(40)}`, PASS_CODE)).toEqual([])
-    expect(clearOccurrences('"at":1795847110', PASS_CODE)).toEqual([])
+    expect(clearOccurrences('...\u0005maria4711\u0001...', EXAMPLE_PASS_CODE)).toHaveLength(1)
+    expect(clearOccurrences('{"pass_code":"4711"}', EXAMPLE_PASS_CODE)).toHaveLength(1)
+    expect(clearOccurrences(`d1e84711${'0'.repeat(40)}`, EXAMPLE_PASS_CODE)).toEqual([])
+    expect(clearOccurrences('"at":1795847110', EXAMPLE_PASS_CODE)).toEqual([])
   })
 })
 

@@ -12,10 +12,9 @@ import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { importDocument } from '../../adapters/provisioning/import.js'
 import { attemptLimiter, issueSessionToken, R16_2_0, type PassCodeHasher } from '../../core/index.js'
 import { randomBytes } from 'node:crypto'
-import {
-  countScrypt, IDENTIFIER, KEY, login, outcome, PASS_CODE, specExampleDocument, startSecuredService, testClock, withPassCode,
-  type SecuredService,
-} from './support.js'
+import { countScrypt, login, outcome, startSecuredService, withPassCode, type SecuredService } from './support.js'
+import { testClock } from '../support/doubles.js'
+import { EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE, exampleDocument } from '../support/example.js'
 
 /** Counts the calls of each hasher method, passing them on to the real hasher. */
 const counting = (inner: PassCodeHasher) => {
@@ -45,7 +44,7 @@ describe('the dummy verification of unknown identifiers (use case, real scrypt)'
     const clock = testClock()
     const digest = hmacDigest(randomBytes(32))
     const real = scryptHasher()
-    const imported = await importDocument(store, specExampleDocument(), { digest, hasher: real, clock })
+    const imported = await importDocument(store, exampleDocument(), { digest, hasher: real, clock })
     if (E.isLeft(imported)) throw new Error(imported.left.join('; '))
     const { hasher, calls } = counting(real)
     const issue = issueSessionToken({
@@ -57,7 +56,7 @@ describe('the dummy verification of unknown identifiers (use case, real scrypt)'
     })
     const attempt = async (identifier: string, passCode: string) => {
       const started = performance.now()
-      const r = await issue({ body: withPassCode(identifier, passCode), key: { _tag: 'Key', key: KEY }, clientAddress: '203.0.113.7' })()
+      const r = await issue({ body: withPassCode(identifier, passCode), key: { _tag: 'Key', key: EXAMPLE_KEY }, clientAddress: '203.0.113.7' })()
       return { ms: performance.now() - started, name: E.isLeft(r) ? r.left.name : 'OK' }
     }
     return { calls, attempt }
@@ -66,13 +65,13 @@ describe('the dummy verification of unknown identifiers (use case, real scrypt)'
   it('takes the dummy path for an unknown identifier and the real one for a wrong pass code: one scrypt derivation each', async () => {
     const { calls, attempt } = await setup()
     scrypt.reset()
-    expect((await attempt('nobody', PASS_CODE)).name).toBe('INVALIDACCESSTOKEN')
+    expect((await attempt('nobody', EXAMPLE_PASS_CODE)).name).toBe('INVALIDACCESSTOKEN')
     expect(calls).toEqual({ verifyDummy: 1 })
     expect(scrypt.count()).toBe(1)
-    expect((await attempt(IDENTIFIER, 'wrong')).name).toBe('INVALIDACCESSTOKEN')
+    expect((await attempt(EXAMPLE_IDENTIFIER, 'wrong')).name).toBe('INVALIDACCESSTOKEN')
     expect(calls).toEqual({ verifyDummy: 1, verify: 1 })
     expect(scrypt.count()).toBe(2)
-    expect((await attempt(IDENTIFIER, PASS_CODE)).name).toBe('OK')
+    expect((await attempt(EXAMPLE_IDENTIFIER, EXAMPLE_PASS_CODE)).name).toBe('OK')
     expect(calls).toEqual({ verifyDummy: 1, verify: 2 })
   })
 
@@ -83,8 +82,8 @@ describe('the dummy verification of unknown identifiers (use case, real scrypt)'
     const wrong: number[] = []
     // Interleaved, so that a slow moment of the machine hits both alike.
     for (let i = 0; i < 5; i++) {
-      unknown.push((await attempt(`unknown-${i}`, PASS_CODE)).ms)
-      wrong.push((await attempt(IDENTIFIER, `wrong-${i}`)).ms)
+      unknown.push((await attempt(`unknown-${i}`, EXAMPLE_PASS_CODE)).ms)
+      wrong.push((await attempt(EXAMPLE_IDENTIFIER, `wrong-${i}`)).ms)
     }
     const [u, w] = [median(unknown), median(wrong)]
     // Both pay for scrypt (tens of ms with the default parameters): neither path is a cheap early exit.
@@ -98,15 +97,15 @@ describe('the dummy verification over HTTP', () => {
   let s: SecuredService
   beforeAll(async () => {
     s = await startSecuredService()
-    await s.import(specExampleDocument())
+    await s.import(exampleDocument())
   })
   afterAll(async () => s?.stop())
 
   it('runs one scrypt derivation for an unknown identifier, as for a wrong pass code, with the same answer', async () => {
     scrypt.reset()
-    const unknown = await login(s.url, withPassCode('nobody', PASS_CODE), KEY)
+    const unknown = await login(s.url, withPassCode('nobody', EXAMPLE_PASS_CODE), EXAMPLE_KEY)
     expect(scrypt.count()).toBe(1)
-    const wrong = await login(s.url, withPassCode(IDENTIFIER, 'wrong'), KEY)
+    const wrong = await login(s.url, withPassCode(EXAMPLE_IDENTIFIER, 'wrong'), EXAMPLE_KEY)
     expect(scrypt.count()).toBe(2)
     expect([unknown.status, outcome(unknown)]).toEqual([401, 'INVALIDACCESSTOKEN'])
     // One code and one message for both (the envelope is byte for byte the same).

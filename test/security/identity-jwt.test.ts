@@ -8,12 +8,11 @@
 import { createPublicKey } from 'node:crypto'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { decodeJwtPart, type RawResponse } from '../support/service.js'
-import { ARI, CII, KEY, login, outcome, startSecuredService, type SecuredService } from './support.js'
+import { type RawResponse } from '../support/service.js'
+import { decodeJwtPart } from '../support/jwt.js'
+import { login, outcome, startSecuredService, type SecuredService } from './support.js'
+import { EXAMPLE_ARI, EXAMPLE_AUDIENCE, EXAMPLE_CII, EXAMPLE_IDENTITY_SUBJECT, EXAMPLE_ISSUER, EXAMPLE_KEY } from '../support/example.js'
 
-const ISSUER = 'https://id.example.com'
-const AUDIENCE = 'crm'
-const SUBJECT = 'u-42'
 
 const b64url = (json: unknown) => Buffer.from(JSON.stringify(json)).toString('base64url')
 
@@ -25,7 +24,7 @@ describe('identity JWTs over HTTP', () => {
 
   const sign = (key: CryptoKey, alg: 'RS256' | 'ES256', kid: string, claims: JWTPayload = {}) => {
     const now = s.clock.now
-    return new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: SUBJECT, iat: now, exp: now + 300, ...claims })
+    return new SignJWT({ iss: EXAMPLE_ISSUER, aud: EXAMPLE_AUDIENCE, sub: EXAMPLE_IDENTITY_SUBJECT, iat: now, exp: now + 300, ...claims })
       .setProtectedHeader({ alg, kid, typ: 'JWT' })
       .sign(key)
   }
@@ -61,11 +60,11 @@ describe('identity JWTs over HTTP', () => {
         { organisation: 'ps_dev', username: 'ps_consumer', default_unit: '2', units: ['2'] },
         { organisation: 'other', username: 'other_consumer', default_unit: 'A', units: ['A'] },
       ],
-      web_api_keys: [{ organisation: 'ps_dev', user: 'maytemplate', key: KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' }],
-      consumers: [{ organisation: 'ps_dev', contact_information_id: CII, accounts_receivable_id: ARI }],
+      web_api_keys: [{ organisation: 'ps_dev', user: 'maytemplate', key: EXAMPLE_KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' }],
+      consumers: [{ organisation: 'ps_dev', contact_information_id: EXAMPLE_CII, accounts_receivable_id: EXAMPLE_ARI }],
       identity_providers: [{
-        issuer: ISSUER,
-        audience: AUDIENCE,
+        issuer: EXAMPLE_ISSUER,
+        audience: EXAMPLE_AUDIENCE,
         jwks: {
           keys: [
             { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
@@ -73,7 +72,7 @@ describe('identity JWTs over HTTP', () => {
           ],
         },
       }],
-      identity_links: [{ issuer: ISSUER, subject: SUBJECT, organisation: 'ps_dev', accounts_receivable_id: ARI }],
+      identity_links: [{ issuer: EXAMPLE_ISSUER, subject: EXAMPLE_IDENTITY_SUBJECT, organisation: 'ps_dev', accounts_receivable_id: EXAMPLE_ARI }],
     })
     refusal = (await present('a.b.c')).json.status.message
   })
@@ -83,7 +82,7 @@ describe('identity JWTs over HTTP', () => {
     const r = await present(await valid())
     expect(r.status, r.text).toBe(200)
     const claims = decodeJwtPart(r.json.data.token, 1)
-    expect(claims).toMatchObject({ cii: CII, ari: ARI, org: 'ps_dev', usr: 'ps_consumer', oun: '2', iat: s.clock.now, exp: s.clock.now + 7200 })
+    expect(claims).toMatchObject({ cii: EXAMPLE_CII, ari: EXAMPLE_ARI, org: 'ps_dev', usr: 'ps_consumer', oun: '2', iat: s.clock.now, exp: s.clock.now + 7200 })
   })
 
   it('a valid ES256 token, and tokens within the 30 s tolerance of exp and nbf', async () => {
@@ -103,7 +102,7 @@ describe('identity JWTs over HTTP', () => {
     const jwk = JSON.stringify({ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' })
     for (const secret of [pem, jwk]) {
       const now = s.clock.now
-      const forged = await new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: SUBJECT, exp: now + 300 })
+      const forged = await new SignJWT({ iss: EXAMPLE_ISSUER, aud: EXAMPLE_AUDIENCE, sub: EXAMPLE_IDENTITY_SUBJECT, exp: now + 300 })
         .setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' })
         .sign(new TextEncoder().encode(String(secret)))
       expectRefused(await present(forged))
@@ -126,7 +125,7 @@ describe('identity JWTs over HTTP', () => {
 
   it('wrong issuer, wrong audience', async () => {
     expectRefused(await present(await sign(rsa.privateKey, 'RS256', 'rsa-1', { iss: 'https://evil.example.com' })))
-    expectRefused(await present(await sign(rsa.privateKey, 'RS256', 'rsa-1', { iss: `${ISSUER}/` })))
+    expectRefused(await present(await sign(rsa.privateKey, 'RS256', 'rsa-1', { iss: `${EXAMPLE_ISSUER}/` })))
     expectRefused(await present(await sign(rsa.privateKey, 'RS256', 'rsa-1', { aud: 'another-api' })))
   })
 
@@ -136,8 +135,9 @@ describe('identity JWTs over HTTP', () => {
   })
 
   it('tampered payload (another subject, a later exp) under the original signature', async () => {
-    const [header, payload, signature] = (await valid()).split('.') as [string, string, string]
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as JWTPayload
+    const token = await valid()
+    const [header, , signature] = token.split('.') as [string, string, string]
+    const claims = decodeJwtPart(token, 1) as JWTPayload
     expectRefused(await present(`${header}.${b64url({ ...claims, sub: 'u-43' })}.${signature}`))
     expectRefused(await present(`${header}.${b64url({ ...claims, exp: (claims.exp ?? 0) + 86_400 })}.${signature}`))
   })
@@ -154,6 +154,6 @@ describe('identity JWTs over HTTP', () => {
     expect(failed.every((e) => e.mode === 'IdentityJwt' && e.code === 'INVALIDIDENTITYTOKEN')).toBe(true)
     const issued = events.flatMap((e) => (e.type === 'issued' ? [e] : []))
     expect(issued).toHaveLength(5)
-    expect(issued.every((e) => e.mode === 'IdentityJwt' && e.accountsReceivableId === ARI && e.organisation === 'ps_dev')).toBe(true)
+    expect(issued.every((e) => e.mode === 'IdentityJwt' && e.accountsReceivableId === EXAMPLE_ARI && e.organisation === 'ps_dev')).toBe(true)
   })
 })

@@ -7,12 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseUrl } from '../../composition/config.js'
-import { generateSecrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
-import {
-  ARI, CODE, countScrypt, KEY, login, outcome, specExampleDocument, startSecuredService, testClock, withCode, withPassCode,
-  type SecuredService,
-} from './support.js'
+import { countScrypt, login, outcome, startSecuredService, withCode, withPassCode, type SecuredService } from './support.js'
+import { testClock } from '../support/doubles.js'
+import { EXAMPLE_ARI, EXAMPLE_CODE, EXAMPLE_KEY, exampleDocument } from '../support/example.js'
 
 const BURST = 200
 const KEY_THRESHOLD = 50
@@ -25,7 +24,7 @@ const KEY_PASS_BURST = 'A0000000000000000000000000000002'
 const KEY_SUCCESSES = 'A0000000000000000000000000000003'
 
 const document = () => {
-  const doc = specExampleDocument()
+  const doc = exampleDocument()
   const key = (key: string) => ({ ...doc.web_api_keys[0]!, key })
   return { ...doc, web_api_keys: [...doc.web_api_keys, key(KEY_CODE_BURST), key(KEY_PASS_BURST), key(KEY_SUCCESSES)] }
 }
@@ -106,7 +105,7 @@ const burstSuite = (name: string, open: () => Promise<Instances>) =>
       report(name, `${BURST} keyless code guesses, one address (threshold ${ADDRESS_THRESHOLD})`, s.lookups() - before)
       expect(s.lookups() - before).toBeLessThanOrEqual(ADDRESS_THRESHOLD)
       expect(tally(outcomes)).toEqual({ INVALIDACCESSTOKEN: ADDRESS_THRESHOLD, TOOMANYATTEMPTS: BURST - ADDRESS_THRESHOLD })
-      expect(outcome(await login(via(1), withCode(CODE), undefined, from('198.51.100.1')))).toBe('TOOMANYATTEMPTS')
+      expect(outcome(await login(via(1), withCode(EXAMPLE_CODE), undefined, from('198.51.100.1')))).toBe('TOOMANYATTEMPTS')
     })
 
     it(`address: ${BURST} keyless code guesses at once with 2 failures already counted`, async () => {
@@ -124,7 +123,7 @@ const burstSuite = (name: string, open: () => Promise<Instances>) =>
       report(name, `${BURST} code guesses with one key (threshold ${KEY_THRESHOLD})`, s.lookups() - before)
       expect(s.lookups() - before).toBeLessThanOrEqual(KEY_THRESHOLD)
       expect(tally(outcomes)).toEqual({ INVALIDACCESSTOKEN: KEY_THRESHOLD, TOOMANYATTEMPTS: BURST - KEY_THRESHOLD })
-      expect(outcome(await login(via(0), withCode(CODE), KEY_CODE_BURST))).toBe('TOOMANYATTEMPTS')
+      expect(outcome(await login(via(0), withCode(EXAMPLE_CODE), KEY_CODE_BURST))).toBe('TOOMANYATTEMPTS')
     })
 
     it(`key: ${BURST} distinct identifiers with one key at once, threshold ${KEY_THRESHOLD}: at most that many scrypts`, async () => {
@@ -136,9 +135,9 @@ const burstSuite = (name: string, open: () => Promise<Instances>) =>
     })
 
     it(`identifier: ${BURST} wrong pass codes for one identifier at once, threshold ${IDENTIFIER_THRESHOLD}`, async () => {
-      await s.all[0]!.import({ access_tokens: [{ organisation: 'ps_dev', accounts_receivable_id: ARI, identifier: 'burst', pass_code: '9999', state: 'EFFECTIVE' }] })
+      await s.all[0]!.import({ access_tokens: [{ organisation: 'ps_dev', accounts_receivable_id: EXAMPLE_ARI, identifier: 'burst', pass_code: '9999', state: 'EFFECTIVE' }] })
       scrypt.reset()
-      const outcomes = await burst((url, i) => login(url, withPassCode('burst', String(1000 + i)), KEY, from(`198.51.103.${i % 250}`)))
+      const outcomes = await burst((url, i) => login(url, withPassCode('burst', String(1000 + i)), EXAMPLE_KEY, from(`198.51.103.${i % 250}`)))
       report(name, `${BURST} wrong pass codes, one identifier (threshold ${IDENTIFIER_THRESHOLD}), scrypts`, scrypt.count())
       expect(scrypt.count()).toBeLessThanOrEqual(IDENTIFIER_THRESHOLD)
       expect(tally(outcomes)).toEqual({ INVALIDACCESSTOKEN: IDENTIFIER_THRESHOLD, TOOMANYATTEMPTS: BURST - IDENTIFIER_THRESHOLD })
@@ -147,20 +146,20 @@ const burstSuite = (name: string, open: () => Promise<Instances>) =>
     it('successful logins in bursts never lock their key or address out', async () => {
       // 4 bursts of 40 (160 successes, over three times the key threshold); then the key still has all its attempts.
       for (let round = 0; round < 4; round++) {
-        const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => login(via(i), withCode(CODE), KEY_SUCCESSES, from('198.51.104.1'))))
+        const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => login(via(i), withCode(EXAMPLE_CODE), KEY_SUCCESSES, from('198.51.104.1'))))
         expect(tally(outcomes.map(outcome))).toEqual({ OK: 40 })
       }
       const wrong = await Promise.all(Array.from({ length: KEY_THRESHOLD - 1 }, (_, i) => login(via(i), withCode(`bad-${i}`), KEY_SUCCESSES, from('198.51.104.2'))))
       expect(tally(wrong.map(outcome))).toEqual({ INVALIDACCESSTOKEN: KEY_THRESHOLD - 1 })
-      expect(outcome(await login(via(0), withCode(CODE), KEY_SUCCESSES))).toBe('OK')
+      expect(outcome(await login(via(0), withCode(EXAMPLE_CODE), KEY_SUCCESSES))).toBe('OK')
       // Keyless: 4 bursts of 15 successes from one address (threshold 20), then it still has all its attempts.
       for (let round = 0; round < 4; round++) {
-        const outcomes = await Promise.all(Array.from({ length: 15 }, (_, i) => login(via(i), withCode(CODE), undefined, from('198.51.104.3'))))
+        const outcomes = await Promise.all(Array.from({ length: 15 }, (_, i) => login(via(i), withCode(EXAMPLE_CODE), undefined, from('198.51.104.3'))))
         expect(tally(outcomes.map(outcome))).toEqual({ OK: 15 })
       }
       const guesses = await Promise.all(Array.from({ length: ADDRESS_THRESHOLD - 1 }, (_, i) => login(via(i), withCode(`bad-${i}`), undefined, from('198.51.104.3'))))
       expect(tally(guesses.map(outcome))).toEqual({ INVALIDACCESSTOKEN: ADDRESS_THRESHOLD - 1 })
-      expect(outcome(await login(via(0), withCode(CODE), undefined, from('198.51.104.3')))).toBe('OK')
+      expect(outcome(await login(via(0), withCode(EXAMPLE_CODE), undefined, from('198.51.104.3')))).toBe('OK')
     })
   })
 

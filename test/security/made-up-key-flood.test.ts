@@ -10,11 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseUrl } from '../../composition/config.js'
 import { describeWithPostgres, withPostgresSchema, type PostgresSchema } from '../support/postgres.js'
 import { basic, TOKEN_ROUTE } from '../support/service.js'
-import { CODE, specExampleDocument, startSecuredService, testClock, type SecuredService } from './support.js'
+import { startSecuredService, type SecuredService } from './support.js'
+import { testClock } from '../support/doubles.js'
+import { EXAMPLE_CODE, exampleDocument } from '../support/example.js'
 
 const REQUESTS = 40_000
 const IN_FLIGHT = 250
-const BODY = JSON.stringify({ access_token_identifier: { authentication_code: CODE } })
+const BODY = JSON.stringify({ access_token_identifier: { authentication_code: EXAMPLE_CODE } })
 
 /** Sends `REQUESTS` requests with made-up keys, IN_FLIGHT at once on keep-alive connections; answers the statuses. */
 const flood = async (s: SecuredService): Promise<Map<string, number>> => {
@@ -61,7 +63,7 @@ const floodTest = (db: () => DatabaseUrl | undefined) => {
   beforeAll(async () => {
     const where = db()
     s = await startSecuredService({ clock: testClock(1_800_000_000), ...(where ? { db: where } : {}) })
-    await s.import(specExampleDocument())
+    await s.import(exampleDocument())
   })
   afterAll(async () => s?.stop())
 

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { boundedVerificationQueue, verificationBounds } from '../../adapters/crypto/verification-queue.js'
 import { rawRequest, SESSION_ROUTE } from '../support/service.js'
-import { CODE, countScrypt, KEY, login, outcome, specExampleDocument, startSecuredService, withCode, withPassCode, type SecuredService } from './support.js'
+import { countScrypt, login, outcome, startSecuredService, withCode, withPassCode, type SecuredService } from './support.js'
+import { EXAMPLE_CODE, EXAMPLE_KEY, exampleDocument } from '../support/example.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -58,7 +59,7 @@ describe('pass-code attempts beyond the queue get 503 at once', () => {
   beforeAll(async () => {
     scrypt = countScrypt()
     s = await startSecuredService({ flags: { 'passcode-queue': '4', 'passcode-concurrency': '1', 'lockout-key': '100000' } })
-    await s.import(specExampleDocument())
+    await s.import(exampleDocument())
   })
   afterAll(async () => {
     scrypt?.restore()
@@ -66,7 +67,7 @@ describe('pass-code attempts beyond the queue get 503 at once', () => {
   })
 
   it('300 attempts at once: 503 with Retry-After for the shed ones, never checked nor counted nor audited', async () => {
-    const token = (await login(s.url, withCode(CODE), KEY)).json.data.token as string
+    const token = (await login(s.url, withCode(EXAMPLE_CODE), EXAMPLE_KEY)).json.data.token as string
     scrypt.reset()
     const auditBefore = (await s.audit()).length
     const sessionTimes: number[] = []
@@ -80,7 +81,7 @@ describe('pass-code attempts beyond the queue get 503 at once', () => {
         await sleep(10)
       }
     })()
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => login(s.url, withPassCode(`nobody-${i}`, '0000'), KEY)))
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => login(s.url, withPassCode(`nobody-${i}`, '0000'), EXAMPLE_KEY)))
     bursting = false
     await checker
     const shed = results.filter((r) => r.status === 503)
@@ -94,7 +95,7 @@ describe('pass-code attempts beyond the queue get 503 at once', () => {
     expect(scrypt.count()).toBe(checked.length)
     expect(scrypt.maxInFlight()).toBe(1)
     // Only the checked attempts were counted against the key and audited.
-    expect((await s.store.getAttempts(`key:${s.digest.digest(KEY)}`))?.failures).toBe(checked.length)
+    expect((await s.store.getAttempts(`key:${s.digest.digest(EXAMPLE_KEY)}`))?.failures).toBe(checked.length)
     expect((await s.audit()).length - auditBefore).toBe(checked.length)
     // The session check did not wait behind the verifications (a generous bound: without the queue it took tens of seconds).
     sessionTimes.sort((a, b) => a - b)

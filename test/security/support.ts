@@ -1,8 +1,8 @@
 /**
  * Shared helpers of the security suite (test/security): a real in-process service whose store the test holds a
  * handle on (to import documents through the real import path and to read the audit log), with known secrets and a
- * test clock; the SPEC 9 example document; and a count of the scrypt derivations the process performs (and of how many
- * ran at once), so that a test over HTTP can tell whether a pass code was checked at all.
+ * test clock; and a count of the scrypt derivations the process performs (and of how many ran at once), so that a
+ * test over HTTP can tell whether a pass code was checked at all. The documented example is test/support/example.ts.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -11,55 +11,17 @@ import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Logger } from 'pino'
 import type { DatabaseUrl } from '../../composition/config.js'
-import { systemClock } from '../../adapters/clock/system-clock.js'
 import { hmacDigest } from '../../adapters/crypto/hmac-digest.js'
 import { scryptHasher } from '../../adapters/crypto/scrypt-hasher.js'
-import { generateSecrets, type Secrets } from '../../adapters/crypto/secrets.js'
+import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
+import type { Secrets } from '../../adapters/crypto/secrets-codec.js'
 import { MemoryStore } from '../../adapters/store/memory/memory-store.js'
 import { importDocument, type ImportSummary } from '../../adapters/provisioning/import.js'
 import { openSqlStore } from '../../adapters/store/sql/open-store.js'
 import type { Store } from '../../adapters/store/store.js'
-import type { AuditEvent, Clock, SecretDigest } from '../../core/index.js'
+import type { AuditEvent, SecretDigest } from '../../core/index.js'
+import { testClock, type TestClock } from '../support/doubles.js'
 import { basic, postToken, startTestService, type RawResponse, type TestService } from '../support/service.js'
-
-export const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
-export const CODE = 'p_kestora1!'
-export const IDENTIFIER = 'maria'
-export const PASS_CODE = '4711'
-export const CII = '2695FED3FCFD4084AB39F44B18889123'
-export const ARI = '261BF2B79198401D89A79C545F16CBEC'
-
-/** SPEC 9's example import document, verbatim (with the `maria` identifier token). */
-export const specExampleDocument = () => ({
-  organisations: [{ id: 'ps_dev', name: 'PS Dev', consumer_user: 'maytemplate' }],
-  units: [{ organisation: 'ps_dev', id: '1', name: 'Head office' }],
-  users: [{ organisation: 'ps_dev', username: 'maytemplate', default_unit: '1', units: ['1'] }],
-  web_api_keys: [{ organisation: 'ps_dev', user: 'maytemplate', key: KEY, classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE' }],
-  consumers: [{ organisation: 'ps_dev', contact_information_id: CII, accounts_receivable_id: ARI }],
-  access_tokens: [
-    { organisation: 'ps_dev', accounts_receivable_id: ARI, authentication_code: CODE, state: 'EFFECTIVE' },
-    { organisation: 'ps_dev', accounts_receivable_id: ARI, identifier: IDENTIFIER, pass_code: PASS_CODE, state: 'EFFECTIVE', valid_from: '2026-01-01T00:00:00Z', valid_to: null },
-  ],
-  identity_providers: [{ issuer: 'https://id.example.com', audience: 'crm', jwks: { keys: [] } }],
-  identity_links: [{ issuer: 'https://id.example.com', subject: 'u-42', organisation: 'ps_dev', accounts_receivable_id: ARI }],
-})
-
-/** A clock the test moves: `now` is read by the service on every request. */
-export interface TestClock extends Clock {
-  now: number
-  advance(seconds: number): void
-}
-
-export const testClock = (start: number = systemClock.nowSeconds()): TestClock => {
-  const clock: TestClock = {
-    now: start,
-    nowSeconds: () => clock.now,
-    advance: (seconds) => {
-      clock.now += seconds
-    },
-  }
-  return clock
-}
 
 export interface SecuredService {
   readonly svc: TestService

@@ -12,7 +12,8 @@ import { settings } from '../../composition/config.js'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const BIN = join(ROOT, 'bin', 'consumer-auth.js')
-const BUILT = join(ROOT, 'dist', 'adapters', 'cli', 'main.js')
+// The CLI's entry (cli/ is a top-level driver): were this a path tsc no longer writes, every suite would rebuild.
+const BUILT = join(ROOT, 'dist', 'cli', 'main.js')
 
 const newestSource = (dir: string): number =>
   readdirSync(dir, { withFileTypes: true }).reduce((newest, e) => {
@@ -22,7 +23,7 @@ const newestSource = (dir: string): number =>
   }, 0)
 
 const stale = (): boolean => {
-  const sources = Math.max(...['core', 'adapters', 'composition'].map((d) => newestSource(join(ROOT, d))))
+  const sources = Math.max(...['core', 'adapters', 'composition', 'cli'].map((d) => newestSource(join(ROOT, d))))
   try {
     return statSync(BUILT).mtimeMs < sources
   } catch {

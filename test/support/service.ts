@@ -65,14 +65,9 @@ export const rawRequest = (url: string, options: { method?: string; path: string
 
 export const TOKEN_ROUTE = '/crmapi/rest/v2/authentication/consumer_application_key/token'
 export const SESSION_ROUTE = '/crmapi/rest/v2/authentication/consumer_application_key/session'
-/** The documented example's key, as CRM.COM shows it in its Authorization header. */
-export const EXAMPLE_AUTHORIZATION = 'Basic RUU3M0MwQUU2NDUyNDM3MUI1RERFRkY1RjdCQjIxOTI6'
-export const EXAMPLE_BODY = '{"access_token_identifier":{"authentication_code":"p_kestora1!"},"unit":"1"}'
 
 export const basic = (key: string, password = ''): string => `Basic ${Buffer.from(`${key}:${password}`).toString('base64')}`
 
 /** POST a JSON body to the token route. */
 export const postToken = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   rawRequest(url, { path: TOKEN_ROUTE, headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) })
-
-export const decodeJwtPart = (token: string, part: 0 | 1): any => JSON.parse(Buffer.from(token.split('.')[part]!, 'base64url').toString('utf8'))

@@ -5,11 +5,11 @@
  * Routes are relative to the base path the service under test was given.
  */
 import { expect } from 'vitest'
-import { basic, EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, rawRequest, type RawResponse } from './service.js'
+import { basic, rawRequest, type RawResponse } from './service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_CODE, EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE } from './example.js'
 import { SESSION_PATH } from '../../adapters/http/app.js'
 import { TOKEN_PATH } from '../../adapters/http/token-route.js'
 
-export const KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
 
 export interface CaseRequest {
   readonly method?: string
@@ -54,15 +54,15 @@ export const tokenCases: ReadonlyArray<TokenCase> = [
   token('PAYLOADTOOLARGE for a body over 16 KiB', { unit: 'x'.repeat(17 * 1024) }, 413, 'PAYLOADTOOLARGE', ['16384']),
   token('MALFORMEDREQUEST for unparsable JSON', '{"unit":', 400, 'MALFORMEDREQUEST', ['JSON']),
   token('MALFORMEDREQUEST for a body that is not an object', '[1,2]', 400, 'MALFORMEDREQUEST', ['object']),
-  token('MALFORMEDREQUEST for a key with a password', EXAMPLE_BODY, 400, 'MALFORMEDREQUEST', ['password'], { Authorization: basic(KEY, 'secret') }),
-  token('MALFORMEDREQUEST for a Bearer key', EXAMPLE_BODY, 400, 'MALFORMEDREQUEST', ['Basic'], { Authorization: `Bearer ${KEY}` }),
+  token('MALFORMEDREQUEST for a key with a password', EXAMPLE_BODY, 400, 'MALFORMEDREQUEST', ['password'], { Authorization: basic(EXAMPLE_KEY, 'secret') }),
+  token('MALFORMEDREQUEST for a Bearer key', EXAMPLE_BODY, 400, 'MALFORMEDREQUEST', ['Basic'], { Authorization: `Bearer ${EXAMPLE_KEY}` }),
   token('MALFORMEDREQUEST for a key that is not base64', EXAMPLE_BODY, 400, 'MALFORMEDREQUEST', ['base64'], { Authorization: 'Basic ***' }),
   token('MISSINGPARAMETER access_token_identifier', { unit: '1' }, 400, 'MISSINGPARAMETER', ['access_token_identifier']),
-  token('MISSINGPARAMETER pass_code', { access_token_identifier: { identifier: 'maria' } }, 400, 'MISSINGPARAMETER', ['pass_code']),
-  token('MISSINGPARAMETER key (identifier and pass code without a key)', { access_token_identifier: { identifier: 'maria', pass_code: '4711' } }, 400, 'MISSINGPARAMETER', ['key'], {}),
+  token('MISSINGPARAMETER pass_code', { access_token_identifier: { identifier: EXAMPLE_IDENTIFIER } }, 400, 'MISSINGPARAMETER', ['pass_code']),
+  token('MISSINGPARAMETER key (identifier and pass code without a key)', { access_token_identifier: { identifier: EXAMPLE_IDENTIFIER, pass_code: EXAMPLE_PASS_CODE } }, 400, 'MISSINGPARAMETER', ['key'], {}),
   token('MISSINGPARAMETER organisation (jwt without one)', { jwt: 'a.b.c' }, 400, 'MISSINGPARAMETER', ['organisation'], {}),
   token('INVALIDPARAMETER for a blank authentication code', { access_token_identifier: { authentication_code: '  ' } }, 400, 'INVALIDPARAMETER', ['access_token_identifier.authentication_code']),
-  token('INVALIDPARAMETER for an access_token_identifier that is text', { access_token_identifier: 'p_kestora1!' }, 400, 'INVALIDPARAMETER', ['access_token_identifier']),
+  token('INVALIDPARAMETER for an access_token_identifier that is text', { access_token_identifier: EXAMPLE_CODE }, 400, 'INVALIDPARAMETER', ['access_token_identifier']),
   token('INVALIDPARAMETER for a unit over 512 characters', { access_token_identifier: { authentication_code: 'x' }, unit: 'u'.repeat(513) }, 400, 'INVALIDPARAMETER', ['unit']),
   token('INVALIDPARAMETER for a number as authentication code', { access_token_identifier: { authentication_code: 7 } }, 400, 'INVALIDPARAMETER', ['authentication_code']),
   token('UNKNOWNPARAMETER with the nearest known name', { jwt: 'a.b.c', organization: 'ps_dev' }, 400, 'UNKNOWNPARAMETER', ['organization', 'did you mean "organisation"'], {}),
@@ -79,7 +79,7 @@ export const tokenCases: ReadonlyArray<TokenCase> = [
   token('INVALIDACCESSTOKEN for a wrong code without a key', { access_token_identifier: { authentication_code: 'wrong' } }, 401, 'INVALIDACCESSTOKEN', ['access_token_identifier'], {}),
   token('INVALIDORGANISATION in the identity-JWT mode', { jwt: 'a.b.c', organisation: 'nope' }, 401, 'INVALIDORGANISATION', ['organisation'], {}),
   token('INVALIDIDENTITYTOKEN in the identity-JWT mode', { jwt: 'a.b.c', organisation: 'ps_dev' }, 401, 'INVALIDIDENTITYTOKEN', ['jwt'], {}),
-  token('INVALIDUNIT (403) for a unit the user does not belong to', { access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '99' }, 403, 'INVALIDUNIT', ['unit']),
+  token('INVALIDUNIT (403) for a unit the user does not belong to', { access_token_identifier: { authentication_code: EXAMPLE_CODE }, unit: '99' }, 403, 'INVALIDUNIT', ['unit']),
   { name: 'INVALIDTOKEN on the session route for a bad token', request: { method: 'GET', route: 'session', query: '?token=abc' }, expect: { status: 401, error: 'INVALIDTOKEN', mentions: ['token'] } },
   { name: 'INVALIDTOKEN on the session route without a token', request: { method: 'GET', route: 'session' }, expect: { status: 401, error: 'INVALIDTOKEN', mentions: ['token'] } },
   { name: 'METHODNOTALLOWED (405) for GET on the token route', request: { method: 'GET', route: 'token' }, expect: { status: 405, error: 'METHODNOTALLOWED', mentions: ['GET'], headers: { allow: /POST/ } } },
@@ -100,7 +100,7 @@ export const tokenVariants: ReadonlyArray<TokenVariant> = [
     flags: { release: 'R15.0.0' },
     cases: [
       token('jwt is not available before R16.2.0', { jwt: 'a.b.c', organisation: 'ps_dev' }, 400, 'PARAMETERNOTAVAILABLE', ['jwt', 'R16.2.0'], {}),
-      token('the key is mandatory', { access_token_identifier: { authentication_code: 'p_kestora1!' }, unit: '1' }, 400, 'MISSINGPARAMETER', ['key'], {}),
+      token('the key is mandatory', { access_token_identifier: { authentication_code: EXAMPLE_CODE }, unit: '1' }, 400, 'MISSINGPARAMETER', ['key'], {}),
       { name: 'the documented example answers a token', request: { route: 'token', headers: { ...json, ...auth }, body: EXAMPLE_BODY }, expect: { status: 200, data: ['token'] } },
     ],
   },

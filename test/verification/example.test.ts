@@ -5,11 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SHOW_PATH, startAccountsService, type AccountsService } from '../../examples/accounts-service.js'
-import { EXAMPLE_AUTHORIZATION, rawRequest, startTestService, type TestService } from '../support/service.js'
-import {
-  codeBody, EXAMPLE_SUBJECT, expectInvalidToken, hs256Key, issueToken, provisionSecondConsumer, SECOND_CONSUMER, secretsPath, sendToken,
-  signWith,
-} from './support.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_SUBJECT } from '../support/example.js'
+import { rawRequest, startTestService, type TestService } from '../support/service.js'
+import { codeBody, expectInvalidToken, hs256Key, issueToken, provisionSecondConsumer, SECOND_CONSUMER, secretsPath, sendToken, signWith } from './support.js'
+import { decodeJwtPart } from '../support/jwt.js'
 
 const show = (accounts: AccountsService, token: string, extra = '') =>
   rawRequest(accounts.url, { method: 'GET', path: `${SHOW_PATH}?token=${encodeURIComponent(token)}${extra}` })
@@ -67,7 +66,7 @@ describe('the accounts example, with the secrets file of an HS256 consumer-auth'
     expectInvalidToken(await rawRequest(accounts.url, { method: 'GET', path: SHOW_PATH }))
     expectInvalidToken(await show(accounts, await signWith(hs256Key('forged'))))
     const [h, , s] = first.split('.')
-    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(first.split('.')[1]!, 'base64url').toString()), ari: SECOND_CONSUMER.accountsReceivableId })).toString('base64url')}.${s}`
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...decodeJwtPart(first, 1), ari: SECOND_CONSUMER.accountsReceivableId })).toString('base64url')}.${s}`
     expectInvalidToken(await show(accounts, tampered))
   })
 })

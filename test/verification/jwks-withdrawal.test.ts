@@ -6,18 +6,21 @@
  */
 import { createServer, type Server } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { generateSigningKey, type SigningKeySpec } from '../../adapters/crypto/secrets.js'
-import { createKeyRing } from '../../adapters/crypto/key-ring.js'
+import { generateSigningKey } from '../../adapters/crypto/generate-secrets.js'
+import type { SigningKeySpec } from '../../adapters/crypto/secrets-codec.js'
+import { systemClock } from '../../adapters/clock/system-clock.js'
+import { createKeyRing } from '../../adapters/crypto/create-key-ring.js'
 import { createSessionVerifier } from '../../adapters/http/index.js'
 import { startTestService, type TestService } from '../support/service.js'
-import { issueToken, offsetClock, readSecrets, secretsPath, signWith, writeSecrets } from './support.js'
+import { issueToken, readSecrets, secretsPath, signWith, writeSecrets } from './support.js'
+import { testClock } from '../support/doubles.js'
 
 /** A JWKS server: answers the public keys of `keys` with `cacheControl`, and counts its fetches. */
 const jwksServer = () => {
   const state = { keys: [] as SigningKeySpec[], cacheControl: undefined as string | undefined, fetches: 0 }
   const server: Server = createServer((req, res) => {
     state.fetches++
-    void createKeyRing({ signingKeys: state.keys, activeKid: state.keys[0]!.kid }, { nowSeconds: () => Math.floor(Date.now() / 1000) }).then((ring) => {
+    void createKeyRing({ signingKeys: state.keys, activeKid: state.keys[0]!.kid }, systemClock).then((ring) => {
       res.writeHead(200, { 'content-type': 'application/json', ...(state.cacheControl === undefined ? {} : { 'cache-control': state.cacheControl }) })
       res.end(JSON.stringify(ring.publicJwks()))
     })
@@ -45,14 +48,14 @@ describe('a key withdrawn from the JWKS', () => {
   const secondsUntilRefused = async (cacheControl: string | undefined, jwks: { cacheSeconds?: number } = {}): Promise<number> => {
     state.keys = [next, leaked]
     state.cacheControl = cacheControl
-    const clock = offsetClock()
+    const clock = testClock('runs')
     const sessions = await createSessionVerifier({ jwksUrl: url, clock, jwks })
     const token = await signWith(leaked)
     expect('session' in (await sessions.verifyToken(token))).toBe(true)
     // The leaked-key procedure: the key leaves the ring, so the server stops publishing it.
     state.keys = [next]
     for (let elapsed = 0; elapsed <= 3600; elapsed++) {
-      clock.offset = elapsed
+      if (elapsed > 0) clock.advance(1)
       const r = await sessions.verifyToken(token)
       if ('error' in r) {
         expect(r.error.name).toBe('INVALIDTOKEN')
@@ -92,14 +95,14 @@ describe('a key withdrawn from the JWKS', () => {
   it('fetches the key set once however many verifications run at once, and again only as its freshness runs out', async () => {
     state.keys = [next]
     state.cacheControl = 'max-age=60'
-    const clock = offsetClock()
+    const clock = testClock('runs')
     const sessions = await createSessionVerifier({ jwksUrl: url, clock })
     const tokens = await Promise.all(Array.from({ length: 300 }, () => signWith(next)))
     const answers = await Promise.all(tokens.map((t) => sessions.verifyToken(t)))
     expect(answers.every((a) => 'session' in a)).toBe(true)
     expect(state.fetches).toBe(1)
     for (let elapsed = 1; elapsed <= 300; elapsed++) {
-      clock.offset = elapsed
+      clock.advance(1)
       await Promise.all(tokens.slice(0, 20).map((t) => sessions.verifyToken(t)))
     }
     // One fetch per 60 s, give or take the one ahead of expiry.
@@ -117,7 +120,7 @@ describe('the leaked-key procedure against a running ES256 service', () => {
 
   it('an embedding verifier refuses the leaked key within the 60 s the JWKS may be kept', async () => {
     const token = await issueToken(svc.url)
-    const clock = offsetClock()
+    const clock = testClock('runs')
     const sessions = await createSessionVerifier({ jwksUrl: `${svc.url}/.well-known/jwks.json`, clock })
     expect('session' in (await sessions.verifyToken(token))).toBe(true)
     // docs/key-rotation.md, "A leaked key": a new active key, the leaked one retired as already expired, reload.
@@ -130,9 +133,9 @@ describe('the leaked-key procedure against a running ES256 service', () => {
       activeKid: 'after-the-leak',
     })
     await svc.reloadKeys()
-    clock.offset = 45
+    clock.advance(45)
     expect('session' in (await sessions.verifyToken(token)), 'still within the max-age').toBe(true)
-    clock.offset = 61
+    clock.advance(61 - 45)
     const r = await sessions.verifyToken(token)
     expect('error' in r && r.error.message).toContain('unknown or retired key')
     expect('session' in (await sessions.verifyToken(await issueToken(svc.url)))).toBe(true)

@@ -8,10 +8,12 @@ import { createHmac } from 'node:crypto'
 import { createServer } from 'node:net'
 import { compactVerify, createRemoteJWKSet, jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateSigningKey } from '../../adapters/crypto/secrets.js'
+import { generateSigningKey } from '../../adapters/crypto/generate-secrets.js'
 import { createSessionVerifier, type EmbeddedSessionVerifier } from '../../adapters/http/index.js'
 import { rawRequest, startTestService, type TestService } from '../support/service.js'
-import { EXAMPLE_SUBJECT, issueToken, jwtPart, kidOf, readSecrets, secretsPath, signWith, writeSecrets } from './support.js'
+import { issueToken, kidOf, readSecrets, secretsPath, signWith, writeSecrets } from './support.js'
+import { decodeJwtPart } from '../support/jwt.js'
+import { EXAMPLE_SUBJECT } from '../support/example.js'
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url')
 const jwksUrl = (svc: TestService) => new URL(`${svc.url}/.well-known/jwks.json`)
@@ -38,7 +40,7 @@ describe('an ES256 ring (SIGNING_ALG=ES256 for generated secrets)', () => {
   it('generates an ES256 key and signs with it', () => {
     const secrets = readSecrets(secretsPath(svc))
     expect(secrets.signingKeys.map((k) => k.alg)).toEqual(['ES256'])
-    expect(jwtPart(token, 0)).toEqual({ typ: 'JWT', alg: 'ES256', kid: secrets.activeKid })
+    expect(decodeJwtPart(token, 0)).toEqual({ typ: 'JWT', alg: 'ES256', kid: secrets.activeKid })
   })
 
   it('publishes the public key, and nothing private, at /.well-known/jwks.json', async () => {
@@ -66,7 +68,7 @@ describe('an ES256 ring (SIGNING_ALG=ES256 for generated secrets)', () => {
 
   it('refuses tampered, alg none, HS256 made with the public key, and unknown kids', async () => {
     const [h, p, s] = token.split('.') as [string, string, string]
-    const claims = jwtPart(token, 1)
+    const claims = decodeJwtPart(token, 1)
     const other = b64({ ...claims, ari: '7C1D0A2B3E4F405162738495A6B7C8D9' })
     expect(await refusedBecause(sessions, `${h}.${other}.${s}`)).toContain('signature')
     expect(await refusedBecause(sessions, `${b64({ typ: 'JWT', alg: 'none', kid: kidOf(token) })}.${p}.`)).toContain('algorithm')
@@ -132,8 +134,8 @@ describe('an EdDSA ring with string claim times', () => {
 
   it('publishes an OKP key; jose verifies the signature, and createSessionVerifier the whole session', async () => {
     const token = await issueToken(svc.url)
-    expect(jwtPart(token, 0)['alg']).toBe('EdDSA')
-    expect(typeof jwtPart(token, 1)['exp']).toBe('string')
+    expect(decodeJwtPart(token, 0)['alg']).toBe('EdDSA')
+    expect(typeof decodeJwtPart(token, 1)['exp']).toBe('string')
     const JWKS = createRemoteJWKSet(jwksUrl(svc))
     const { payload } = await compactVerify(token, JWKS, { algorithms: ['EdDSA'] })
     expect(JSON.parse(new TextDecoder().decode(payload))).toMatchObject({ ari: EXAMPLE_SUBJECT.accountsReceivableId })

@@ -5,6 +5,7 @@
  * A valid token gives the session on ctx.state; tampered, expired, wrongly signed, `alg: none`, retired-and-expired
  * key and unknown-kid tokens are refused with 401 INVALIDTOKEN in the envelope, by every carrier.
  */
+import { systemClock } from '../../adapters/clock/system-clock.js'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Router } from '@koa/router'
@@ -12,10 +13,8 @@ import Koa from 'koa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionVerifier, okEnvelope, type EmbeddedSessionVerifier, type SessionState } from '../../adapters/http/index.js'
 import { rawRequest, SESSION_ROUTE, startTestService, type TestService } from '../support/service.js'
-import {
-  badTokens, CARRIERS, EXAMPLE_SUBJECT, expectInvalidToken, hs256Key, issueToken, kidOf, nowSeconds, readSecrets, secretsPath,
-  sendToken, signWith, writeSecrets, type Carrier,
-} from './support.js'
+import { badTokens, CARRIERS, expectInvalidToken, hs256Key, issueToken, kidOf, readSecrets, secretsPath, sendToken, signWith, writeSecrets, type Carrier } from './support.js'
+import { EXAMPLE_SUBJECT } from '../support/example.js'
 
 const PROTECTED = '/protected'
 
@@ -45,7 +44,7 @@ describe('the session middleware, by each carrier', () => {
     // The ring gets a retired key whose last token expired long ago: its tokens must be refused although it is known.
     const path = secretsPath(svc)
     const secrets = readSecrets(path)
-    const retired = hs256Key('retired-2020', nowSeconds() - 7230)
+    const retired = hs256Key('retired-2020', systemClock.nowSeconds() - 7230)
     writeSecrets(path, { ...secrets, signingKeys: [...secrets.signingKeys, retired] })
     await svc.reloadKeys()
     embedder = await startEmbedder(await createSessionVerifier({ secretsFile: path }))

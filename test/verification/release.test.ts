@@ -5,13 +5,14 @@
  * audited; an embedding service's verifier with a revocation check on the same store refuses it too (within its
  * cache lifetime); other sessions of the consumer stand. Hundreds of releases and checks in flight at once.
  */
+import { systemClock } from '../../adapters/clock/system-clock.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionVerifier } from '../../adapters/embed/session-verifier.js'
 import type { Store } from '../../adapters/store/store.js'
 import { rawRequest, SESSION_ROUTE, startTestService, type TestService } from '../support/service.js'
-import {
-  EXAMPLE_KEY, expectInvalidToken, issueToken, jwtPart, nowSeconds, openServiceStore, readSecrets, secretsPath, sendToken, signWith,
-} from './support.js'
+import { expectInvalidToken, issueToken, openServiceStore, readSecrets, secretsPath, sendToken, signWith } from './support.js'
+import { decodeJwtPart } from '../support/jwt.js'
+import { EXAMPLE_ARI, EXAMPLE_KEY } from '../support/example.js'
 
 const RELEASE_ROUTE = '/crmapi/rest/v2/authentication/token/release'
 const release = (svc: TestService, token: string, carrier: 'body' | 'bearer' = 'body') => sendToken(svc.url, RELEASE_ROUTE, carrier, token, 'POST')
@@ -47,13 +48,13 @@ for (const flags of [{}, { 'revocation-check': 'true', 'revocation-cache': '60' 
 
     it('takes the token as a bearer token; releasing twice answers OK and records one release', async () => {
       const token = await issueToken(svc.url)
-      const sessionId = String(jwtPart(token, 1)['jti'])
+      const sessionId = String(decodeJwtPart(token, 1)['jti'])
       expect((await release(svc, token, 'bearer')).status).toBe(200)
       expect((await release(svc, token, 'bearer')).status).toBe(200)
       expect((await release(svc, token)).status).toBe(200)
       const events = (await store.queryAuditEvents({ types: ['released'], limit: 100 })).filter((e) => e.event.type === 'released' && e.event.sessionId === sessionId)
       expect(events.map((e) => e.event)).toEqual([
-        expect.objectContaining({ type: 'released', sessionId, organisation: 'ps_dev', accountsReceivableId: '261BF2B79198401D89A79C545F16CBEC', by: 'consumer' }),
+        expect.objectContaining({ type: 'released', sessionId, organisation: 'ps_dev', accountsReceivableId: EXAMPLE_ARI, by: 'consumer' }),
       ])
       expect(JSON.stringify(events)).not.toContain(token)
       expect(JSON.stringify(events)).not.toContain(EXAMPLE_KEY)
@@ -65,7 +66,7 @@ for (const flags of [{}, { 'revocation-check': 'true', 'revocation-cache': '60' 
       expectInvalidToken(await release(svc, 'not-a-jwt'))
       const secrets = readSecrets(secretsPath(svc))
       const active = secrets.signingKeys.find((k) => k.kid === secrets.activeKid)!
-      expectInvalidToken(await release(svc, await signWith(active, nowSeconds() - 7200 - 31)))
+      expectInvalidToken(await release(svc, await signWith(active, systemClock.nowSeconds() - 7200 - 31)))
       expectInvalidToken(await release(svc, `${(await issueToken(svc.url)).slice(0, -3)}AAA`))
     })
 

@@ -10,10 +10,9 @@ import { accessTokenId } from '../../adapters/provisioning/ids.js'
 import type { Store } from '../../adapters/store/store.js'
 import type { RevocationCheck } from '../../core/index.js'
 import { SESSION_ROUTE, startTestService, type TestService } from '../support/service.js'
-import {
-  codeBody, EXAMPLE_CODE, EXAMPLE_KEY, expectInvalidToken, issueToken, offsetClock, openServiceStore, readSecrets, secretsPath,
-  sendToken, serviceDigest, signWith,
-} from './support.js'
+import { codeBody, expectInvalidToken, issueToken, openServiceStore, readSecrets, secretsPath, sendToken, serviceDigest, signWith } from './support.js'
+import { testClock } from '../support/doubles.js'
+import { EXAMPLE_CODE, EXAMPLE_KEY } from '../support/example.js'
 
 const check = (svc: TestService, token: string) => sendToken(svc.url, SESSION_ROUTE, 'query', token)
 const expectAccepted = async (svc: TestService, token: string) => {
@@ -22,7 +21,7 @@ const expectAccepted = async (svc: TestService, token: string) => {
 }
 
 /** A service, a second connection to its store, and ways to revoke and restore what the example's session came from. */
-const setup = async (flags: Record<string, string>, clock = offsetClock()) => {
+const setup = async (flags: Record<string, string>, clock = testClock('runs')) => {
   const svc = await startTestService(flags, { clock })
   const store: Store = await openServiceStore(svc)
   const digest = serviceDigest(svc)
@@ -114,9 +113,9 @@ describe('revocation check on, cached for 60 s', () => {
     await expectAccepted(s.svc, token) // asked the store: not revoked; remembered for 60 s
     await s.revokeKey()
     await expectAccepted(s.svc, token)
-    s.clock.offset += 59
+    s.clock.advance(59)
     await expectAccepted(s.svc, token)
-    s.clock.offset += 1
+    s.clock.advance(1)
     expectInvalidToken(await check(s.svc, token))
   })
 
@@ -144,7 +143,7 @@ describe('cachedRevocationCheck', () => {
 
   it('with lifetime 0 is the check itself: every question reaches it', async () => {
     const { check, asked } = counting()
-    const cached = cachedRevocationCheck(check, { nowSeconds: () => 100 }, 0)
+    const cached = cachedRevocationCheck(check, testClock(100), 0)
     expect(cached).toBe(check)
     await cached.isRevoked('A', 100)
     await cached.isRevoked('A', 100)
@@ -152,7 +151,7 @@ describe('cachedRevocationCheck', () => {
   })
 
   it('answers from the cache within the lifetime, asks again after it, and passes now through', async () => {
-    const clock = { now: 1000, nowSeconds: () => clock.now }
+    const clock = testClock(1000)
     const { check, asked, answers } = counting({ A: false })
     const cached = cachedRevocationCheck(check, clock, 30)
     expect(await cached.isRevoked('A', 1000)).toBe(false)
@@ -166,7 +165,7 @@ describe('cachedRevocationCheck', () => {
 
   it('remembers at most maxEntries sessions, dropping the least recently asked', async () => {
     const { check, asked } = counting()
-    const cached = cachedRevocationCheck(check, { nowSeconds: () => 0 }, 3600, { maxEntries: 2 })
+    const cached = cachedRevocationCheck(check, testClock(0), 3600, { maxEntries: 2 })
     await cached.isRevoked('A', 0)
     await cached.isRevoked('B', 0)
     await cached.isRevoked('A', 0) // A is now the most recent
@@ -178,7 +177,7 @@ describe('cachedRevocationCheck', () => {
 
   it('stays bounded under many sessions', async () => {
     const { check, asked } = counting()
-    const cached = cachedRevocationCheck(check, { nowSeconds: () => 0 }, 3600, { maxEntries: 100 })
+    const cached = cachedRevocationCheck(check, testClock(0), 3600, { maxEntries: 100 })
     for (let i = 0; i < 10_000; i++) await cached.isRevoked(`S${i}`, 0)
     asked.length = 0
     for (let i = 9_900; i < 10_000; i++) await cached.isRevoked(`S${i}`, 0)
@@ -198,7 +197,7 @@ describe('cachedRevocationCheck', () => {
         return false
       },
     }
-    const cached = cachedRevocationCheck(check, { nowSeconds: () => 0 }, 60)
+    const cached = cachedRevocationCheck(check, testClock(0), 60)
     const answers = await Promise.allSettled([cached.isRevoked('A', 0), cached.isRevoked('A', 0), cached.isRevoked('A', 0)])
     expect(answers.every((a) => a.status === 'rejected')).toBe(true)
     expect(calls).toBe(1)
@@ -209,7 +208,7 @@ describe('cachedRevocationCheck', () => {
 
   it('refuses a negative lifetime and a cache without room', () => {
     const { check } = counting()
-    expect(() => cachedRevocationCheck(check, { nowSeconds: () => 0 }, -1)).toThrow(RangeError)
-    expect(() => cachedRevocationCheck(check, { nowSeconds: () => 0 }, 1, { maxEntries: 0 })).toThrow(RangeError)
+    expect(() => cachedRevocationCheck(check, testClock(0), -1)).toThrow(RangeError)
+    expect(() => cachedRevocationCheck(check, testClock(0), 1, { maxEntries: 0 })).toThrow(RangeError)
   })
 })

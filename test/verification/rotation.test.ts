@@ -4,16 +4,17 @@
  * verify until retiredAt + 7200 + 30, new ones carry the new kid; a bad file keeps the keys in use; an embedding
  * service reading the secrets file verifies the new kid after its own reload().
  */
+import { systemClock } from '../../adapters/clock/system-clock.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionVerifier, type EmbeddedSessionVerifier } from '../../adapters/http/index.js'
-import type { Secrets } from '../../adapters/crypto/secrets.js'
+import type { Secrets } from '../../adapters/crypto/secrets-codec.js'
 import { SESSION_ROUTE, startTestService, type TestService } from '../support/service.js'
-import {
-  expectInvalidToken, hs256Key, issueToken, jwtPart, kidOf, offsetClock, readSecrets, secretsPath, sendToken, signWith, writeSecrets,
-} from './support.js'
+import { expectInvalidToken, hs256Key, issueToken, kidOf, readSecrets, secretsPath, sendToken, signWith, writeSecrets } from './support.js'
+import { testClock } from '../support/doubles.js'
+import { decodeJwtPart } from '../support/jwt.js'
 
 describe('rotating the signing key of a running service', () => {
-  const clock = offsetClock()
+  const clock = testClock('runs')
   let svc: TestService
   let embedded: EmbeddedSessionVerifier
   let path: string
@@ -43,7 +44,7 @@ describe('rotating the signing key of a running service', () => {
 
   it('after the new key is made active and the old one retired, signs with the new kid and still verifies old tokens', async () => {
     // retiredAt = now: the old key signed its last token (oldToken) at that second at the latest.
-    retiredAt = jwtPart(oldToken, 1)['iat'] as number
+    retiredAt = decodeJwtPart(oldToken, 1)['iat'] as number
     const next = hs256Key('2030-01-01-rotated')
     writeSecrets(path, {
       ...before,
@@ -81,12 +82,12 @@ describe('rotating the signing key of a running service', () => {
 
   it('verifies an old token until retiredAt + 7229 s and refuses it from retiredAt + 7230 s', async () => {
     // The old token was issued no later than retiredAt, so by then it has expired too (exp + 30 s tolerance).
-    clock.at = retiredAt + 7229
+    clock.now = retiredAt + 7229
     await accepted(oldToken)
-    clock.at = retiredAt + 7230
+    clock.now = retiredAt + 7230
     const r = await sendToken(svc.url, SESSION_ROUTE, 'bearer', oldToken)
     expectInvalidToken(r)
-    clock.at = undefined
+    clock.now = systemClock.nowSeconds() // back to the present
     await accepted(newToken)
   })
 

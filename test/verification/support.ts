@@ -6,32 +6,18 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'vitest'
-import { buildClaims, newSession, type Clock, type ConsumerSession, type SessionSubject } from '../../core/index.js'
-import { createKeyRing } from '../../adapters/crypto/key-ring.js'
+import { buildClaims, newSession, type ConsumerSession, type SessionSubject } from '../../core/index.js'
+import { systemClock } from '../../adapters/clock/system-clock.js'
+import { createKeyRing } from '../../adapters/crypto/create-key-ring.js'
 import { hmacDigest } from '../../adapters/crypto/hmac-digest.js'
 import { scryptHasher } from '../../adapters/crypto/scrypt-hasher.js'
-import type { Secrets, SigningKeySpec } from '../../adapters/crypto/secrets.js'
+import type { Secrets, SigningKeySpec } from '../../adapters/crypto/secrets-codec.js'
 import { importDocument } from '../../adapters/provisioning/import.js'
 import { openSqlStore } from '../../adapters/store/sql/open-store.js'
 import type { Store } from '../../adapters/store/store.js'
-import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, postToken, rawRequest, type RawResponse, type TestService } from '../support/service.js'
-
-export const EXAMPLE_KEY = 'EE73C0AE64524371B5DDEFF5F7BB2192'
-export const EXAMPLE_CODE = 'p_kestora1!'
-export const EXAMPLE_SUBJECT: SessionSubject = {
-  contactInformationId: '2695FED3FCFD4084AB39F44B18889123',
-  accountsReceivableId: '261BF2B79198401D89A79C545F16CBEC',
-  username: 'maytemplate',
-  organisation: 'ps_dev',
-}
-
-export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
-
-/** A clock that runs with the system clock plus an offset the test moves, or stands still at `at` when that is set. */
-export const offsetClock = (): Clock & { offset: number; at: number | undefined } => {
-  const clock: Clock & { offset: number; at: number | undefined } = { offset: 0, at: undefined, nowSeconds: () => clock.at ?? nowSeconds() + clock.offset }
-  return clock
-}
+import { postToken, rawRequest, type RawResponse, type TestService } from '../support/service.js'
+import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY, EXAMPLE_SUBJECT } from '../support/example.js'
+import { decodeJwtPart } from '../support/jwt.js'
 
 /** A token of the documented example (or of another body), asserting that it was issued. */
 export const issueToken = async (url: string, body: string = EXAMPLE_BODY, headers: Record<string, string> = { Authorization: EXAMPLE_AUTHORIZATION }): Promise<string> => {
@@ -40,8 +26,7 @@ export const issueToken = async (url: string, body: string = EXAMPLE_BODY, heade
   return r.json.data.token as string
 }
 
-export const jwtPart = (token: string, part: 0 | 1): Record<string, unknown> => JSON.parse(Buffer.from(token.split('.')[part]!, 'base64url').toString('utf8'))
-export const kidOf = (token: string): unknown => jwtPart(token, 0)['kid']
+export const kidOf = (token: string): unknown => decodeJwtPart(token, 0).kid
 
 // -- the service's secrets file ------------------------------------------------------------------------------------
 
@@ -68,9 +53,9 @@ export const sessionOf = (issuedAt: number, subject: SessionSubject = EXAMPLE_SU
   newSession(subject, '1', issuedAt, randomBytes(16).toString('hex').toUpperCase())
 
 /** A token signed by `key` (made the only, active key of a ring of its own), for a session issued at `issuedAt`. */
-export const signWith = async (key: SigningKeySpec, issuedAt: number = nowSeconds(), subject: SessionSubject = EXAMPLE_SUBJECT): Promise<string> => {
+export const signWith = async (key: SigningKeySpec, issuedAt: number = systemClock.nowSeconds(), subject: SessionSubject = EXAMPLE_SUBJECT): Promise<string> => {
   const { retiredAt: _retired, ...active } = key
-  const ring = await createKeyRing({ signingKeys: [active as SigningKeySpec], activeKid: key.kid }, { nowSeconds })
+  const ring = await createKeyRing({ signingKeys: [active as SigningKeySpec], activeKid: key.kid }, systemClock)
   return ring.signer.sign(buildClaims(sessionOf(issuedAt, subject)))
 }
 
@@ -80,14 +65,14 @@ export const signWith = async (key: SigningKeySpec, issuedAt: number = nowSecond
  */
 export const badTokens = async (good: string, secrets: Secrets, retiredKey: SigningKeySpec): Promise<ReadonlyArray<readonly [string, string]>> => {
   const [header, payload, signature] = good.split('.') as [string, string, string]
-  const claims = jwtPart(good, 1)
+  const claims = decodeJwtPart(good, 1)
   const active = secrets.signingKeys.find((k) => k.kid === secrets.activeKid)!
   const tamperedPayload = b64({ ...claims, ari: '7C1D0A2B3E4F405162738495A6B7C8D9' })
   const flipped = signature.slice(0, -2) + (signature.slice(-2, -1) === 'A' ? 'B' : 'A') + signature.slice(-1)
   return [
     ['tampered (payload changed, signature kept)', `${header}.${tamperedPayload}.${signature}`],
     ['tampered (signature changed)', `${header}.${payload}.${flipped}`],
-    ['expired (exp + 30 s passed)', await signWith(active, nowSeconds() - 7200 - 31)],
+    ['expired (exp + 30 s passed)', await signWith(active, systemClock.nowSeconds() - 7200 - 31)],
     ['wrongly signed (the active kid, another secret)', await signWith(hs256Key(secrets.activeKid))],
     ['alg none, no signature', `${b64({ typ: 'JWT', alg: 'none', kid: secrets.activeKid })}.${payload}.`],
     ['alg none, with the original signature', `${b64({ typ: 'JWT', alg: 'none', kid: secrets.activeKid })}.${payload}.${signature}`],
@@ -151,7 +136,7 @@ export const provisionSecondConsumer = async (svc: Pick<TestService, 'dir'>): Pr
         consumers: [{ organisation: 'ps_dev', contact_information_id: SECOND_CONSUMER.contactInformationId, accounts_receivable_id: SECOND_CONSUMER.accountsReceivableId }],
         access_tokens: [{ organisation: 'ps_dev', accounts_receivable_id: SECOND_CONSUMER.accountsReceivableId, authentication_code: SECOND_CONSUMER.code, state: 'EFFECTIVE' }],
       },
-      { digest: serviceDigest(svc), hasher: scryptHasher(), clock: { nowSeconds } },
+      { digest: serviceDigest(svc), hasher: scryptHasher(), clock: systemClock },
     )
     expect(r._tag, JSON.stringify(r)).toBe('Right')
   } finally {

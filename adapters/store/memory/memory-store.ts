@@ -57,6 +57,12 @@ export class MemoryStore implements Store {
   findOrganisation = (id: string) => this.op(() => this.t.organisations.get(id))
   findUser = (organisation: string, username: string) => this.op(() => this.t.users.get(k2(organisation, username)))
   findKeyByDigest = (digest: string) => this.op(() => this.t.keys.get(digest))
+  findKeyWithUser = (digest: string) =>
+    this.op(() => {
+      const key = this.t.keys.get(digest)
+      const user = key && this.t.users.get(k2(key.organisation, key.user))
+      return key && (user ? { key, user } : { key })
+    })
   findByAuthenticationCode = (codeDigest: string, organisation?: string) =>
     this.op(() => [...this.t.accessTokens.values()].filter((a) => a.authenticationCodeDigest === codeDigest && inOrganisation(organisation)(a)))
   findByIdentifier = (organisation: string, identifier: string) =>

@@ -36,13 +36,17 @@ export const toConsumer = (r: Selectable<ConsumersTable>): Consumer => ({
   contactInformationId: r.contact_information_id,
   accountsReceivableId: r.accounts_receivable_id,
 })
+/** A row's one credential (AccessToken's type holds the rule; the table does not). */
+const credentialOf = (r: AccessTokenRow) => {
+  if (r.authentication_code_digest !== null) return { authenticationCodeDigest: r.authentication_code_digest }
+  if (r.identifier !== null && r.pass_code_hash !== null) return { identifier: r.identifier, passCodeHash: r.pass_code_hash }
+  throw new Error(`access token ${r.id} holds neither an authentication code nor an identifier with a pass code`)
+}
 export const toAccessToken = (r: AccessTokenRow): AccessToken => ({
   id: r.id,
   organisation: r.organisation,
   consumer: { organisation: r.organisation, contactInformationId: r.contact_information_id, accountsReceivableId: r.accounts_receivable_id },
-  ...(r.authentication_code_digest !== null && { authenticationCodeDigest: r.authentication_code_digest }),
-  ...(r.identifier !== null && { identifier: r.identifier }),
-  ...(r.pass_code_hash !== null && { passCodeHash: r.pass_code_hash }),
+  ...credentialOf(r),
   state: r.state as AccessTokenState,
   ...(r.valid_from !== null && { validFrom: r.valid_from }),
   ...(r.valid_to !== null && { validTo: r.valid_to }),

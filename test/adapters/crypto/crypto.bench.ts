@@ -6,29 +6,30 @@ import { randomBytes } from 'node:crypto'
 import { CompactSign, compactVerify } from 'jose'
 import { bench, describe } from 'vitest'
 import { systemClock } from '../../../adapters/clock/system-clock.js'
-import { createKeyRing } from '../../../adapters/crypto/key-ring.js'
+import { createKeyRing } from '../../../adapters/crypto/create-key-ring.js'
 import { scryptHasher } from '../../../adapters/crypto/scrypt-hasher.js'
-import { generateSigningKey } from '../../../adapters/crypto/secrets.js'
+import { generateSigningKey } from '../../../adapters/crypto/generate-secrets.js'
 import { randomSessionIds } from '../../../adapters/crypto/session-ids.js'
 import type { SessionClaims } from '../../../core/index.js'
+import { EXAMPLE_CLAIMS, EXAMPLE_PASS_CODE } from '../../support/example.js'
 
 const hasher = scryptHasher()
-const stored = await hasher.hash('4711')
+const stored = await hasher.hash(EXAMPLE_PASS_CODE)
 /** libuv's default thread pool: four verifications can run at once. */
 const POOL = Number(process.env.UV_THREADPOOL_SIZE ?? 4)
 
 describe('scrypt verify, default parameters', () => {
   bench('one at a time', async () => {
-    await hasher.verify('4711', stored)
+    await hasher.verify(EXAMPLE_PASS_CODE, stored)
   }, { iterations: 20, time: 0 })
   bench(`${POOL} at a time (per batch)`, async () => {
-    await Promise.all(Array.from({ length: POOL }, () => hasher.verify('4711', stored)))
+    await Promise.all(Array.from({ length: POOL }, () => hasher.verify(EXAMPLE_PASS_CODE, stored)))
   }, { iterations: 10, time: 0 })
 })
 
 const claims = (): SessionClaims => {
   const now = systemClock.nowSeconds()
-  return { cii: '2695FED3FCFD4084AB39F44B18889123', usr: 'maytemplate', org: 'ps_dev', ari: '261BF2B79198401D89A79C545F16CBEC', oun: '1', exp: now + 7200, iat: now, jti: randomSessionIds.newSessionId() }
+  return { ...EXAMPLE_CLAIMS, exp: now + 7200, iat: now, jti: randomSessionIds.newSessionId() }
 }
 
 for (const alg of ['HS256', 'ES256', 'EdDSA'] as const) {

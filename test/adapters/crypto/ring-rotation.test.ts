@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { activateKey, pruneKeys, stageKey, writeSecretsFile } from '../../../adapters/crypto/ring-rotation.js'
-import { decodeSecrets, generateSecrets, SecretsError, type Secrets } from '../../../adapters/crypto/secrets.js'
-import { retiredKeyLifetimeSeconds } from '../../../adapters/crypto/key-ring.js'
+import { decodeSecrets, SecretsError, type Secrets } from '../../../adapters/crypto/secrets-codec.js'
+import { generateSecrets } from '../../../adapters/crypto/generate-secrets.js'
+import { retiredKeyLifetimeSeconds } from '../../../adapters/crypto/signing-key.js'
 
 const NOW = 1_800_000_000
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as E from 'fp-ts/lib/Either.js'
-import {
-  decodeSecrets, describeErrors, generateSecrets, loadSecrets, SecretsCodec, SecretsError, type Secrets,
-} from '../../../adapters/crypto/secrets.js'
+import { decodeSecrets, describeErrors, SecretsCodec, SecretsError, type Secrets } from '../../../adapters/crypto/secrets-codec.js'
+import { generateSecrets } from '../../../adapters/crypto/generate-secrets.js'
+import { loadSecrets } from '../../../adapters/crypto/load-secrets.js'
 
 const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA' // 35 bytes
 const PEPPER = 'cGVwcGVyLXBlcHBlci1wZXBwZXItcGVwcGVyLXBlcHBlcg' // 35 bytes

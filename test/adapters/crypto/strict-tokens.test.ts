@@ -6,12 +6,13 @@
 import { randomBytes } from 'node:crypto'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { createKeyRing } from '../../../adapters/crypto/key-ring.js'
-import { generateSigningKey, type SigningKeySpec } from '../../../adapters/crypto/secrets.js'
-import { buildClaims, newSession, verifySessionToken, type Clock } from '../../../core/index.js'
+import { createKeyRing } from '../../../adapters/crypto/create-key-ring.js'
+import { generateSigningKey } from '../../../adapters/crypto/generate-secrets.js'
+import type { SigningKeySpec } from '../../../adapters/crypto/secrets-codec.js'
+import { buildClaims, newSession, verifySessionToken } from '../../../core/index.js'
+import { testClock } from '../../support/doubles.js'
 
 const NOW = 1_700_000_000
-const fixed = (s: number): Clock => ({ nowSeconds: () => s })
 const hsKey = (kid: string, retiredAt?: number): SigningKeySpec => ({
   kid, alg: 'HS256', secret: randomBytes(32).toString('base64url'), ...(retiredAt === undefined ? {} : { retiredAt }),
 })
@@ -21,14 +22,14 @@ const claimsAt = (issuedAt: number) =>
 /** A token of `key` signed at `issuedAt`, by a ring in which it is still the active key (as a thief holding it would). */
 const signedBy = async (key: SigningKeySpec, issuedAt: number): Promise<string> => {
   const { retiredAt: _r, ...active } = key
-  const ring = await createKeyRing({ signingKeys: [active as SigningKeySpec], activeKid: key.kid }, fixed(issuedAt))
+  const ring = await createKeyRing({ signingKeys: [active as SigningKeySpec], activeKid: key.kid }, testClock(issuedAt))
   return ring.signer.sign(claimsAt(issuedAt))
 }
 
 /** The whole verification (ring + core), as a service accepting the tokens runs it. */
 const verifierOf = async (keys: SigningKeySpec[], activeKid: string, now: number) => {
-  const ring = await createKeyRing({ signingKeys: keys, activeKid }, fixed(now))
-  const verify = verifySessionToken({ verifier: ring.verifier, clock: fixed(now) })
+  const ring = await createKeyRing({ signingKeys: keys, activeKid }, testClock(now))
+  const verify = verifySessionToken({ verifier: ring.verifier, clock: testClock(now) })
   return async (token: string) => {
     const r = await verify(token)()
     return E.isRight(r) ? 'accepted' : r.left.message
@@ -103,11 +104,11 @@ describe('tokens the ring remembers', () => {
       // Signed after its retirement (the core refuses that; the ring alone checks signatures only), so that its exp
       // lies beyond the key's last second: what the ring remembered must not outlive the key.
       const token = await signedBy(old, retiredAt + 1000)
-      let now = NOW
-      const ring = await createKeyRing({ signingKeys: [old, hsKey('new')], activeKid: 'new' }, { nowSeconds: () => now })
+      const clock = testClock(NOW)
+      const ring = await createKeyRing({ signingKeys: [old, hsKey('new')], activeKid: 'new' }, clock)
       expect((await ring.verifier.verify(token)).ok, alg).toBe(true)
       expect((await ring.verifier.verify(token)).ok, `${alg} (remembered)`).toBe(true)
-      now = retiredAt + 7230
+      clock.now = retiredAt + 7230
       expect(await ring.verifier.verify(token), alg).toEqual({ ok: false, reason: 'unknown or retired key' })
     }
   })

@@ -11,14 +11,16 @@ import { createServer, type Server } from 'node:http'
 import fc from 'fast-check'
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, importJWK, type CryptoKey, type JWK } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createKeyRing } from '../../../adapters/crypto/key-ring.js'
+import { createKeyRing } from '../../../adapters/crypto/create-key-ring.js'
 import { jwksSessionVerifier } from '../../../adapters/crypto/jwks-session-verifier.js'
-import { generateSigningKey, type SigningKeySpec } from '../../../adapters/crypto/secrets.js'
+import { generateSigningKey } from '../../../adapters/crypto/generate-secrets.js'
+import type { SigningKeySpec } from '../../../adapters/crypto/secrets-codec.js'
 import { retiredKeyLifetimeSeconds } from '../../../adapters/crypto/signing-key.js'
-import type { Clock, SessionVerification, SessionVerifier } from '../../../core/index.js'
+import type { SessionVerification, SessionVerifier } from '../../../core/index.js'
+import { testClock } from '../../support/doubles.js'
 
 const NOW = 1_800_000_000
-const clock: Clock = { nowSeconds: () => NOW }
+const clock = testClock(NOW)
 const enc = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8').toString('base64url')
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 

@@ -3,12 +3,12 @@ import { createHmac, generateKeyPairSync, sign } from 'node:crypto'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { identityVerifier } from '../../../adapters/identity/identity-verifier.js'
-import type { Clock, IdentityProvider } from '../../../core/index.js'
+import type { IdentityProvider } from '../../../core/index.js'
+import { testClock } from '../../support/doubles.js'
+import { EXAMPLE_ISSUER } from '../../support/example.js'
 
 const NOW = 1_800_000_000
-const ISS = 'https://id.example.com'
 const AUD = 'crm'
-const fixed = (s: number): Clock => ({ nowSeconds: () => s })
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url')
 
 type Alg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA'
@@ -37,17 +37,17 @@ beforeAll(async () => {
     EdDSA: await makeKey('EdDSA', 'ed'),
   }
   outsider = await makeKey('RS256', 'rsa')
-  provider = { issuer: ISS, audience: AUD, jwks: { keys: Object.values(keys).map((k) => k.jwk as Record<string, unknown>) } }
+  provider = { issuer: EXAMPLE_ISSUER, audience: AUD, jwks: { keys: Object.values(keys).map((k) => k.jwk as Record<string, unknown>) } }
 })
 
 /** A token as a provider would sign it; `claims` and `header` override the defaults, `undefined` removes. */
 const token = (key: TestKey, claims: JWTPayload = {}, header: Record<string, unknown> = {}) => {
-  const payload: JWTPayload = { iss: ISS, aud: AUD, sub: 'u-42', iat: NOW - 10, exp: NOW + 300, ...claims }
+  const payload: JWTPayload = { iss: EXAMPLE_ISSUER, aud: AUD, sub: 'u-42', iat: NOW - 10, exp: NOW + 300, ...claims }
   for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k]
   return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...header } as never).sign(key.privateKey)
 }
 
-const verifier = (providers: IdentityProvider[] = [provider], now = NOW) => identityVerifier(async () => providers, fixed(now))
+const verifier = (providers: IdentityProvider[] = [provider], now = NOW) => identityVerifier(async () => providers, testClock(now))
 
 const refused = async (jwt: string, v = verifier()) => {
   const r = await v.verify(jwt)
@@ -57,7 +57,7 @@ const refused = async (jwt: string, v = verifier()) => {
 
 describe('identityVerifier: valid tokens', () => {
   it.each(['RS256', 'PS256', 'ES256', 'EdDSA'] as const)('accepts %s and answers issuer and subject', async (alg) => {
-    expect(await verifier().verify(await token(keys[alg]))).toEqual({ ok: true, identity: { issuer: ISS, subject: 'u-42' } })
+    expect(await verifier().verify(await token(keys[alg]))).toEqual({ ok: true, identity: { issuer: EXAMPLE_ISSUER, subject: 'u-42' } })
   })
 
   it('accepts an audience list that contains the provider audience', async () => {
@@ -75,26 +75,26 @@ describe('identityVerifier: valid tokens', () => {
     const jwt = await token(second, {}, { kid: undefined })
     expect((await verifier([rotating]).verify(jwt)).ok).toBe(true)
     const stranger = await makeKey('ES256', 'x')
-    expect((await verifier([rotating]).verify(await token(stranger, {}, { kid: undefined }))).ok).toBe(false)
+    expect(await refused(await token(stranger, {}, { kid: undefined }), verifier([rotating]))).toBe('the identity token signature is not valid')
   })
 
   it('tries every provider of an issuer (one issuer, several audiences)', async () => {
     const other: IdentityProvider = { ...provider, audience: 'billing' }
     const r = await verifier([provider, other]).verify(await token(keys.EdDSA, { aud: 'billing' }))
-    expect(r).toEqual({ ok: true, identity: { issuer: ISS, subject: 'u-42' } })
+    expect(r).toEqual({ ok: true, identity: { issuer: EXAMPLE_ISSUER, subject: 'u-42' } })
   })
 })
 
 describe('identityVerifier: attacks and bad tokens are refused, never thrown', () => {
   it('alg none', async () => {
-    const unsecured = new UnsecuredJWT({ sub: 'u-42' }).setIssuer(ISS).setAudience(AUD).setExpirationTime(NOW + 300).encode()
+    const unsecured = new UnsecuredJWT({ sub: 'u-42' }).setIssuer(EXAMPLE_ISSUER).setAudience(AUD).setExpirationTime(NOW + 300).encode()
     expect(await refused(unsecured)).toMatch(/algorithm is not allowed/)
     const withKid = `${b64('{"alg":"none","kid":"rsa"}')}.${unsecured.split('.')[1]}.`
     expect(await refused(withKid)).toMatch(/algorithm is not allowed/)
   })
 
   it('HS256 signed with the provider public key bytes (algorithm confusion)', async () => {
-    const payload = { iss: ISS, aud: AUD, sub: 'admin', exp: NOW + 300 }
+    const payload = { iss: EXAMPLE_ISSUER, aud: AUD, sub: 'admin', exp: NOW + 300 }
     const pem = await exportSPKI(keys.RS256.publicKey)
     for (const secret of [pem, JSON.stringify(keys.RS256.jwk), `${pem}\n`]) {
       const input = `${b64(JSON.stringify({ alg: 'HS256', kid: 'rsa', typ: 'JWT' }))}.${b64(JSON.stringify(payload))}`
@@ -105,7 +105,7 @@ describe('identityVerifier: attacks and bad tokens are refused, never thrown', (
     const secret = Buffer.from(pem)
     const withOct: IdentityProvider = { ...provider, jwks: { keys: [{ kty: 'oct', k: secret.toString('base64url'), kid: 'rsa' }, keys.RS256.jwk as Record<string, unknown>] } }
     const hs = await new SignJWT(payload).setProtectedHeader({ alg: 'HS256', kid: 'rsa' }).sign(secret)
-    await refused(hs, verifier([withOct]))
+    expect(await refused(hs, verifier([withOct]))).toBe('the identity token algorithm is not allowed (allowed: RS256, PS256, ES256, EdDSA)')
   })
 
   it('expired beyond 30 s, and not valid yet beyond 30 s', async () => {
@@ -124,7 +124,7 @@ describe('identityVerifier: attacks and bad tokens are refused, never thrown', (
 
   it('wrong or missing audience', async () => {
     expect(await refused(await token(keys.ES256, { aud: 'someone-else' }))).toBe('the identity token is not meant for this audience')
-    await refused(await token(keys.ES256, { aud: undefined }))
+    expect(await refused(await token(keys.ES256, { aud: undefined }))).toBe('the identity token is not meant for this audience')
   })
 
   it('unknown kid', async () => {
@@ -132,12 +132,12 @@ describe('identityVerifier: attacks and bad tokens are refused, never thrown', (
   })
 
   it('a key whose algorithm does not fit the key (ES256 header on an RSA kid)', async () => {
-    await refused(await token(keys.ES256, {}, { kid: 'rsa' }))
+    expect(await refused(await token(keys.ES256, {}, { kid: 'rsa' }))).toBe('no key of the identity provider matches the identity token')
   })
 
   it('tampered payload and tampered signature', async () => {
     const [h, , s] = (await token(keys.RS256)).split('.') as [string, string, string]
-    const forged = b64(JSON.stringify({ iss: ISS, aud: AUD, sub: 'admin', exp: NOW + 300 }))
+    const forged = b64(JSON.stringify({ iss: EXAMPLE_ISSUER, aud: AUD, sub: 'admin', exp: NOW + 300 }))
     expect(await refused(`${h}.${forged}.${s}`)).toBe('the identity token signature is not valid')
     const [h2, p2, s2] = (await token(keys.EdDSA)).split('.') as [string, string, string]
     // One character in the middle always changes a whole byte (the last one may carry padding bits only).
@@ -156,59 +156,67 @@ describe('identityVerifier: attacks and bad tokens are refused, never thrown', (
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
     const weak: IdentityProvider = { ...provider, jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'weak' }] } }
     // jose will not even sign with it, so the token is made by hand.
-    const input = `${b64('{"alg":"RS256","kid":"weak"}')}.${b64(JSON.stringify({ iss: ISS, aud: AUD, sub: 'u', exp: NOW + 300 }))}`
+    const input = `${b64('{"alg":"RS256","kid":"weak"}')}.${b64(JSON.stringify({ iss: EXAMPLE_ISSUER, aud: AUD, sub: 'u', exp: NOW + 300 }))}`
     const jwt = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`
-    await refused(jwt, verifier([weak]))
+    expect(await refused(jwt, verifier([weak]))).toBe('the identity token cannot be verified')
   })
 
   it('garbage, empty and oversized input', async () => {
-    for (const bad of ['', 'x', 'a.b.c', '..', `${b64('{"alg":"RS256"}')}.${b64('[]')}.x`, `${b64('{}')}.${b64('{"iss":7}')}.x`, 'e'.repeat(20_000)]) {
-      await refused(bad)
-    }
-    await refused(undefined as unknown as string)
+    const garbage: ReadonlyArray<readonly [string, string]> = [
+      ['', 'no identity token was given'],
+      ['x', 'the identity token is not a JWT'],
+      ['a.b.c', 'the identity token is not a JWT'],
+      ['..', 'the identity token is not a JWT'],
+      [`${b64('{"alg":"RS256"}')}.${b64('[]')}.x`, 'the identity token is not a JWT'],
+      [`${b64('{}')}.${b64('{"iss":7}')}.x`, 'the identity token has no issuer'],
+      ['e'.repeat(20_000), 'the identity token is too long'],
+    ]
+    for (const [bad, reason] of garbage) expect(await refused(bad), bad.slice(0, 40)).toBe(reason)
+    expect(await refused(undefined as unknown as string)).toBe('no identity token was given')
   })
 
   it('a provider whose JWKS is unusable refuses its tokens without failing', async () => {
     const broken: IdentityProvider = { ...provider, jwks: { keys: 'nope' as unknown as [] } }
     expect(await refused(await token(keys.RS256), verifier([broken]))).toBe('the identity provider has no usable keys')
     const privateOnly: IdentityProvider = { ...provider, jwks: { keys: [{ ...(await exportJWK(keys.ES256.privateKey)), kid: 'ec' }] } }
-    await refused(await token(keys.ES256), verifier([privateOnly]))
+    expect(await refused(await token(keys.ES256), verifier([privateOnly]))).toBe('the identity token cannot be verified')
   })
 })
 
 describe('identityVerifier: provider cache', () => {
   it('asks the provider source once per cache period, and once for concurrent calls', async () => {
     let calls = 0
-    let now = NOW
+    const clock = testClock(NOW)
     const v = identityVerifier(async () => {
       calls++
       return [provider]
-    }, { nowSeconds: () => now })
+    }, clock)
     const jwt = await token(keys.ES256)
     const all = await Promise.all(Array.from({ length: 10 }, () => v.verify(jwt)))
     expect(all.every((r) => r.ok)).toBe(true)
     expect(calls).toBe(1)
-    now += 29
+    clock.advance(29)
     await v.verify(jwt)
     expect(calls).toBe(1)
-    now += 1
+    clock.advance(1)
     await v.verify(jwt)
     expect(calls).toBe(2)
   })
 
   it('sees provider changes after the cache period; cacheSeconds 0 always asks', async () => {
     let list: IdentityProvider[] = []
-    let now = NOW
-    const v = identityVerifier(async () => list, { nowSeconds: () => now }, { cacheSeconds: 5 })
+    const clock = testClock(NOW)
+    const v = identityVerifier(async () => list, clock, { cacheSeconds: 5 })
     const jwt = await token(keys.RS256)
-    expect((await v.verify(jwt)).ok).toBe(false)
+    const unknownIssuer = 'the identity token issuer is not a configured identity provider'
+    expect(await refused(jwt, v)).toBe(unknownIssuer)
     list = [provider]
-    expect((await v.verify(jwt)).ok).toBe(false)
-    now += 5
+    expect(await refused(jwt, v), 'the provider list is still cached').toBe(unknownIssuer)
+    clock.advance(5)
     expect((await v.verify(jwt)).ok).toBe(true)
 
     let calls = 0
-    const uncached = identityVerifier(async () => (calls++, [provider]), fixed(NOW), { cacheSeconds: 0 })
+    const uncached = identityVerifier(async () => (calls++, [provider]), testClock(NOW), { cacheSeconds: 0 })
     await uncached.verify(jwt)
     await uncached.verify(jwt)
     expect(calls).toBe(2)
@@ -219,7 +227,7 @@ describe('identityVerifier: provider cache', () => {
     const v = identityVerifier(async () => {
       if (down) throw new Error('store down')
       return [provider]
-    }, fixed(NOW))
+    }, testClock(NOW))
     const jwt = await token(keys.RS256)
     await expect(v.verify(jwt)).rejects.toThrow('store down')
     down = false
@@ -228,7 +236,7 @@ describe('identityVerifier: provider cache', () => {
 
   it('does not ask the provider source for tokens that are not JWTs', async () => {
     let calls = 0
-    const v = identityVerifier(async () => (calls++, [provider]), fixed(NOW))
+    const v = identityVerifier(async () => (calls++, [provider]), testClock(NOW))
     await v.verify('not a jwt')
     expect(calls).toBe(0)
   })
@@ -249,7 +257,7 @@ describe('identityVerifier: lifetime and issue time', () => {
   })
 
   it('the maximum lifetime is configurable', async () => {
-    const hourly = identityVerifier(async () => [provider], fixed(NOW), { maxLifetimeSeconds: 3600 })
+    const hourly = identityVerifier(async () => [provider], testClock(NOW), { maxLifetimeSeconds: 3600 })
     expect((await hourly.verify(await token(keys.RS256, { iat: NOW, exp: NOW + 3600 }))).ok).toBe(true)
     const r = await hourly.verify(await token(keys.RS256, { iat: NOW, exp: NOW + 3601 }))
     expect(!r.ok && r.reason).toMatch(/maximum lifetime of 3600 s/)
