@@ -102,7 +102,7 @@ describe('consumer-auth --help', () => {
   })
 })
 
-describe('consumer-auth import and lists', () => {
+describe('consumer-auth import and lists', { timeout: 120_000 }, () => {
   it('imports a file; lists show it without any secret; a second import changes nothing', async () => {
     const { cli, db, file } = workspace()
     const path = file('spec.json', exampleDocument())
@@ -179,7 +179,7 @@ describe('consumer-auth import and lists', () => {
   })
 })
 
-describe('consumer-auth create commands', () => {
+describe('consumer-auth create commands', { timeout: 120_000 }, () => {
   it('keys create prints a new key once; keys revoke takes the key or the digest', async () => {
     const { cli, db, file } = workspace()
     expect((await cli(['import', file('spec.json', exampleDocument()), '--db', db])).code).toBe(0)
