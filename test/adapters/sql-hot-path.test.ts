@@ -1,6 +1,6 @@
 /**
- * The SQL store's request path (adapters/store/sql/hot-path.ts) on both engines: prepared statements straight on the
- * driver, reads shared by concurrent callers (PostgreSQL), and group-committed writes. Concurrency must change
+ * The SQL store's request path (adapters/store/sql/executor.ts, the SQLite and PostgreSQL executors) on both engines:
+ * prepared statements straight on the driver, reads shared by concurrent callers (PostgreSQL), and group-committed writes. Concurrency must change
  * nothing a caller can see: each concurrent read gets its own answer, a write's promise resolves only once it is
  * committed, a failing write fails alone, writes never join (or roll back with) a provisioning transaction, and
  * close() writes what is queued.

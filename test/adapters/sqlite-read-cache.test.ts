@@ -1,5 +1,5 @@
 /**
- * The SQLite request path's read cache (adapters/store/sql/hot-path.ts, ReadCache): rows of key, user, access-token and
+ * The SQLite request path's read cache (adapters/store/sql/sqlite-read-cache.ts): rows of key, user, access-token and
  * attempt reads are kept only while nothing can have changed them. Every way they can change is tried after the
  * cache is warm: another connection's commit (as the CLI in another process makes), provisioning through the same
  * store (Kysely), a provisioning transaction, the request path's own attempt-counter writes. And it is shown to

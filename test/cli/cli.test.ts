@@ -343,7 +343,8 @@ describe('consumer-auth serve', () => {
     }
   })
 
-  // The service keeps the rows of its SQLite reads while nothing changed them (adapters/store/sql/hot-path.ts): a change
+  // The service keeps the rows of its SQLite reads while nothing changed them (adapters/store/sql/sqlite-read-cache.ts):
+  // a change
   // the CLI commits from another process must still be seen by the next request, and the session route's revocation
   // check must follow it too.
   it('a running server sees what the CLI changes from another process: the next request is refused', async () => {

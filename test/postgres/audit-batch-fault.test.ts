@@ -1,5 +1,5 @@
 /**
- * The group-committed audit writes of the PostgreSQL hot path (adapters/store/sql/hot-path.ts) under a partition: a row
+ * The group-committed audit writes of the PostgreSQL hot path (adapters/store/sql/postgres-executor.ts) under a partition: a row
  * queued behind a batch whose connection went silent fails with that batch, within one query timeout; it does not
  * wait for a batch of its own as well (which doubled the time to a 503, up to the client's patience).
  */

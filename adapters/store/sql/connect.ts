@@ -32,10 +32,15 @@ export interface ConnectOptions {
 
 /**
  * The driver under Kysely, for the request path: SqlStore runs its few hot statements (compiled once from Kysely's
- * builder) straight on it, without Kysely's per-call driver, mutex and plugin work (see sql-store.ts).
+ * builder) straight on it, without Kysely's per-call driver, mutex and plugin work (see executor.ts).
  */
 export type NativeHandle =
-  | { readonly engine: 'sqlite'; readonly db: BetterSqlite3.Database }
+  | {
+      readonly engine: 'sqlite'
+      readonly db: BetterSqlite3.Database
+      /** Prepares each distinct SQL text once: the one statement cache of the connection, Kysely's and the executor's. */
+      readonly prepare: (text: string) => BetterSqlite3.Statement
+    }
   | { readonly engine: 'postgres'; readonly pool: pg.Pool }
 
 export interface Connection {
@@ -73,25 +78,31 @@ const describe = (e: unknown): string => {
 
 const defaultReport = (message: string) => process.stderr.write(`consumer-auth: database connection error: ${message}\n`)
 
-/** better-sqlite3 behind Kysely's SqliteDatabase, preparing each distinct SQL text once. */
-const withStatementCache = (db: BetterSqlite3.Database, limit = 500): SqliteDatabase => {
+/** Prepares each distinct SQL text once (at most `limit` kept: provisioning's multi-row texts vary). */
+const statementCache = (db: BetterSqlite3.Database, limit = 500) => {
   const cache = new Map<string, BetterSqlite3.Statement>()
   return {
-    close: () => {
-      cache.clear()
-      db.close()
-    },
-    prepare: (text: string): SqliteStatement => {
+    clear: () => cache.clear(),
+    prepare: (text: string): BetterSqlite3.Statement => {
       let s = cache.get(text)
       if (s === undefined) {
         s = db.prepare(text)
         if (cache.size >= limit) cache.delete(cache.keys().next().value as string)
         cache.set(text, s)
       }
-      return s as unknown as SqliteStatement
+      return s
     },
   }
 }
+
+/** better-sqlite3 behind Kysely's SqliteDatabase, through the connection's statement cache. */
+const kyselyDatabase = (db: BetterSqlite3.Database, cache: ReturnType<typeof statementCache>): SqliteDatabase => ({
+  close: () => {
+    cache.clear()
+    db.close()
+  },
+  prepare: (text: string): SqliteStatement => cache.prepare(text) as unknown as SqliteStatement,
+})
 
 /** Private to the service's user whatever the umask: the files hold key digests and pass-code hashes. */
 const DIRECTORY_MODE = 0o700
@@ -135,10 +146,11 @@ const openSqlite = (path: string, options: ConnectOptions): Connection => {
     raw.close()
     throw e
   }
+  const cache = statementCache(raw)
   return {
     engine: 'sqlite',
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) }),
-    native: { engine: 'sqlite', db: raw },
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: kyselyDatabase(raw, cache) }) }),
+    native: { engine: 'sqlite', db: raw, prepare: cache.prepare },
   }
 }
 

@@ -176,6 +176,14 @@ export const migrations: ReadonlyArray<Migration> = [
         .execute()
     },
   },
+  {
+    // The claims of one subject waiting together are one statement (attempt-counters.ts), which answers how many it
+    // granted: PostgreSQL 15 cannot return the row as it was before the update.
+    name: '0003_combined_attempt_claims',
+    async up(db) {
+      await db.schema.alterTable('attempt_counters').addColumn('granted', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+    },
+  },
 ]
 
 /** The name of the newest migration this code knows: a database without it is not ready for this code. */

@@ -48,7 +48,7 @@ export const listSessions = async (
 }
 
 export const listAttemptCounts = async (db: Kysely<Database>): Promise<ReadonlyArray<AttemptCount>> =>
-  (await db.selectFrom('attempt_counters').selectAll().orderBy('subject').execute()).map((r) => ({
+  (await db.selectFrom('attempt_counters').selectAll().where('failures', '>', 0).orderBy('subject').execute()).map((r) => ({
     subject: r.subject,
     failures: r.failures,
     windowStart: r.window_start,
@@ -73,4 +73,15 @@ export const queryAuditEvents = async (db: Kysely<Database>, engine: Engine, q: 
     .limit(q.limit)
     .execute()
   return rows.map((r) => ({ id: Number(r.id), event: JSON.parse(r.payload) as AuditEvent, count: Number(r.occurrences), lastAt: Number(r.last_at ?? r.at) }))
+}
+
+/** Every audit event after `sinceId`, oldest first. */
+export const listAuditEvents = async (db: Kysely<Database>, sinceId: number): Promise<ReadonlyArray<StoredAuditEvent>> => {
+  const rows = await db
+    .selectFrom('audit_events')
+    .select(['id', 'payload', 'occurrences', 'at', 'last_at'])
+    .where('id', '>', sinceId)
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => ({ id: r.id, event: JSON.parse(r.payload) as AuditEvent, count: r.occurrences, lastAt: r.last_at ?? r.at }))
 }

@@ -82,6 +82,8 @@ export interface AttemptCountersTable {
   subject: string
   failures: number
   window_start: number
+  /** How many claims the last claim statement on this row granted (attempt-counters.ts): read only by its RETURNING. */
+  granted: Generated<number>
 }
 
 export interface AuditEventsTable {

@@ -7,7 +7,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { AuditEvent } from '../../../core/index.js'
 import { aggregationBucket } from '../audit-buckets.js'
-import { arg, Prepared, PreparedInsert, type Param } from './hot-path.js'
+import { arg, Prepared, PreparedInsert, type Param } from './statements.js'
 import type { Database, Engine } from './schema.js'
 
 /** The columns of one audit row, in the order of `auditInsert`'s arguments. */
@@ -96,9 +96,13 @@ export const pruneAuditEvents = async (db: Kysely<Database>, before: number, now
   return Number(r.numDeletedRows)
 }
 
-/** See StorageBounds.pruneAttemptCounters. */
+/**
+ * See StorageBounds.pruneAttemptCounters; counters given back to 0 have the ended window 0 (attempt-counters.ts) and
+ * go too. The window is asked again of the row deleted: a claim that started a new window in it meanwhile keeps it
+ * (PostgreSQL re-checks the DELETE's own conditions, not the sub-select's, on a row changed under it).
+ */
 export const pruneAttemptCounters = async (db: Kysely<Database>, windowStart: number, limit: number): Promise<number> => {
   const doomed = db.selectFrom('attempt_counters').select('subject').where('window_start', '<=', windowStart).limit(limit)
-  const r = await db.deleteFrom('attempt_counters').where('subject', 'in', doomed).executeTakeFirst()
+  const r = await db.deleteFrom('attempt_counters').where('subject', 'in', doomed).where('window_start', '<=', windowStart).executeTakeFirst()
   return Number(r.numDeletedRows)
 }

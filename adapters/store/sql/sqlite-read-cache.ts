@@ -1,0 +1,100 @@
+/**
+ * @module sqlite-read-cache
+ * The SQLite executor with a read cache in front (a decorator over sqlite-executor.ts): the rows of the reads named
+ * at construction (keys, users, access tokens, organisations) are kept for as long as they cannot have changed, so
+ * most requests cost one `PRAGMA data_version` per turn of the event loop instead of a query per read.
+ *
+ * What can change those rows:
+ * - another connection's commit (another process: the CLI revoking a key, a second instance; the checkpointer's
+ *   thread does not commit): SQLite's `PRAGMA data_version` tells. It is asked by the first cached read of each turn
+ *   of the event loop, so a request read from its socket after such a commit is answered with it; requests handled in
+ *   the same turn as the check were already arriving when the other process committed, and may be answered as
+ *   before it (docs/decisions.md). Asked before every read, it cost as much as the reads it replaced: it opens a WAL
+ *   read transaction like any statement;
+ * - this connection's statements through Kysely (provisioning, transactions): the store calls `changed()` after
+ *   each (a Kysely plugin in sql-store.ts), and a transaction's end forgets everything before the executor runs again.
+ *
+ * The request path's own writes (audit rows, attempt counters, the readiness probe) touch no cached table, so they
+ * keep the cache; the attempt counters' reads are not cached.
+ */
+import type BetterSqlite3 from 'better-sqlite3'
+import type { Executor } from './executor.js'
+import type { SqliteExecutor } from './sqlite-executor.js'
+import type { BatchedRead, CombinedWrite, Param, Prepared, PreparedInsert } from './statements.js'
+
+/** Entries the cache holds at most; past that it starts again empty (random keys sent by a flood stay bounded). */
+const MAX_CACHED_READS = 10_000
+
+export class ReadCachingExecutor implements Executor {
+  private readonly rows = new Map<string, unknown[]>()
+  private readonly dataVersion: BetterSqlite3.Statement
+  private version: unknown = undefined
+  /** data_version was asked during this turn of the event loop. */
+  private checked = false
+  private readonly recheck = (): void => {
+    this.checked = false
+  }
+  private readonly cached: ReadonlySet<BatchedRead<unknown>>
+
+  constructor(
+    private readonly inner: SqliteExecutor,
+    cached: ReadonlyArray<BatchedRead<unknown>>,
+  ) {
+    this.dataVersion = inner.db.prepare('pragma data_version').pluck()
+    this.cached = new Set(cached)
+  }
+
+  load<R>(q: BatchedRead<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    if (!this.cached.has(q as BatchedRead<unknown>)) return this.inner.load(q, args)
+    return this.inner.whenFree(() => this.get(q, args))
+  }
+
+  private get<R>(q: BatchedRead<R>, args: ReadonlyArray<Param>): R[] {
+    if (!this.checked) {
+      const version = this.dataVersion.get()
+      if (version !== this.version) {
+        this.rows.clear()
+        this.version = version
+      }
+      this.checked = true
+      setImmediate(this.recheck)
+    }
+    const key = `${q.one.name}\u0000${args.join('\u0000')}`
+    let rows = this.rows.get(key) as R[] | undefined
+    if (rows === undefined) {
+      rows = this.inner.runNow(q.one, args)
+      if (this.rows.size >= MAX_CACHED_READS) this.rows.clear()
+      this.rows.set(key, rows)
+    }
+    return rows
+  }
+
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    // Forgotten before the executor lets anything run again (still inside the hold).
+    return this.inner.exclusive(() => work().finally(() => this.rows.clear()))
+  }
+
+  changed(): void {
+    this.rows.clear()
+  }
+
+  all<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    return this.inner.all(q, args)
+  }
+
+  write<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
+    return this.inner.write(q, args)
+  }
+
+  combine<R, O>(q: CombinedWrite<R, O>, args: ReadonlyArray<Param>): Promise<O> {
+    return this.inner.combine(q, args)
+  }
+
+  append(q: PreparedInsert, row: ReadonlyArray<Param>): Promise<void> {
+    return this.inner.append(q, row)
+  }
+
+  close(): Promise<void> {
+    return this.inner.close()
+  }
+}
