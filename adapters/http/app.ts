@@ -11,7 +11,7 @@ import Koa, { type Middleware } from 'koa'
 import type { AuthError, ConsumerSession, IssuedToken, IssueRequest, Release, ReleaseRequest } from '../../core/index.js'
 import { corsFor } from './cors.js'
 import type { HttpStatusMode } from './envelope.js'
-import { answerOptions } from './options.js'
+import { answerOptions, whilePresent } from './options.js'
 import { noStore } from './no-store.js'
 import { edge } from './edge.js'
 import type { ErrorLogger } from './errors-middleware.js'
@@ -94,6 +94,7 @@ export const webApiRouter = (deps: WebApiDeps, jwksPath = '/.well-known/jwks.jso
   if (deps.releaseSession) router.post(base + RELEASE_PATH, releaseRoute({ httpStatus: deps.httpStatus, releaseSession: deps.releaseSession }))
   if (deps.jwks) {
     const jwks = deps.jwks
+    whilePresent(router, jwksPath, () => jwks().keys.length > 0)
     router.get(jwksPath, (ctx) => {
       const set = jwks()
       // Read per request, so the route follows the ring through reloads; a ring without an asymmetric key has

@@ -69,6 +69,10 @@ describe.each<{ mode: string; flags: Record<string, string>; failureStatus: (s: 
     it('on no route is the 404 envelope', async () => {
       expectNoMethod(await rawRequest(svc.url, { method: 'OPTIONS', path: `${TOKEN_ROUTE}/` }), failureStatus(404))
     })
+    it('on the JWKS of a ring without an asymmetric key is the 404 envelope, as its GET is (found by the HTTP fuzz)', async () => {
+      expectNoMethod(await rawRequest(svc.url, { method: 'GET', path: '/.well-known/jwks.json' }), failureStatus(404))
+      expectNoMethod(await rawRequest(svc.url, { method: 'OPTIONS', path: '/.well-known/jwks.json' }), failureStatus(404))
+    })
   })
 
   describe('Cache-Control: no-store on every answer of the session and token routes', () => {
