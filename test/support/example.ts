@@ -28,6 +28,16 @@ export const EXAMPLE_BODY = '{"access_token_identifier":{"authentication_code":"
 /** The secrets of the example, which must never come back out of a store, a log or an answer. */
 export const EXAMPLE_SECRETS: ReadonlyArray<string> = [EXAMPLE_KEY, EXAMPLE_CODE, EXAMPLE_PASS_CODE]
 
+/**
+ * Whether `text` shows `secret`. A short secret (the pass code 4711) also turns up by chance inside random hex (a
+ * session id, a digest), so one shorter than 8 characters counts only as a whole word; a longer one anywhere.
+ */
+export const showsSecret = (text: string, secret: string): boolean => {
+  if (secret.length >= 8) return text.includes(secret)
+  const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return new RegExp(`(?<![0-9A-Za-z])${escaped}(?![0-9A-Za-z])`).test(text)
+}
+
 export const EXAMPLE_CONSUMER: Consumer = { organisation: EXAMPLE_ORGANISATION, contactInformationId: EXAMPLE_CII, accountsReceivableId: EXAMPLE_ARI }
 
 /** Who the example's session is for and runs as. */
