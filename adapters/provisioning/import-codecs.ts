@@ -90,8 +90,8 @@ export const strict = <R extends t.Props, O extends t.Props>(name: string, requi
 // Public keys
 
 /** Members of a private or symmetric JWK: an identity provider's JWKS holds public keys only (docs/behaviour.md, the method: authentication). */
-export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
-export const JWK_KEY_TYPES = ['RSA', 'EC', 'OKP'] as const
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
+const JWK_KEY_TYPES = ['RSA', 'EC', 'OKP'] as const
 
 export const PublicJwk = refinement<Record<string, unknown>>('PublicJwk', (u) => {
   if (!isPlainObject(u)) return 'must be a JWK object'

@@ -7,7 +7,7 @@
  */
 import { formatPath } from './import-document.js'
 
-export const MAX_JSON_DEPTH = 32
+const MAX_JSON_DEPTH = 32
 
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
@@ -83,7 +83,7 @@ const lineAndColumn = (text: string, offset: number): { line: number; column: nu
 }
 
 /** The path of the first value nested deeper than `max` levels, or undefined. Iterative, like the scanner. */
-export const tooDeep = (value: unknown, max: number = MAX_JSON_DEPTH): ReadonlyArray<string | number> | undefined => {
+const tooDeep = (value: unknown, max: number = MAX_JSON_DEPTH): ReadonlyArray<string | number> | undefined => {
   const stack: Array<{ readonly value: unknown; readonly path: ReadonlyArray<string | number> }> = [{ value, path: [] }]
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
     const v = next.value

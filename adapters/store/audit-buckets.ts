@@ -11,7 +11,7 @@
 import type { AuditEvent, ErrorName } from '../../core/index.js'
 
 /** The width of a bucket, in seconds. */
-export const AGGREGATION_SECONDS = 60
+const AGGREGATION_SECONDS = 60
 
 const AGGREGATED_CODES: ReadonlySet<ErrorName> = new Set<ErrorName>(['INVALIDAPPLICATIONKEY', 'TOOMANYATTEMPTS'])
 

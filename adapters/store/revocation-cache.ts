@@ -15,7 +15,7 @@ export interface RevocationCacheOptions {
   readonly maxEntries?: number
 }
 
-export const DEFAULT_REVOCATION_CACHE_ENTRIES = 10_000
+const DEFAULT_REVOCATION_CACHE_ENTRIES = 10_000
 
 interface Entry {
   /** Whole seconds since the epoch until which the answer may be used. */

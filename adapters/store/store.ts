@@ -112,7 +112,7 @@ export interface AuditQuery {
 }
 
 /** What the operator commands read: sessions, attempt counters, the audit log. */
-export interface Operations extends SessionLedger {
+interface Operations extends SessionLedger {
   /** The sessions of a consumer that have not expired at `nowSeconds`, released ones included, newest first. */
   listSessions(organisation: string, accountsReceivableId: string, nowSeconds: number): Promise<ReadonlyArray<SessionSummary>>
   listAttemptCounts(): Promise<ReadonlyArray<AttemptCount>>

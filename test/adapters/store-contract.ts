@@ -29,18 +29,18 @@ const NOW = 1_700_000_000
 /** Beyond 2^31: times must survive as JS numbers (BIGINT in PostgreSQL). */
 const FAR = 4_102_444_800
 
-export const orgA: Organisation = { id: 'ps_dev', name: 'PS Dev', consumerUser: 'maytemplate' }
-export const orgB: Organisation = { id: 'other', name: 'Other', consumerUser: 'consumer' }
+const orgA: Organisation = { id: 'ps_dev', name: 'PS Dev', consumerUser: 'maytemplate' }
+const orgB: Organisation = { id: 'other', name: 'Other', consumerUser: 'consumer' }
 const unitsOf = (o: string): Unit[] => [
   { organisation: o, id: '1', name: 'Head office' },
   { organisation: o, id: '2', name: 'Branch' },
 ]
-export const userA: User = { organisation: orgA.id, username: 'maytemplate', defaultUnit: '1', units: ['2', '1'] }
+const userA: User = { organisation: orgA.id, username: 'maytemplate', defaultUnit: '1', units: ['2', '1'] }
 const userB: User = { organisation: orgB.id, username: 'consumer', defaultUnit: '1', units: ['1'] }
 /** Same username in the other organisation: a different user. */
 const userBSameName: User = { organisation: orgB.id, username: 'maytemplate', units: [] }
 
-export const keyA: StoredKey = {
+const keyA: StoredKey = {
   digest: 'digest-key-a', prefix: 'EE73C0', organisation: orgA.id, user: userA.username,
   classification: 'CONSUMER_APPLICATION_KEY', status: 'ACTIVE', createdAt: NOW,
 }
@@ -48,7 +48,7 @@ const consumerA: Consumer = { organisation: orgA.id, contactInformationId: 'CII-
 const consumerA2: Consumer = { organisation: orgA.id, contactInformationId: 'CII-A2', accountsReceivableId: 'ARI-A2' }
 const consumerB: Consumer = { organisation: orgB.id, contactInformationId: 'CII-B', accountsReceivableId: 'ARI-B' }
 
-export const codeToken: AccessToken = {
+const codeToken: AccessToken = {
   id: 'at-code-a', organisation: orgA.id, consumer: consumerA, authenticationCodeDigest: 'digest-code-1', state: 'EFFECTIVE',
 }
 const identifierToken: AccessToken = {

@@ -14,7 +14,7 @@ export const T0 = 1_800_000_000
 export const ADDRESS = '203.0.113.7'
 
 /** The documented example's key and identity provider (test/support/example.ts). */
-export { ISSUER, KEY }
+export { KEY }
 export const REVOKED_KEY = 'REVOKED0AE64524371B5DDEFF5F7BB21'
 export const SYSTEMIC_KEY = 'SYSTEMIC0E64524371B5DDEFF5F7BB21'
 export const OTHER_KEY = 'OTHER0C0AE64524371B5DDEFF5F7BB21'
@@ -35,7 +35,7 @@ export interface CountingHasher extends PassCodeHasher {
   readonly calls: { verify: number; verifyDummy: number }
 }
 
-export const countingHasher = (): CountingHasher => {
+const countingHasher = (): CountingHasher => {
   const calls = { verify: 0, verifyDummy: 0 }
   return {
     calls,

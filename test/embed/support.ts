@@ -12,7 +12,7 @@ import type { RawResponse } from '../support/service.js'
 
 /** The host's own prefix: its routes and, as the issuer's base path, consumer-auth's. */
 export const HOST_PREFIX = '/accounts'
-export const EMBEDDED_BASE = `${HOST_PREFIX}/crmapi/rest/v2`
+const EMBEDDED_BASE = `${HOST_PREFIX}/crmapi/rest/v2`
 
 export interface Host {
   readonly url: string

@@ -26,23 +26,23 @@ import type { WireRequest } from './raw-client.js'
 import { EXAMPLE_CODE, EXAMPLE_IDENTIFIER, EXAMPLE_KEY, EXAMPLE_PASS_CODE } from '../support/example.js'
 import { decodeJwtPart } from '../support/jwt.js'
 
-export type Arm = 'valid' | 'structured' | 'hostile'
+type Arm = 'valid' | 'structured' | 'hostile'
 
 export interface FuzzCase extends WireRequest {
   readonly arm: Arm
 }
 
 /** A JSON text built by hand, so that it can hold what JSON.stringify never writes: duplicate keys, `__proto__` as a key, huge numbers. */
-export type J =
+type J =
   | { readonly t: 'raw'; readonly s: string }
   | { readonly t: 'obj'; readonly e: ReadonlyArray<readonly [string, J]> }
   | { readonly t: 'arr'; readonly a: ReadonlyArray<J> }
 
-export const lit = (v: unknown): J => ({ t: 'raw', s: JSON.stringify(v) })
-export const raw = (s: string): J => ({ t: 'raw', s })
-export const obj = (...e: ReadonlyArray<readonly [string, J]>): J => ({ t: 'obj', e })
+const lit = (v: unknown): J => ({ t: 'raw', s: JSON.stringify(v) })
+const raw = (s: string): J => ({ t: 'raw', s })
+const obj = (...e: ReadonlyArray<readonly [string, J]>): J => ({ t: 'obj', e })
 
-export const render = (j: J, pretty = false): string => {
+const render = (j: J, pretty = false): string => {
   const sep = pretty ? ', ' : ','
   const colon = pretty ? ': ' : ':'
   if (j.t === 'raw') return j.s
@@ -50,7 +50,7 @@ export const render = (j: J, pretty = false): string => {
   return `{${j.e.map(([k, v]) => JSON.stringify(k) + colon + render(v, pretty)).join(sep)}}`
 }
 
-export const utf8Bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1')
+const utf8Bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1')
 const bytesOf = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'))
 const b64 = (s: string | Buffer) => (typeof s === 'string' ? Buffer.from(s, 'utf8') : s).toString('base64')
 
@@ -101,7 +101,7 @@ const units = fc.constantFrom('1', '1', '2', 'A', 'B', '01', 'unknown-unit')
 const organisations = fc.constantFrom('ps_dev', 'ps_dev', 'other_org', 'PS_DEV', 'nope')
 
 /** Keys as the Authorization header carries them: the pool, in canonical encodings. */
-export const poolKeys = fc.constantFrom(EXAMPLE_KEY, EXAMPLE_KEY, EXAMPLE_KEY, OTHER_KEY, REVOKED_KEY, SYSTEMIC_KEY, EXAMPLE_KEY.toLowerCase(), `${EXAMPLE_KEY}0`)
+const poolKeys = fc.constantFrom(EXAMPLE_KEY, EXAMPLE_KEY, EXAMPLE_KEY, OTHER_KEY, REVOKED_KEY, SYSTEMIC_KEY, EXAMPLE_KEY.toLowerCase(), `${EXAMPLE_KEY}0`)
 const canonicalBasic = (key: string, colon: boolean, scheme = 'Basic') => `${scheme} ${b64(colon ? `${key}:` : key)}`
 
 type KeyChoice = { readonly kind: 'absent' } | { readonly kind: 'header'; readonly value: string }
@@ -265,7 +265,7 @@ const forgeries = (t: string): string[] => {
 }
 
 /** Session tokens and their mutations (for the session route and Bearer headers). */
-export const sessionTokens = (issued: ReadonlyArray<string>): fc.Arbitrary<string> => {
+const sessionTokens = (issued: ReadonlyArray<string>): fc.Arbitrary<string> => {
   const base = fc.constantFrom(...issued)
   const flip = (t: string, i: number) => {
     const c = t[i]!

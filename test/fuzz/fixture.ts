@@ -25,8 +25,8 @@ export const SUSPENDED_CODE = 'suspended-code-1'
 export const CANCELLED_CODE = 'cancelled-code-1'
 export const EXPIRED_CODE = 'expired-code-1'
 export const FUTURE_CODE = 'future-code-1'
-export const ISSUER = 'https://id.fuzz.example'
-export const AUDIENCE = 'crm'
+const ISSUER = 'https://id.fuzz.example'
+const AUDIENCE = 'crm'
 
 /** The session a valid credential leads to: its organisation, consumer, user and (default) unit. */
 export interface Grant {
@@ -39,7 +39,7 @@ export interface Grant {
 }
 
 export const PS_DEV: Grant = { org: EXAMPLE_ORGANISATION, cii: EXAMPLE_CII, ari: EXAMPLE_ARI, usr: EXAMPLE_USER, units: [EXAMPLE_UNIT], defaultUnit: EXAMPLE_UNIT }
-export const OTHER: Grant = { org: 'other_org', cii: 'C0000000000000000000000000000002', ari: 'A0000000000000000000000000000002', usr: 'other_user', units: ['A', 'B'], defaultUnit: 'A' }
+const OTHER: Grant = { org: 'other_org', cii: 'C0000000000000000000000000000002', ari: 'A0000000000000000000000000000002', usr: 'other_user', units: ['A', 'B'], defaultUnit: 'A' }
 
 /** Key -> the organisation it opens (active consumer application keys only). */
 export const ACTIVE_KEYS: ReadonlyMap<string, Grant> = new Map([[EXAMPLE_KEY, PS_DEV], [OTHER_KEY, OTHER]])
@@ -48,7 +48,7 @@ export const USABLE_CODES: ReadonlyMap<string, Grant> = new Map([[EXAMPLE_CODE, 
 
 const nowIso = (offsetSeconds: number) => new Date(Date.now() + offsetSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
 
-export const seedDocument = (idpJwk: object) => ({
+const seedDocument = (idpJwk: object) => ({
   organisations: [
     { id: PS_DEV.org, name: 'PS Dev', consumer_user: PS_DEV.usr },
     { id: OTHER.org, name: 'Other', consumer_user: OTHER.usr },

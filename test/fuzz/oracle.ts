@@ -53,7 +53,7 @@ const own = (o: Record<string, unknown>, k: string) => (Object.prototype.hasOwnP
  * The path a request target names, as the router sees it: an absolute-form scheme and host dropped, query and
  * fragment cut; not decoded, not folded (`/%6Detrics` and `/METRICS` are no route).
  */
-export const routePath = (target: string): string => target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').split('?')[0]!.split('#')[0]!
+const routePath = (target: string): string => target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').split('?')[0]!.split('#')[0]!
 
 /**
  * Does the body give a name twice in one object? Valid JSON has exactly one colon outside strings per object
@@ -136,7 +136,7 @@ export const expectedGrant = (cfg: FuzzServiceConfig, identity: IdentityTokens, 
 // ---------------------------------------------------------------------------------------------------------------
 // Answers
 
-export interface IssuedClaims {
+interface IssuedClaims {
   readonly org: string
   readonly cii: string
   readonly ari: string

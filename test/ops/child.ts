@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-export { BIN, ensureBuilt, ROOT } from '../support/built-cli.js'
+export { BIN, ensureBuilt } from '../support/built-cli.js'
 import { BIN } from '../support/built-cli.js'
 
 export interface Exited {

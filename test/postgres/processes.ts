@@ -10,7 +10,7 @@ import { generateSecrets } from '../../adapters/crypto/generate-secrets.js'
 import { BIN, cleanEnv, ensureBuilt, ROOT } from '../support/built-cli.js'
 import { EXAMPLE_AUTHORIZATION, EXAMPLE_BODY } from '../support/example.js'
 
-export { BIN, cleanEnv, ensureBuilt, ROOT }
+export { ensureBuilt }
 
 export const TOKEN_PATH = '/crmapi/rest/v2/authentication/consumer_application_key/token'
 export const SESSION_PATH = '/crmapi/rest/v2/authentication/consumer_application_key/session'

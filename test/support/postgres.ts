@@ -64,7 +64,7 @@ const adminQuery = async (text: string): Promise<pg.QueryResult> => {
 let available: Promise<boolean> | undefined
 
 /** Is the test database reachable? Asked once per test file. */
-export const postgresAvailable = (): Promise<boolean> =>
+const postgresAvailable = (): Promise<boolean> =>
   (available ??= (async () => {
     // A loaded machine (the suite runs test files in parallel) can miss one 2 s connect: try a few times first.
     for (let attempt = 1; attempt <= 4; attempt++) {

@@ -11,7 +11,7 @@ import { SESSION_PATH } from '../../adapters/http/app.js'
 import { TOKEN_PATH } from '../../adapters/http/token-route.js'
 
 
-export interface CaseRequest {
+interface CaseRequest {
   readonly method?: string
   readonly route: 'token' | 'session'
   /** Appended to the route, e.g. `?token=abc`; `{token}` is replaced by a token just issued for the documented example. */
@@ -20,7 +20,7 @@ export interface CaseRequest {
   readonly body?: string | object
 }
 
-export interface CaseExpectation {
+interface CaseExpectation {
   readonly status: number
   /** The error's name, e.g. MISSINGPARAMETER; absent for a success. */
   readonly error?: string
@@ -150,7 +150,7 @@ export const sendCase = async (target: Target, c: TokenCase): Promise<RawRespons
 }
 
 /** The CRM.COM envelope of an error, or of a success with the expected data. */
-export const expectAnswer = (r: RawResponse, e: CaseExpectation): void => {
+const expectAnswer = (r: RawResponse, e: CaseExpectation): void => {
   expect(r.status, r.text).toBe(e.status)
   expect(Object.keys(r.json)).toEqual(['data', 'status'])
   if (e.error === undefined) {

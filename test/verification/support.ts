@@ -49,7 +49,7 @@ export const hs256Key = (kid: string, retiredAt?: number): SigningKeySpec => ({
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url')
 
-export const sessionOf = (issuedAt: number, subject: SessionSubject = EXAMPLE_SUBJECT): ConsumerSession =>
+const sessionOf = (issuedAt: number, subject: SessionSubject = EXAMPLE_SUBJECT): ConsumerSession =>
   newSession(subject, '1', issuedAt, randomBytes(16).toString('hex').toUpperCase())
 
 /** A token signed by `key` (made the only, active key of a ring of its own), for a session issued at `issuedAt`. */

@@ -27,7 +27,7 @@ import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import type BetterSqlite3 from 'better-sqlite3'
 
-export const CHECKPOINT_INTERVAL_MS = 250
+const CHECKPOINT_INTERVAL_MS = 250
 /** WAL size past which the log is truncated (a checkpoint of this much takes milliseconds). */
 export const WAL_TRUNCATE_BYTES = 4 * 1024 * 1024
 /** What a reset WAL is cut back to (bytes), on every connection of a store. */

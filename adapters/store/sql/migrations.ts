@@ -15,7 +15,7 @@ export interface Migration {
 }
 
 /** The advisory-lock key of the migration runner ("cami" in ASCII). */
-export const MIGRATION_LOCK_KEY = 0x63616d69
+const MIGRATION_LOCK_KEY = 0x63616d69
 
 const time = 'bigint' as const
 

@@ -12,7 +12,7 @@ import { groupUsers, toAccessToken, toConsumer, toKey, toLink, toOrganisation, t
 import type { Database } from './schema.js'
 
 /** Inserts `row`, or replaces every other column of the row that has its `key`. */
-export const upsert = async <T extends keyof Database & string>(
+const upsert = async <T extends keyof Database & string>(
   db: Kysely<Database>,
   table: T,
   row: Insertable<Database[T]>,

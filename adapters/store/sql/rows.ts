@@ -62,7 +62,7 @@ export const toLink = (r: Selectable<IdentityLinksTable>): IdentityLink => ({
   organisation: r.organisation,
   accountsReceivableId: r.accounts_receivable_id,
 })
-export const toAttempts = (r: Selectable<AttemptCountersTable>): AttemptCount => ({ subject: r.subject, failures: r.failures, windowStart: r.window_start })
+const toAttempts = (r: Selectable<AttemptCountersTable>): AttemptCount => ({ subject: r.subject, failures: r.failures, windowStart: r.window_start })
 
 /** Users from rows ordered by (organisation, username, position), with their units. */
 export const groupUsers = (rows: ReadonlyArray<UserRow>): User[] => {

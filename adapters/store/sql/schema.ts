@@ -18,12 +18,14 @@ export interface UnitsTable {
   name: string
 }
 
+/** @public: named in the declared type of queries.ts's exported statements. */
 export interface UsersTable {
   organisation: string
   username: string
   default_unit: string | null
 }
 
+/** @public: as UsersTable. */
 export interface UserUnitsTable {
   organisation: string
   username: string
@@ -105,12 +107,12 @@ export interface AuditEventsTable {
 }
 
 /** One row (id 1), rewritten by the readiness probe. */
-export interface WriteProbeTable {
+interface WriteProbeTable {
   id: number
   at: number
 }
 
-export interface SchemaMigrationsTable {
+interface SchemaMigrationsTable {
   name: string
   applied_at: number
 }
