@@ -2,7 +2,7 @@
  * Start-up refusals (docs/operations.md, "Start-up"): a configuration or a database the service cannot work with
  * stops the start with a clear message and an exit code, before anything is created, generated or seeded.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, readdirSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -72,8 +72,15 @@ const runUnprivileged = (args: ReadonlyArray<string>, cwd: string, env: NodeJS.P
   return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
 }
 
+// Root writes a read-only file anyway, so as root the service runs as nobody; nobody must then be able to reach the
+// checkout (a clone inside a 0700 directory, as `mktemp -d` makes, it cannot). Where it cannot, the case is not run,
+// and says so: readiness-full-disk.test.ts refuses a SQLite database that takes no write at start-up as well.
+const unprivilegedReachable =
+  process.getuid?.() !== 0 || spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)})`], { uid: 65534, gid: 65534 }).status === 0
+if (!unprivilegedReachable) console.warn(`startup-refusals: user nobody cannot reach ${BIN}; the read-only SQLite case is not run`)
+
 describe('a database that does not accept writes is refused (exit 2), never served as ready', () => {
-  it('SQLite: a read-only database file', async () => {
+  it.runIf(unprivilegedReachable)('SQLite: a read-only database file', async () => {
     const dir = fresh()
     const db = join(dir, 'read-only.db')
     expect((await run(['migrate', '--db', `sqlite:${db}`], dir)).code).toBe(0)
