@@ -57,7 +57,8 @@ export class MemoryStore implements Store {
   findOrganisation = (id: string) => this.op(() => this.t.organisations.get(id))
   findUser = (organisation: string, username: string) => this.op(() => this.t.users.get(k2(organisation, username)))
   findKeyByDigest = (digest: string) => this.op(() => this.t.keys.get(digest))
-  findKeyWithUser = (digest: string) =>
+  // Typed, not inferred: an inferred `user?: undefined` breaks consumers built with exactOptionalPropertyTypes.
+  findKeyWithUser = (digest: string): Promise<{ readonly key: StoredKey; readonly user?: User } | undefined> =>
     this.op(() => {
       const key = this.t.keys.get(digest)
       const user = key && this.t.users.get(k2(key.organisation, key.user))
