@@ -45,7 +45,7 @@ const scenarioFor = async (port) => {
 const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-compare-'))
 const servers = []
 try {
-  const { generateSecrets } = await import(join(ROOT, 'dist/adapters/crypto/secrets.js'))
+  const { generateSecrets } = await import(join(ROOT, 'dist/adapters/crypto/generate-secrets.js'))
   const secrets = join(dir, 'secrets.json')
   writeFileSync(secrets, JSON.stringify(await generateSecrets()), { mode: 0o600 })
   writeFileSync(join(dir, 'import.json'), JSON.stringify(documentedExample))
