@@ -20,7 +20,7 @@ import { latestMigration } from './migrations.js'
 import * as operations from './operations-queries.js'
 import { PostgresExecutor } from './postgres-executor.js'
 import * as provisioning from './provisioning-queries.js'
-import { cachedReads, compileQueries, type Queries } from './queries.js'
+import { cachedReads, compileQueries, readsCachedOnceFound, type Queries } from './queries.js'
 import { allAccessTokens, firstAccessToken, firstAttempts, firstConsumer, firstKey, firstOrganisation, firstUser, keyWithUser } from './rows.js'
 import type { Database, Engine } from './schema.js'
 import { ReadCachingExecutor } from './sqlite-read-cache.js'
@@ -40,7 +40,7 @@ const afterEachStatement = (then: () => void): KyselyPlugin => ({
 /** The executor of the request path on the driver: SQLite's with its read cache in front, or PostgreSQL's. */
 const executorOn = (native: NativeHandle, q: Queries): Executor =>
   native.engine === 'sqlite'
-    ? new ReadCachingExecutor(new SqliteExecutor(native, Object.values(q)), cachedReads(q))
+    ? new ReadCachingExecutor(new SqliteExecutor(native, Object.values(q)), cachedReads(q), readsCachedOnceFound(q))
     : new PostgresExecutor(native.pool)
 
 export class SqlStore implements Store {
@@ -117,7 +117,9 @@ export class SqlStore implements Store {
 
   /** Resolves once the event is committed (group-committed with the other writes of the moment). */
   record(event: AuditEvent): Promise<void> {
-    return this.x.append(this.q.record, auditRow(event))
+    const committed = this.x.append(this.q.record, auditRow(event))
+    // A release changes a session record the read cache may hold: forgotten once committed, before the caller goes on.
+    return event.type === 'released' ? committed.then(() => this.x.changed()) : committed
   }
 
   getAttempts(subject: string): Promise<AttemptCount | undefined> {
@@ -141,7 +143,7 @@ export class SqlStore implements Store {
   }
 
   async sessionRecord(sessionId: string): Promise<SessionRecord | undefined> {
-    const [issued, released] = await this.x.all(this.q.sessionEvents, [sessionId])
+    const [issued, released] = await this.x.load(this.q.sessionEvents, [sessionId])
     if (issued?.type !== 'issued') return undefined
     return recordOf(JSON.parse(issued.payload) as Extract<AuditEvent, { type: 'issued' }>, released !== undefined)
   }
