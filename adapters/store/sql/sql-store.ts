@@ -11,7 +11,7 @@ import {
   sessionRevocationCheck, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type CounterClaim, type IdentityLink,
   type IdentityProvider, type KeyStatus, type Organisation, type SessionRecord, type Unit, type User,
 } from '../../../core/index.js'
-import { recordOf } from '../operations.js'
+import { recordOf, type Issued } from '../operations.js'
 import type { AttemptCount, AuditQuery, SessionSummary, Store, StoredAuditEvent, StoredKey } from '../store.js'
 import { claimArguments, claimCanCombine } from './attempt-counters.js'
 import type { NativeHandle } from './connect.js'
@@ -48,6 +48,8 @@ export class SqlStore implements Store {
   private readonly x: Executor
   private readonly db: Kysely<Database>
   private readonly inTransaction: boolean
+  /** The record of each unreleased session's 'issued' row read (sessionRecord), for as long as the row object lives. */
+  private readonly unreleasedRecords = new WeakMap<object, SessionRecord>()
 
   /**
    * @param db the database, or the connection of a transaction (then `options.inTransaction` is true)
@@ -145,7 +147,15 @@ export class SqlStore implements Store {
   async sessionRecord(sessionId: string): Promise<SessionRecord | undefined> {
     const [issued, released] = await this.x.load(this.q.sessionEvents, [sessionId])
     if (issued?.type !== 'issued') return undefined
-    return recordOf(JSON.parse(issued.payload) as Extract<AuditEvent, { type: 'issued' }>, released !== undefined)
+    if (released !== undefined) return recordOf(JSON.parse(issued.payload) as Issued, true)
+    // The session route asks on every request, and SQLite's read cache answers with the same row object each time:
+    // its payload is parsed once per row, not per request.
+    let record = this.unreleasedRecords.get(issued)
+    if (record === undefined) {
+      record = recordOf(JSON.parse(issued.payload) as Issued, false)
+      this.unreleasedRecords.set(issued, record)
+    }
+    return record
   }
 
   isRevoked = sessionRevocationCheck({ ledger: this, keys: this, accessTokens: this }).isRevoked
