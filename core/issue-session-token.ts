@@ -89,47 +89,54 @@ export const issueSessionToken = (deps: IssueDeps) => {
     return TE.left(error)
   }
 
-  return (request: IssueRequest): TE.TaskEither<AuthError, IssuedToken> =>
-    pipe(
-      TE.fromEither(resolveCredentials(deps.release, request)),
-      TE.flatMap((credentials) => {
-        // One moment per request: the claims, the validity of access tokens, the audit and the session all use it.
-        const now = deps.clock.nowSeconds()
-        const input: ModeInput = { deps, mode: credentials._tag, now }
-        return pipe(
-          authenticate(input, credentials, request.clientAddress),
-          TE.flatMap((who) => {
-            // The credential is right: its claims are settled (reset or given back), also when the unit is then
-            // refused, which does not count.
-            const settled: AttemptContext = { ...who.context, claims: [] }
-            const settle = () => limiter.succeeded(who.context.claims)
-            const unit = resolveUnit(who.user, credentials._tag === 'IdentityJwt' ? undefined : credentials.unit)
-            if (E.isLeft(unit)) return pipe(step(settled, settle), TE.flatMap(() => TE.left<Failure>({ error: unit.left, context: settled })))
-            return TE.right({ who, unit: unit.right, settle })
-          }),
-          TE.orElseW(onFailure(credentials._tag, now, request.clientAddress)),
-          TE.flatMap(({ who, unit, settle }) => {
-            const session = newSession(who.subject, unit, now, deps.ids.newSessionId())
-            return fromPort(async () => {
-              const token = await deps.signer.sign(buildClaims(session, deps.claimTimes))
-              // Settled beside the `issued` event: on SQLite both go in one group commit.
-              await Promise.all([settle(), audit.record({
-                type: 'issued',
-                at: session.issuedAt,
-                mode: credentials._tag,
-                sessionId: session.sessionId,
-                organisation: session.organisation,
-                contactInformationId: session.contactInformationId,
-                accountsReceivableId: session.accountsReceivableId,
-                ...(who.key ? { keyPrefix: who.context.keyPrefix, keyDigest: who.key.digest } : {}),
-                ...(who.accessTokenId ? { accessTokenId: who.accessTokenId } : {}),
-                expiresAt: session.expiresAt,
-                clientAddress: request.clientAddress,
-              })])
-              return { token, session, mode: credentials._tag }
-            })
-          }),
-        )
+  const attempt = (credentials: Credentials, request: IssueRequest): TE.TaskEither<AuthError, IssuedToken> => {
+    // One moment per request: the claims, the validity of access tokens, the audit and the session all use it.
+    const now = deps.clock.nowSeconds()
+    const input: ModeInput = { deps, mode: credentials._tag, now }
+    return pipe(
+      authenticate(input, credentials, request.clientAddress),
+      TE.flatMap((who) => {
+        // The credential is right: its claims are settled (reset or given back), also when the unit is then
+        // refused, which does not count.
+        const settled: AttemptContext = { ...who.context, claims: [] }
+        const settle = () => limiter.succeeded(who.context.claims)
+        const unit = resolveUnit(who.user, credentials._tag === 'IdentityJwt' ? undefined : credentials.unit)
+        if (E.isLeft(unit)) return pipe(step(settled, settle), TE.flatMap(() => TE.left<Failure>({ error: unit.left, context: settled })))
+        return TE.right({ who, unit: unit.right, settle })
+      }),
+      TE.orElseW(onFailure(credentials._tag, now, request.clientAddress)),
+      TE.flatMap(({ who, unit, settle }) => {
+        const session = newSession(who.subject, unit, now, deps.ids.newSessionId())
+        return fromPort(async () => {
+          const token = await deps.signer.sign(buildClaims(session, deps.claimTimes))
+          // Settled beside the `issued` event: on SQLite both go in one group commit.
+          await Promise.all([settle(), audit.record({
+            type: 'issued',
+            at: session.issuedAt,
+            mode: credentials._tag,
+            sessionId: session.sessionId,
+            organisation: session.organisation,
+            contactInformationId: session.contactInformationId,
+            accountsReceivableId: session.accountsReceivableId,
+            ...(who.key ? { keyPrefix: who.context.keyPrefix, keyDigest: who.key.digest } : {}),
+            ...(who.accessTokenId ? { accessTokenId: who.accessTokenId } : {}),
+            expiresAt: session.expiresAt,
+            clientAddress: request.clientAddress,
+          })])
+          return { token, session, mode: credentials._tag }
+        })
       }),
     )
+  }
+
+  // A plain branch rather than fromEither + flatMap: a request refused by its parameters costs no step of its own.
+  return (request: IssueRequest): TE.TaskEither<AuthError, IssuedToken> => () => {
+    try {
+      const credentials = resolveCredentials(deps.release, request)
+      return E.isLeft(credentials) ? Promise.resolve(credentials) : attempt(credentials.right, request)()
+    } catch (e) {
+      // As every task of task-either.ts: a step that throws gives a rejected Promise, never a synchronous throw.
+      return Promise.reject(e)
+    }
+  }
 }
