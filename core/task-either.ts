@@ -44,8 +44,6 @@ export const right = <E = never, A = never>(a: A): TaskEither<E, A> => {
   return () => Promise.resolve(value)
 }
 
-export const fromEither = <E, A>(e: E.Either<E, A>): TaskEither<E, A> => () => Promise.resolve(e)
-
 /** A Promise-returning function as a TaskEither: a rejection (or a synchronous throw) becomes `onRejected(reason)`. */
 export const tryCatch =
   <E, A>(f: () => Promise<A>, onRejected: (reason: unknown) => E): TaskEither<E, A> =>

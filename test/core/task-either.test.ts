@@ -20,7 +20,7 @@ const step = fc.record({
 
 /** The same pipeline, built with either module (they share fp-ts's types). */
 const build = (lib: typeof TE | typeof FTE, start: E.Either<string, number>, steps: ReadonlyArray<Step>, trace: string[]) => {
-  let t: FTE.TaskEither<string, number> = lib.fromEither(start)
+  let t: FTE.TaskEither<string, number> = E.isLeft(start) ? lib.left<string, number>(start.left) : lib.right<string, number>(start.right)
   for (const [i, s] of steps.entries()) {
     const out = (a: number) => {
       trace.push(`${s.kind}${i}(${a})`)
