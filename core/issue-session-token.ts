@@ -77,11 +77,11 @@ export const issueSessionToken = (deps: IssueDeps) => {
             if (c.reachesThreshold) await audit.record({ type: 'locked_out', at: now, subject: c.subject, clientAddress })
           }
         }),
-        TE.flatMap(() => TE.left(error)),
+        TE.flatMapEither(() => E.left(error)),
       )
     }
     if (error.name === 'TOOMANYATTEMPTS' || error.name === 'INVALIDUNIT') {
-      return pipe(fromPort(() => audit.record(failed)), TE.flatMap(() => TE.left(error)))
+      return pipe(fromPort(() => audit.record(failed)), TE.flatMapEither(() => E.left(error)))
     }
     // Best effort, and not waited for: a store that just failed may fail (or hang on) this too, and the answer must
     // not take a second timeout; the client gets the first error either way.

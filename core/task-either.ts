@@ -1,8 +1,8 @@
 /**
  * @module task-either
  * The core's one effect vocabulary: the TaskEither combinators every use case (issue, verify, release) is written
- * with, under fp-ts's current names (flatMap, tap, map, mapError, orElseW, filterOrElse, fromNullable, tryCatch),
- * signatures and meaning. A TaskEither here is fp-ts's `() => Promise<Either<E, A>>`, so values pass freely between
+ * with, under fp-ts's current names (flatMap, flatMapEither, tap, map, mapError, orElseW, filterOrElse,
+ * fromNullable, tryCatch), signatures and meaning. A TaskEither here is fp-ts's `() => Promise<Either<E, A>>`, so values pass freely between
  * the two, and test/core/task-either.test.ts holds every combinator to fp-ts's over random pipelines. It holds
  * what the use cases use and nothing more (no legacy aliases: chain, chainFirst, mapLeft and the like are gone).
  *
@@ -60,6 +60,13 @@ export const flatMap =
   <E1>(ma: TaskEither<E1, A>): TaskEither<E1 | E2, B> =>
   () =>
     run(ma).then((e): E.Either<E1 | E2, B> | Promise<E.Either<E1 | E2, B>> => (e._tag === 'Left' ? e : f(e.right)()))
+
+/** `flatMap` for a step that answers at once (an Either): no task, and no promise of its own to adopt. */
+export const flatMapEither =
+  <A, E2, B>(f: (a: A) => E.Either<E2, B>) =>
+  <E1>(ma: TaskEither<E1, A>): TaskEither<E1 | E2, B> =>
+  () =>
+    run(ma).then((e): E.Either<E1 | E2, B> => (e._tag === 'Left' ? e : f(e.right)))
 
 /** Runs `f` for its failure only: the value goes on unchanged. */
 export const tap =

@@ -5,6 +5,7 @@
  * attempt on its throttling subjects, and the reads every mode makes. Each mode (key.ts, authentication-code.ts,
  * identifier-pass-code.ts, identity-jwt.ts) builds its context step by step as new values; nothing is mutated.
  */
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from '../task-either.js'
 import type { CredentialMode } from '../credentials.js'
@@ -97,10 +98,10 @@ const tooManyAttempts = (wait: number): AuthError => ({
 export const claimSubjects = (input: ModeInput, context: AttemptContext, subjects: ReadonlyArray<AttemptSubject>): TE.TaskEither<Failure, AttemptContext> =>
   pipe(
     step(context, () => input.deps.limiter.claim(subjects, input.now)),
-    TE.flatMap((outcome) =>
+    TE.flatMapEither((outcome): E.Either<Failure, AttemptContext> =>
       outcome.granted === undefined
-        ? TE.left({ error: tooManyAttempts(outcome.refusedFor), context })
-        : TE.right({ ...context, claims: [...context.claims, ...outcome.granted] })),
+        ? E.left({ error: tooManyAttempts(outcome.refusedFor), context })
+        : E.right({ ...context, claims: [...context.claims, ...outcome.granted] })),
   )
 
 export const userOf = (deps: IssueDeps, organisation: string, username: string, otherwise: AuthError): TE.TaskEither<AuthError, User> =>

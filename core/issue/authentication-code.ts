@@ -5,6 +5,7 @@
  * against the client address. Either way the subject is claimed before the code is looked up (the look-up is the
  * credential's check), and only usable access tokens take part: the code must match exactly one of them.
  */
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as TE from '../task-either.js'
 import type { AuthenticationCode } from '../credentials.js'
@@ -17,9 +18,9 @@ import {
 import { authenticateKey } from './key.js'
 
 /** The one usable token among those with the code; a cancelled or suspended one elsewhere does not make it ambiguous. */
-const theUsableToken = (context: AttemptContext, now: number) => (ts: ReadonlyArray<AccessToken>): TE.TaskEither<Failure, AccessToken> => {
+const theUsableToken = (context: AttemptContext, now: number) => (ts: ReadonlyArray<AccessToken>): E.Either<Failure, AccessToken> => {
   const usable = ts.filter((t) => isAccessTokenUsable(t, now))
-  return usable.length === 1 ? TE.right(usable[0]!) : TE.left({ error: INVALID_ACCESS_TOKEN, context })
+  return usable.length === 1 ? E.right(usable[0]!) : E.left({ error: INVALID_ACCESS_TOKEN, context })
 }
 
 export const authenticationCode = (input: ModeInput, c: AuthenticationCode, clientAddress: string): TE.TaskEither<Failure, Authenticated> => {
@@ -35,7 +36,7 @@ export const authenticationCode = (input: ModeInput, c: AuthenticationCode, clie
           TE.flatMap((claimed) =>
             pipe(
               step(claimed, () => deps.accessTokens.findByAuthenticationCode(codeDigest(), key.organisation)),
-              TE.flatMap(theUsableToken(claimed, now)),
+              TE.flatMapEither(theUsableToken(claimed, now)),
               TE.map((t): Authenticated => ({ subject: consumerSubject(t, user.username), user, accessTokenId: t.id, key, context: claimed })),
             )),
         )),
@@ -46,7 +47,7 @@ export const authenticationCode = (input: ModeInput, c: AuthenticationCode, clie
     TE.flatMap((claimed) =>
       pipe(
         step(claimed, () => deps.accessTokens.findByAuthenticationCode(codeDigest())),
-        TE.flatMap(theUsableToken(claimed, now)),
+        TE.flatMapEither(theUsableToken(claimed, now)),
         TE.flatMap((t) => {
           const context = { ...claimed, organisation: t.organisation }
           // The user keyless sessions run as: the organisation's consumer user.

@@ -10,10 +10,10 @@ import * as FTE from 'fp-ts/lib/TaskEither.js'
 import { describe, expect, it } from 'vitest'
 import * as TE from '../../core/task-either.js'
 
-type Step = { kind: 'flatMap' | 'tap' | 'map' | 'mapError' | 'orElseW' | 'filterOrElse' | 'fromNullable'; fail: boolean; n: number }
+type Step = { kind: 'flatMap' | 'flatMapEither' | 'tap' | 'map' | 'mapError' | 'orElseW' | 'filterOrElse' | 'fromNullable'; fail: boolean; n: number }
 
 const step = fc.record({
-  kind: fc.constantFrom<Step['kind']>('flatMap', 'tap', 'map', 'mapError', 'orElseW', 'filterOrElse', 'fromNullable'),
+  kind: fc.constantFrom<Step['kind']>('flatMap', 'flatMapEither', 'tap', 'map', 'mapError', 'orElseW', 'filterOrElse', 'fromNullable'),
   fail: fc.boolean(),
   n: fc.integer({ min: -5, max: 5 }),
 })
@@ -29,6 +29,9 @@ const build = (lib: typeof TE | typeof FTE, start: E.Either<string, number>, ste
     switch (s.kind) {
       case 'flatMap':
         t = pipe(t, lib.flatMap(out))
+        break
+      case 'flatMapEither':
+        t = pipe(t, lib.flatMapEither((a: number) => (trace.push(`flatMapEither${i}(${a})`), s.fail ? E.left(`e${i}`) : E.right(a - s.n))))
         break
       case 'tap':
         t = pipe(t, lib.tap(out))
