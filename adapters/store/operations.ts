@@ -7,7 +7,7 @@
 import type { AuditEvent, SessionRecord } from '../../core/index.js'
 import type { AuditQuery, SessionSummary, StoredAuditEvent } from './store.js'
 
-type Issued = Extract<AuditEvent, { type: 'issued' }>
+export type Issued = Extract<AuditEvent, { type: 'issued' }>
 
 export const recordOf = (issued: Issued, released: boolean): SessionRecord => ({
   organisation: issued.organisation,

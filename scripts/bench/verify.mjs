@@ -65,8 +65,8 @@ const koa = async (ctx, env) => {
 }
 
 /**
- * One scenario: `service` is a running consumer-auth (HS256 or ES256 ring), `secretsFile` its secrets. A's fixed body is
- * the service's own session answer for the token, so that A, V, J and S answer bodies of the same size.
+ * One scenario: `service` is a running consumer-auth (HS256 or ES256 ring), `secretsFile` its secrets. The fixed body
+ * that A, V and J answer is the service's own session answer for the token, so that A, V, J and S answer the same bytes.
  */
 const scenario = async (ctx, name, alg, service, secretsFile) => {
   const token = await issue(service.port, ctx.authorization)
@@ -77,8 +77,8 @@ const scenario = async (ctx, name, alg, service, secretsFile) => {
   const keys = alg === 'HS256' ? { SECRETS_FILE: secretsFile } : { JWKS_URL: `http://127.0.0.1:${service.port}/.well-known/jwks.json` }
   const servers = [
     { label: 'A', what: 'bare Koa', server: await koa(ctx, { MODE: 'bare', FIXED_BODY: sessionBody }), request: request(APP_PATH) },
-    { label: 'V', what: 'createSessionVerifier', server: await koa(ctx, { MODE: 'library', ALG: alg, ...keys }), request: request(APP_PATH) },
-    { label: 'J', what: 'jose jwtVerify', server: await koa(ctx, { MODE: 'jose', ALG: alg, ...keys }), request: request(APP_PATH) },
+    { label: 'V', what: 'createSessionVerifier', server: await koa(ctx, { MODE: 'library', ALG: alg, FIXED_BODY: sessionBody, ...keys }), request: request(APP_PATH) },
+    { label: 'J', what: 'jose jwtVerify', server: await koa(ctx, { MODE: 'jose', ALG: alg, FIXED_BODY: sessionBody, ...keys }), request: request(APP_PATH) },
     { label: 'S', what: 'service session route', server: service, request: request(SESSION_PATH) },
   ]
   for (const s of servers) {

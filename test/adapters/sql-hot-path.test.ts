@@ -89,6 +89,22 @@ const hotPathSuite = (name: string, open: () => Promise<{ store: Store; reopen: 
       expect(answers).toContainEqual(['shared', '*', ['t-shared-o1', 't-shared-o2', 't-shared-o3']])
     })
 
+    test("concurrent questions about sessions' records each get their own answer (one batched read on PostgreSQL)", async () => {
+      const issued = Array.from({ length: 60 }, (_, i) => event(i))
+      for (const e of issued) await store.record(e)
+      const releasedIds = new Set(issued.filter((_, i) => i % 3 === 0).map((e) => (e as { sessionId: string }).sessionId))
+      for (const sessionId of releasedIds) {
+        await store.record({ type: 'released', at: NOW + 100, sessionId, organisation: 'o1', accountsReceivableId: 'A', by: 'consumer', expiresAt: NOW + 7300 })
+      }
+      const ids = [...issued.map((e) => (e as { sessionId: string }).sessionId), 'S-never-issued']
+      const records = await Promise.all([...ids, ...ids].map((id) => store.sessionRecord(id)))
+      records.forEach((r, n) => {
+        const id = ids[n % ids.length]!
+        if (id === 'S-never-issued') return expect(r).toBeUndefined()
+        expect(r).toMatchObject({ organisation: 'o1', accountsReceivableId: 'A', released: releasedIds.has(id) })
+      })
+    })
+
     test('a key is read with its user and the units in their order, in one look-up, concurrently too', async () => {
       await store.upsertKey({
         digest: 'key-bob', prefix: 'PREFIX', organisation: 'o2', user: 'bob', classification: 'CONSUMER_APPLICATION_KEY',

@@ -84,6 +84,50 @@ describe('SQLite read cache', () => {
     }
   })
 
+  test("a session's record is kept once found; its release through the store is seen at once, and another connection's by the next read", async () => {
+    const sessionId = 'FEDCBA9876543210FEDCBA9876543210'
+    const issued = {
+      type: 'issued', at: NOW, mode: 'AuthenticationCode', sessionId, organisation: 'o1', contactInformationId: 'cii',
+      accountsReceivableId: 'ari', keyDigest: 'key-1', accessTokenId: 't1', expiresAt: NOW + 7200, clientAddress: '127.0.0.1',
+    } as const
+    const released = { type: 'released', at: NOW + 1, sessionId, organisation: 'o1', accountsReceivableId: 'ari', by: 'consumer', expiresAt: NOW + 7200 } as const
+    const { db: kysely, native } = connect(url)
+    await runMigrations(kysely, 'sqlite')
+    const own = new SqlStore(kysely, 'sqlite', { native })
+    if (native.engine !== 'sqlite') throw new Error('sqlite expected')
+    const releasedBehindTheStore = () =>
+      native.db.prepare(`insert into audit_events (type, at, session_id, expires_at, payload, last_at) values ('released', ?, ?, ?, ?, ?)`)
+        .run(NOW + 1, sessionId, NOW + 7200, JSON.stringify(released), NOW + 1)
+    try {
+      // Not found is not kept: the session's 'issued' row, appended later by this connection, is read at once.
+      expect(await own.sessionRecord(sessionId)).toBeUndefined()
+      await own.record(issued)
+      expect((await own.sessionRecord(sessionId))?.released).toBe(false)
+      // Found is kept: a 'released' row written behind the store (its own connection, where nothing tells it) is not seen...
+      releasedBehindTheStore()
+      expect((await own.sessionRecord(sessionId))?.released).toBe(false)
+      // ...while a release recorded through the store is seen by the very next read.
+      await own.record(released)
+      expect((await own.sessionRecord(sessionId))?.released).toBe(true)
+    } finally {
+      await own.close()
+    }
+    // Another process's release (the CLI, a second instance) of another session: seen by the next turn's read.
+    const second = { ...issued, sessionId: '00112233445566778899AABBCCDDEEFF' }
+    await store.record(second)
+    expect(await store.isRevoked(second.sessionId, NOW)).toBe(false)
+    expect((await store.sessionRecord(second.sessionId))?.released).toBe(false)
+    const other = new Database(join(dir, 'db.sqlite'))
+    try {
+      other.prepare(`insert into audit_events (type, at, session_id, expires_at, payload, last_at) values ('released', ?, ?, ?, ?, ?)`)
+        .run(NOW + 1, second.sessionId, NOW + 7200, JSON.stringify({ ...released, sessionId: second.sessionId }), NOW + 1)
+    } finally {
+      other.close()
+    }
+    await nextTurn()
+    expect((await store.sessionRecord(second.sessionId))?.released).toBe(true)
+  })
+
   test("another connection's commit (the CLI in another process) is seen by the next read", async () => {
     await warm()
     const other = new Database(join(dir, 'db.sqlite'))

@@ -7,11 +7,9 @@
  */
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely'
 import type { AuditEvent } from '../../../core/index.js'
-import { summaryOf } from '../operations.js'
+import { summaryOf, type Issued } from '../operations.js'
 import type { AttemptCount, AuditQuery, SessionSummary, StoredAuditEvent } from '../store.js'
 import type { Database, Engine } from './schema.js'
-
-type IssuedEvent = Extract<AuditEvent, { type: 'issued' }>
 
 /** A text field of the payload (NULL when absent). The name is a constant of this module, inlined as a literal. */
 const field = (engine: Engine, name: string) =>
@@ -42,7 +40,7 @@ export const listSessions = async (
     .where(field(engine, 'accountsReceivableId'), '=', accountsReceivableId)
     .orderBy('id', 'desc')
     .execute()
-  const issued = rows.map((r) => JSON.parse(r.payload) as IssuedEvent).filter((e) => e.expiresAt > nowSeconds)
+  const issued = rows.map((r) => JSON.parse(r.payload) as Issued).filter((e) => e.expiresAt > nowSeconds)
   const released = await releasedAmong(db, issued.map((e) => e.sessionId))
   return issued.map((e) => summaryOf(e, released.has(e.sessionId)))
 }

@@ -116,11 +116,13 @@ export const compileQueries = (db: Kysely<Database>, engine: Engine) => {
     clearAttempts: new Prepared<never>('ca_clear_attempts', db.deleteFrom('attempt_counters').where('subject', '=', arg(0))),
     record: auditInsert(db, engine),
     writeProbe: writeProbe(db),
-    // A session's 'issued' event comes first; a second row, if any, is its (first) 'released' event.
-    sessionEvents: new Prepared<Pick<Selectable<AuditEventsTable>, 'type' | 'payload'>>(
+    // A session's 'issued' event comes first; a second row, if any, is its (first) 'released' event. A session has
+    // at most a few such rows (one 'issued', a 'released' per concurrent release), so the batched form needs no limit.
+    sessionEvents: read<Pick<Selectable<AuditEventsTable>, 'session_id' | 'type' | 'payload'>>(
       'ca_session_events',
-      db.selectFrom('audit_events').select(['type', 'payload']).where('session_id', '=', arg(0))
-        .where('type', 'in', ['issued', 'released']).orderBy('id').limit(2),
+      ['session_id'],
+      (k) => db.selectFrom('audit_events').select(['session_id', 'type', 'payload']).where(k).where('type', 'in', ['issued', 'released']).orderBy('id'),
+      (r) => String(r.session_id),
     ),
   }
 }
@@ -133,3 +135,11 @@ export type Queries = ReturnType<typeof compileQueries>
  */
 export const cachedReads = (q: Queries): ReadonlyArray<BatchedRead<unknown>> =>
   [q.organisation, q.user, q.key, q.keyWithUser, q.tokensByCode, q.tokensByCodeIn, q.tokenById] as ReadonlyArray<BatchedRead<unknown>>
+
+/**
+ * The reads SQLite keeps in its read cache only once they find rows: a session's events, which the request path
+ * does append to. A session's 'issued' row comes before anyone can present its token, so a found record changes
+ * only by its release (the store forgets the cache when it records one: sql-store.ts) or by pruning (through Kysely,
+ * which forgets too); a not-found answer is not kept, as the 'issued' row may be appended after it.
+ */
+export const readsCachedOnceFound = (q: Queries): ReadonlyArray<BatchedRead<unknown>> => [q.sessionEvents] as ReadonlyArray<BatchedRead<unknown>>

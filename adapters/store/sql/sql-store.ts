@@ -11,7 +11,7 @@ import {
   sessionRevocationCheck, type AccessToken, type AccessTokenState, type AuditEvent, type Consumer, type CounterClaim, type IdentityLink,
   type IdentityProvider, type KeyStatus, type Organisation, type SessionRecord, type Unit, type User,
 } from '../../../core/index.js'
-import { recordOf } from '../operations.js'
+import { recordOf, type Issued } from '../operations.js'
 import type { AttemptCount, AuditQuery, SessionSummary, Store, StoredAuditEvent, StoredKey } from '../store.js'
 import { claimArguments, claimCanCombine } from './attempt-counters.js'
 import type { NativeHandle } from './connect.js'
@@ -20,7 +20,7 @@ import { latestMigration } from './migrations.js'
 import * as operations from './operations-queries.js'
 import { PostgresExecutor } from './postgres-executor.js'
 import * as provisioning from './provisioning-queries.js'
-import { cachedReads, compileQueries, type Queries } from './queries.js'
+import { cachedReads, compileQueries, readsCachedOnceFound, type Queries } from './queries.js'
 import { allAccessTokens, firstAccessToken, firstAttempts, firstConsumer, firstKey, firstOrganisation, firstUser, keyWithUser } from './rows.js'
 import type { Database, Engine } from './schema.js'
 import { ReadCachingExecutor } from './sqlite-read-cache.js'
@@ -40,7 +40,7 @@ const afterEachStatement = (then: () => void): KyselyPlugin => ({
 /** The executor of the request path on the driver: SQLite's with its read cache in front, or PostgreSQL's. */
 const executorOn = (native: NativeHandle, q: Queries): Executor =>
   native.engine === 'sqlite'
-    ? new ReadCachingExecutor(new SqliteExecutor(native, Object.values(q)), cachedReads(q))
+    ? new ReadCachingExecutor(new SqliteExecutor(native, Object.values(q)), cachedReads(q), readsCachedOnceFound(q))
     : new PostgresExecutor(native.pool)
 
 export class SqlStore implements Store {
@@ -48,6 +48,8 @@ export class SqlStore implements Store {
   private readonly x: Executor
   private readonly db: Kysely<Database>
   private readonly inTransaction: boolean
+  /** The record of each unreleased session's 'issued' row read (sessionRecord), for as long as the row object lives. */
+  private readonly unreleasedRecords = new WeakMap<object, SessionRecord>()
 
   /**
    * @param db the database, or the connection of a transaction (then `options.inTransaction` is true)
@@ -117,7 +119,9 @@ export class SqlStore implements Store {
 
   /** Resolves once the event is committed (group-committed with the other writes of the moment). */
   record(event: AuditEvent): Promise<void> {
-    return this.x.append(this.q.record, auditRow(event))
+    const committed = this.x.append(this.q.record, auditRow(event))
+    // A release changes a session record the read cache may hold: forgotten once committed, before the caller goes on.
+    return event.type === 'released' ? committed.then(() => this.x.changed()) : committed
   }
 
   getAttempts(subject: string): Promise<AttemptCount | undefined> {
@@ -141,9 +145,17 @@ export class SqlStore implements Store {
   }
 
   async sessionRecord(sessionId: string): Promise<SessionRecord | undefined> {
-    const [issued, released] = await this.x.all(this.q.sessionEvents, [sessionId])
+    const [issued, released] = await this.x.load(this.q.sessionEvents, [sessionId])
     if (issued?.type !== 'issued') return undefined
-    return recordOf(JSON.parse(issued.payload) as Extract<AuditEvent, { type: 'issued' }>, released !== undefined)
+    if (released !== undefined) return recordOf(JSON.parse(issued.payload) as Issued, true)
+    // The session route asks on every request, and SQLite's read cache answers with the same row object each time:
+    // its payload is parsed once per row, not per request.
+    let record = this.unreleasedRecords.get(issued)
+    if (record === undefined) {
+      record = recordOf(JSON.parse(issued.payload) as Issued, false)
+      this.unreleasedRecords.set(issued, record)
+    }
+    return record
   }
 
   isRevoked = sessionRevocationCheck({ ledger: this, keys: this, accessTokens: this }).isRevoked

@@ -14,8 +14,9 @@
  * - this connection's statements through Kysely (provisioning, transactions): the store calls `changed()` after
  *   each (a Kysely plugin in sql-store.ts), and a transaction's end forgets everything before the executor runs again.
  *
- * The request path's own writes (audit rows, attempt counters, the readiness probe) touch no cached table, so they
- * keep the cache; the attempt counters' reads are not cached.
+ * The request path's own writes (audit rows, attempt counters, the readiness probe) keep the cache: they touch no
+ * cached table except the audit log, whose reads (a session's events) are kept only once found (queries.ts,
+ * `readsCachedOnceFound`; a release forgets the cache); the attempt counters' reads are not cached.
  */
 import type BetterSqlite3 from 'better-sqlite3'
 import type { Executor } from './executor.js'
@@ -35,13 +36,17 @@ export class ReadCachingExecutor implements Executor {
     this.checked = false
   }
   private readonly cached: ReadonlySet<BatchedRead<unknown>>
+  private readonly onceFound: ReadonlySet<BatchedRead<unknown>>
 
   constructor(
     private readonly inner: SqliteExecutor,
     cached: ReadonlyArray<BatchedRead<unknown>>,
+    /** Reads whose answer is kept only when it has rows (an empty one may be followed by this connection's append). */
+    cachedOnceFound: ReadonlyArray<BatchedRead<unknown>> = [],
   ) {
     this.dataVersion = inner.db.prepare('pragma data_version').pluck()
-    this.cached = new Set(cached)
+    this.onceFound = new Set(cachedOnceFound)
+    this.cached = new Set([...cached, ...cachedOnceFound])
   }
 
   load<R>(q: BatchedRead<R>, args: ReadonlyArray<Param>): Promise<R[]> {
@@ -63,6 +68,7 @@ export class ReadCachingExecutor implements Executor {
     let rows = this.rows.get(key) as R[] | undefined
     if (rows === undefined) {
       rows = this.inner.runNow(q.one, args)
+      if (rows.length === 0 && this.onceFound.has(q as BatchedRead<unknown>)) return rows
       if (this.rows.size >= MAX_CACHED_READS) this.rows.clear()
       this.rows.set(key, rows)
     }
