@@ -8,12 +8,14 @@
 //   node scripts/bench/compare.mjs --scenario fail --rounds 6 --duration 3 ../before . floor
 //   node scripts/bench/compare.mjs --scenario code ../before .
 //   node scripts/bench/compare.mjs --scenario session ../before .   GET .../session with a token each service issued
+//   node scripts/bench/compare.mjs --db postgres --scenario code ../before . floor   each on a PostgreSQL schema of its
+//                                  own in DATABASE_URL (F: F_pg, its audit rows there), dropped afterwards
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fmt, load, measure, median, startChild, stopChild } from './harness.mjs'
-import { consumerAuth, documentedExample, freePort, KEY, ROOT, ROUTE, serviceEnv } from '../support.mjs'
+import { consumerAuth, documentedExample, freePort, KEY, ownSchema, ROOT, ROUTE, serviceEnv } from '../support.mjs'
 
 const { values: opts, positionals: roots } = parseArgs({
   allowPositionals: true,
@@ -22,8 +24,10 @@ const { values: opts, positionals: roots } = parseArgs({
     rounds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '4' },
     connections: { type: 'string', default: '50' },
+    db: { type: 'string', default: 'sqlite' },
   },
 })
+if (opts.db !== 'sqlite' && opts.db !== 'postgres') throw new Error('--db: sqlite or postgres')
 if (roots.length === 0) throw new Error('name the builds to compare: directories with a built dist/, or floor')
 const connections = Number(opts.connections)
 const SESSION_ROUTE = ROUTE.replace(/token$/, 'session')
@@ -44,6 +48,14 @@ const scenarioFor = async (port) => {
 
 const dir = mkdtempSync(join(tmpdir(), 'consumer-auth-compare-'))
 const servers = []
+const schemas = []
+const databaseUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/test'
+/** The i-th server's PostgreSQL schema (dropped at the end); its URL puts a client in it. */
+const schemaOf = async (i) => {
+  const schema = await ownSchema(databaseUrl, `ca_compare_${process.pid}_${i}`)
+  schemas.push(schema)
+  return schema.url
+}
 try {
   const { generateSecrets } = await import(join(ROOT, 'dist/adapters/crypto/generate-secrets.js'))
   const secrets = join(dir, 'secrets.json')
@@ -53,10 +65,11 @@ try {
     const port = await freePort()
     if (root === 'floor') {
       if (session) throw new Error('F has no session route')
-      servers.push({ name: 'F (floor)', port, scenario, child: await startChild([join(ROOT, 'scripts/bench/floor-koa.mjs')], { PORT: String(port) }, port) })
+      const floorEnv = { PORT: String(port), ...(opts.db === 'postgres' ? { FLOOR_DATABASE_URL: await schemaOf(i) } : {}) }
+      servers.push({ name: 'F (floor)', port, scenario, child: await startChild([join(ROOT, 'scripts/bench/floor-koa.mjs')], floorEnv, port) })
       continue
     }
-    const db = `sqlite:${join(dir, `service-${i}.db`)}`
+    const db = opts.db === 'postgres' ? await schemaOf(i) : `sqlite:${join(dir, `service-${i}.db`)}`
     const env = serviceEnv(secrets, db)
     await consumerAuth(['import', join(dir, 'import.json'), '--db', db], env)
     const child = await startChild([join(resolve(root), 'bin/consumer-auth.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], env, port)
@@ -76,12 +89,13 @@ try {
     }
     console.log(`round ${r}: ${cells.join(' | ')}`)
   }
-  console.log(`\n## ${opts.scenario}: medians (${connections} connections, ${opts.rounds} rounds of ${opts.duration} s)`)
+  console.log(`\n## ${opts.scenario} on ${opts.db}: medians (${connections} connections, ${opts.rounds} rounds of ${opts.duration} s)`)
   for (const [i, s] of servers.entries()) {
     const over = median(results[i].rps.map((x, k) => x / results[0].rps[k]))
     console.log(`${s.name.padEnd(32)} ${fmt(median(results[i].rps)).padStart(6)} req/s  cpu/req ${fmt(median(results[i].cpu), 1).padStart(6)} us  p99 ${fmt(median(results[i].p99)).padStart(3)} ms  req/s over the first ${fmt(over, 3)}`)
   }
 } finally {
   await Promise.all(servers.map((s) => stopChild(s.child)))
+  await Promise.all(schemas.map((s) => s.drop()))
   rmSync(dir, { recursive: true, force: true })
 }

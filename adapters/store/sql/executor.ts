@@ -8,8 +8,9 @@
  *   moment batched into one statement each;
  * - a transaction's connection (below): every statement on its own, through Kysely, inside the transaction.
  *
- * Whatever the executor, the semantics are those of one statement per call, durability before the answer included;
- * only the number of statements, transactions and round trips differs.
+ * Whatever the executor, the semantics are those of one statement per call, durability before the answer included
+ * (one exception, argued in attempt-counters.ts: PostgreSQL's combined counter writes do not wait for the flush, which
+ * the attempt's audit row then makes); only the number of statements, transactions and round trips differs.
  */
 import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'

@@ -154,7 +154,7 @@ export class PostgresExecutor implements Executor {
       return
     }
     const settle = settleCallers(callers)
-    const done = this.query(q.statement, q.statement.params([...s.args, callers.length])).then(
+    const done = this.query(q.autocommit, q.autocommit.params([...s.args, callers.length])).then(
       (rows) => settle.answer(q.split(rows, callers.length)),
       (e: unknown) => {
         settle.fail(e)

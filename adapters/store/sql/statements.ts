@@ -118,9 +118,15 @@ export class BatchedRead<R> {
  * they asked. So a burst on one row is one statement, not one per caller queued on the row's lock.
  */
 export class CombinedWrite<R, O> {
+  /**
+   * @param autocommit the form PostgreSQL's executor runs as a statement of its own (its own transaction, never a
+   *   caller's): the same write, which may also say how its commit is flushed (attempt-counters.ts); `statement`
+   *   serves SQLite and transactions
+   */
   constructor(
     readonly statement: Prepared<R>,
     readonly split: (rows: ReadonlyArray<R>, callers: number) => O[],
+    readonly autocommit: Prepared<R> = statement,
   ) {}
 
   /** Callers with equal arguments are combined. */
