@@ -151,6 +151,15 @@ describe('SQLite read cache', () => {
     }
   })
 
+  test('stays bounded: a flood of keys nobody holds (all misses, each remembered) keeps at most 10 000 answers', async () => {
+    const cache = (store as unknown as { x: { size: number } }).x
+    await Promise.all(Array.from({ length: 25_000 }, (_, i) => store.findKeyWithUser!(`no-such-key-${i}`)))
+    expect(cache.size).toBeGreaterThan(0)
+    expect(cache.size).toBeLessThanOrEqual(10_000)
+    // And it still answers from the store after starting again.
+    expect((await store.findKeyWithUser!('key-1'))?.key.status).toBe('ACTIVE')
+  })
+
   test('provisioning through the store is seen by the next read', async () => {
     await warm()
     expect(await store.setKeyStatus('key-1', 'REVOKED')).toBe(true)

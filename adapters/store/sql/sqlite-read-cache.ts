@@ -21,13 +21,15 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import type { Executor } from './executor.js'
 import type { SqliteExecutor } from './sqlite-executor.js'
-import type { BatchedRead, CombinedWrite, Param, Prepared, PreparedInsert } from './statements.js'
+import { BatchedRead, type CombinedWrite, type Param, type Prepared, type PreparedInsert } from './statements.js'
 
 /** Entries the cache holds at most; past that it starts again empty (random keys sent by a flood stay bounded). */
 const MAX_CACHED_READS = 10_000
 
 export class ReadCachingExecutor implements Executor {
-  private readonly rows = new Map<string, unknown[]>()
+  /** Per read, its rows by the caller's key (BatchedRead.keyOf: the argument itself for a read of one argument). */
+  private readonly rows = new Map<BatchedRead<unknown>, Map<string, unknown[]>>()
+  private size = 0
   private readonly dataVersion: BetterSqlite3.Statement
   private version: unknown = undefined
   /** data_version was asked during this turn of the event loop. */
@@ -58,30 +60,40 @@ export class ReadCachingExecutor implements Executor {
     if (!this.checked) {
       const version = this.dataVersion.get()
       if (version !== this.version) {
-        this.rows.clear()
+        this.forget()
         this.version = version
       }
       this.checked = true
       setImmediate(this.recheck)
     }
-    const key = `${q.one.name}\u0000${args.join('\u0000')}`
-    let rows = this.rows.get(key) as R[] | undefined
+    const read = q as BatchedRead<unknown>
+    const key = BatchedRead.keyOf(args)
+    let ofRead = this.rows.get(read)
+    let rows = ofRead?.get(key) as R[] | undefined
     if (rows === undefined) {
       rows = this.inner.runNow(q.one, args)
-      if (rows.length === 0 && this.onceFound.has(q as BatchedRead<unknown>)) return rows
-      if (this.rows.size >= MAX_CACHED_READS) this.rows.clear()
-      this.rows.set(key, rows)
+      if (rows.length === 0 && this.onceFound.has(read)) return rows
+      if (this.size >= MAX_CACHED_READS) this.forget()
+      ofRead = this.rows.get(read)
+      if (ofRead === undefined) this.rows.set(read, (ofRead = new Map()))
+      ofRead.set(key, rows)
+      this.size++
     }
     return rows
   }
 
+  private forget(): void {
+    this.rows.clear()
+    this.size = 0
+  }
+
   exclusive<T>(work: () => Promise<T>): Promise<T> {
     // Forgotten before the executor lets anything run again (still inside the hold).
-    return this.inner.exclusive(() => work().finally(() => this.rows.clear()))
+    return this.inner.exclusive(() => work().finally(() => this.forget()))
   }
 
   changed(): void {
-    this.rows.clear()
+    this.forget()
   }
 
   all<R>(q: Prepared<R>, args: ReadonlyArray<Param>): Promise<R[]> {
