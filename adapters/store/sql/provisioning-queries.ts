@@ -98,32 +98,27 @@ export const listOrganisations = async (db: Kysely<Database>): Promise<ReadonlyA
   (await db.selectFrom('organisations').selectAll().orderBy('id').execute()).map(toOrganisation)
 
 export const listUnits = async (db: Kysely<Database>, organisation?: string): Promise<ReadonlyArray<Unit>> => {
-  let q = db.selectFrom('units').selectAll()
-  if (organisation !== undefined) q = q.where('organisation', '=', organisation)
+  const q = db.selectFrom('units').selectAll().$if(organisation !== undefined, (w) => w.where('organisation', '=', organisation!))
   return (await q.orderBy('organisation').orderBy('id').execute()).map(toUnit)
 }
 
 export const listUsers = async (db: Kysely<Database>, organisation?: string): Promise<ReadonlyArray<User>> => {
-  let q = usersWithUnits(db)
-  if (organisation !== undefined) q = q.where('u.organisation', '=', organisation)
+  const q = usersWithUnits(db).$if(organisation !== undefined, (w) => w.where('u.organisation', '=', organisation!))
   return groupUsers(await q.orderBy('u.organisation').orderBy('u.username').orderBy('uu.position').execute())
 }
 
 export const listKeys = async (db: Kysely<Database>, organisation?: string): Promise<ReadonlyArray<StoredKey>> => {
-  let q = db.selectFrom('web_api_keys').selectAll()
-  if (organisation !== undefined) q = q.where('organisation', '=', organisation)
+  const q = db.selectFrom('web_api_keys').selectAll().$if(organisation !== undefined, (w) => w.where('organisation', '=', organisation!))
   return (await q.orderBy('organisation').orderBy('created_at').orderBy('digest').execute()).map(toKey)
 }
 
 export const listConsumers = async (db: Kysely<Database>, organisation?: string): Promise<ReadonlyArray<Consumer>> => {
-  let q = db.selectFrom('consumers').selectAll()
-  if (organisation !== undefined) q = q.where('organisation', '=', organisation)
+  const q = db.selectFrom('consumers').selectAll().$if(organisation !== undefined, (w) => w.where('organisation', '=', organisation!))
   return (await q.orderBy('organisation').orderBy('accounts_receivable_id').execute()).map(toConsumer)
 }
 
 export const listAccessTokens = async (db: Kysely<Database>, organisation?: string): Promise<ReadonlyArray<AccessToken>> => {
-  let q = accessTokensWithContact(db)
-  if (organisation !== undefined) q = q.where('t.organisation', '=', organisation)
+  const q = accessTokensWithContact(db).$if(organisation !== undefined, (w) => w.where('t.organisation', '=', organisation!))
   return (await q.orderBy('t.organisation').orderBy('t.id').execute()).map(toAccessToken)
 }
 
@@ -131,8 +126,7 @@ export const listIdentityProviders = async (db: Kysely<Database>): Promise<Reado
   (await db.selectFrom('identity_providers').selectAll().orderBy('issuer').execute()).map(toProvider)
 
 export const listIdentityLinks = async (db: Kysely<Database>, organisation?: string): Promise<ReadonlyArray<IdentityLink>> => {
-  let q = db.selectFrom('identity_links').selectAll()
-  if (organisation !== undefined) q = q.where('organisation', '=', organisation)
+  const q = db.selectFrom('identity_links').selectAll().$if(organisation !== undefined, (w) => w.where('organisation', '=', organisation!))
   return (await q.orderBy('organisation').orderBy('issuer').orderBy('subject').execute()).map(toLink)
 }
 
