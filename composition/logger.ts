@@ -5,6 +5,7 @@
  * exception's message can quote the input that caused it (JSON.parse does), and no path list can reach into a string.
  */
 import { pino, type DestinationStream, type Logger } from 'pino'
+import { logDestination } from './log-destination.js'
 
 /**
  * Fields that are censored wherever a log call puts them: at the top of the logged object and inside nested plain
@@ -140,7 +141,7 @@ export const createLogger = (level: string, destination?: DestinationStream): Se
       serializers: { err: safeError, cause: safeError },
       timestamp: isoTime,
     },
-    destination ?? pino.destination({ sync: false }),
+    destination ?? logDestination(),
   )
   // pino gives children no bindings formatter of their own: their bindings are censored here (children inherit this).
   const child = logger.child

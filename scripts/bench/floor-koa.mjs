@@ -2,7 +2,8 @@
 // same framework as A, written as a bare Koa handler with nothing else: read and parse the JSON body, decode the
 // Basic key, HMAC-digest the key and the code (node:crypto, as the spec's storage rule asks), look both up (in a Map:
 // cheaper than any store), sign an HS256 JWT (node:crypto), append an audit row to SQLite in a group commit (WAL,
-// synchronous=NORMAL, indexed by session id) and wait for its commit, write one pino log line (to /dev/null), answer.
+// synchronous=NORMAL, indexed by session id) and wait for its commit, write one pino log line (to /dev/null,
+// through the service's default log destination), answer.
 // With FLOOR_DATABASE_URL (postgres://, naming a schema of its own), the audit row goes to PostgreSQL instead: F_pg.
 // An unknown key (the failure scenario) is audited and answered 401 after its one digest and look-up; like the
 // service, it writes no row per refusal: refusals of one (minute, code, client address) are folded into one row per
@@ -17,6 +18,7 @@ import Database from 'better-sqlite3'
 import Koa from 'koa'
 import { Router } from '@koa/router'
 import pino from 'pino'
+import { ROOT } from '../support.mjs'
 
 const port = Number(process.env.PORT ?? 0)
 const basePath = process.env.BASE_PATH ?? '/crmapi/rest/v2'
@@ -118,7 +120,10 @@ const digest = (s) => createHmac('sha256', pepper).update(s).digest('base64url')
 const keys = new Map([[digest('EE73C0AE64524371B5DDEFF5F7BB2192'), { organisation: 'ps_dev', username: 'maytemplate' }]])
 const codes = new Map([[`ps_dev/${digest('p_kestora1!')}`, { cii: '2695FED3FCFD4084AB39F44B18889123', ari: '261BF2B79198401D89A79C545F16CBEC' }]])
 const header = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'HS256', kid: 'floor' })).toString('base64url')
-const log = pino({}, pino.destination({ dest: '/dev/null', sync: false }))
+// The service's own default destination (pino's sonic-boom in its buffer mode), the cheapest way pino writes a line
+// asynchronously; until 2026-12-01 19:40 UTC F used pino.destination's string mode, dearer under load.
+const { logDestination } = await import(join(ROOT, 'dist/composition/log-destination.js'))
+const log = pino({}, logDestination('/dev/null'))
 
 /** The body as a string: plain 'data'/'end' listeners, the cheapest way to read a stream (no async iterator). */
 const readBody = (req) =>
