@@ -15,7 +15,8 @@
 //   npm run bench                      all scenarios, 5 rounds of 5 s
 //   npm run bench -- --quick           one short round each (a smoke run; no figures asserted)
 //   npm run bench -- --only code,fail  some scenarios: code, passcode, jwt, fail, postgres, memory, peer, verify, verify-es256, scale
-//   npm run bench -- --only verify,verify-es256   accepting session tokens (scripts/bench/verify.mjs): V/A, S/A, V/J
+//   npm run bench -- --only verify,verify-es256   accepting session tokens (scripts/bench/verify.mjs): V/A, S/A, V/J,
+//                                                 F/A, S/F
 //   npm run bench -- --root ../other   measure the service and verifier built in another checkout (its dist/)
 //   npm run bench -- --only peer       the peer comparison alone (node-oidc-provider client_credentials, JWT access token)
 //   npm run bench -- --rounds 7 --duration 8 --connections 50

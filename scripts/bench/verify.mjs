@@ -1,7 +1,8 @@
 // The verification scenarios of `npm run bench`: what it costs a service to accept session tokens, against a bare
 // Koa route, in the same rounds.
 //   verify        A bare Koa GET; V Koa + createSessionVerifier({ secretsFile }).middleware() (HS256); J Koa + jose
-//                 jwtVerify with the same secret; S the service's own GET .../session. Prints V/A, S/A and V/J.
+//                 jwtVerify with the same secret; F the floor of a session route (verify-koa.mjs, MODE floor); S the
+//                 service's own GET .../session. Prints V/A, S/A, V/J, F/A and S/F.
 //   verify-es256  the same through the JWKS of an ES256 service: V createSessionVerifier({ jwksUrl }), J jose
 //                 createRemoteJWKSet + jwtVerify, S that service's session route.
 // Every request carries the same token as `Authorization: Bearer`, as a client of such a service would.
@@ -79,13 +80,14 @@ const scenario = async (ctx, name, alg, service, secretsFile) => {
     { label: 'A', what: 'bare Koa', server: await koa(ctx, { MODE: 'bare', FIXED_BODY: sessionBody }), request: request(APP_PATH) },
     { label: 'V', what: 'createSessionVerifier', server: await koa(ctx, { MODE: 'library', ALG: alg, FIXED_BODY: sessionBody, ...keys }), request: request(APP_PATH) },
     { label: 'J', what: 'jose jwtVerify', server: await koa(ctx, { MODE: 'jose', ALG: alg, FIXED_BODY: sessionBody, ...keys }), request: request(APP_PATH) },
+    { label: 'F', what: 'session route floor', server: await koa(ctx, { MODE: 'floor', ALG: alg, FIXED_BODY: sessionBody, ...keys }), request: request(APP_PATH) },
     { label: 'S', what: 'service session route', server: service, request: request(SESSION_PATH) },
   ]
   for (const s of servers) {
     const r = await fetch(`http://127.0.0.1:${s.server.port}${s.request.path}`, { headers: s.request.headers })
     if (r.status !== 200) throw new Error(`${s.label} refused the token: ${r.status} ${await r.text()}`)
   }
-  return runRounds(name, servers, [['V', 'A'], ['S', 'A'], ['V', 'J']], ctx.run)
+  return runRounds(name, servers, [['V', 'A'], ['S', 'A'], ['V', 'J'], ['F', 'A'], ['S', 'F']], ctx.run)
 }
 
 /**
