@@ -8,6 +8,9 @@
 // The AuthenticationCode and failure scenarios also run F (scripts/bench/floor-koa.mjs) in each round: the least work any
 // implementation must do per request, on the same framework, so F/A bounds what B/A can reach on this machine; the
 // PostgreSQL scenario runs F_pg, the same floor committing its audit row to PostgreSQL. B/F is printed beside them.
+// They run F+ too (floor-koa.mjs FLOOR_CONFORMING): F with what the specification asks besides (validation, request
+// id, metrics, the request line), so F+/F says how near F a conforming implementation can come, and B/F+ how near
+// F+ the service is.
 // The peer scenario runs P (scripts/bench/oidc-provider.mjs, node-oidc-provider, a dev dependency) in B's place: its
 // client_credentials grant issuing HS256 JWT access tokens, alternating with A; the summary then also prints B/P, the
 // AuthenticationCode req/s of B over P's, when both ran.
@@ -100,40 +103,50 @@ const load = (port, scenario, seconds) => loadOn(port, { ...scenario, path: scen
 const measure = (server, scenario, seconds) => measureOn(server, { ...scenario, path: scenario.path ?? ROUTE }, seconds, scenario.connections ?? connections)
 
 // `real` is B, or P for the peer scenario (scenario.label 'P'); A and F always take ROUTE, whatever scenario.path is.
-const runScenario = async (name, bare, real, scenario, floor) => {
+const runScenario = async (name, bare, real, scenario, floor, conforming) => {
   const L = scenario.label ?? 'B'
   const onRoute = { ...scenario, path: ROUTE, expect: '2xx' }
   console.log(`\n## ${name}  (${scenario.connections ?? connections} connections, ${rounds} rounds of ${duration} s, warm-up ${warmup} s each)`)
   await load(bare.port, onRoute, warmup)
   if (floor) await load(floor.port, onRoute, warmup)
+  if (conforming) await load(conforming.port, onRoute, warmup)
   await load(real.port, scenario, warmup)
   const ratios = []
   const floorRatios = []
   const overFloor = []
+  const conformingRatios = []
+  const overConforming = []
   const realRps = []
   console.log(
     'round | A bare  req/s  p50  p99 cpu/req |' + (floor ? ' F floor req/s  p50  p99 cpu/req | F/A   |' : '') +
+      (conforming ? ' F+ req/s      p50  p99 cpu/req | F+/F  |' : '') +
       (L === 'B' ? ' B service' : ` ${L} peer   `) + ` req/s p50  p99 cpu/req | ${L}/A   | ${L} non-` + scenario.expect,
   )
   for (let i = 1; i <= rounds; i++) {
     const a = await measure(bare, onRoute, duration)
     const f = floor ? await measure(floor, onRoute, duration) : undefined
+    const c = conforming ? await measure(conforming, onRoute, duration) : undefined
     const b = await measure(real, scenario, duration)
     const ratio = b.rps / a.rps
     ratios.push(ratio)
     realRps.push(b.rps)
     if (f) floorRatios.push(f.rps / a.rps)
     if (f) overFloor.push(b.rps / f.rps)
+    if (c && f) conformingRatios.push(c.rps / f.rps)
+    if (c) overConforming.push(b.rps / c.rps)
     console.log(
       `${String(i).padStart(5)} | ${cell(a).padStart(29)} |` + (f ? ` ${cell(f).padStart(29)} | ${fmt(f.rps / a.rps, 3)} |` : '') +
+        (c && f ? ` ${cell(c).padStart(29)} | ${fmt(c.rps / f.rps, 3)} |` : '') +
         ` ${cell(b).padStart(29)} | ${fmt(ratio, 3)} | ${b.unexpected}`,
     )
     if (b.unexpected > 0) console.log(`      ${L} statuses: ${JSON.stringify(b.statusCounts)}`)
     scenario.last = b
   }
   const m = median(ratios)
-  console.log(`median ${L}/A: ${fmt(m, 3)}   (${L} p99 last round: ${fmt(scenario.last.p99)} ms)` + (floor ? `   median F/A: ${fmt(median(floorRatios), 3)}   median ${L}/F: ${fmt(median(overFloor), 3)}` : ''))
-  return { name, label: L, median: m, ratios, rps: median(realRps), p99: scenario.last.p99, ...(floor ? { floor: median(floorRatios), overFloor: median(overFloor) } : {}) }
+  const plus = conforming ? { conforming: median(conformingRatios), overConforming: median(overConforming) } : {}
+  console.log(`median ${L}/A: ${fmt(m, 3)}   (${L} p99 last round: ${fmt(scenario.last.p99)} ms)` + (floor ? `   median F/A: ${fmt(median(floorRatios), 3)}   median ${L}/F: ${fmt(median(overFloor), 3)}` : '') +
+    (conforming ? `   median F+/F: ${fmt(plus.conforming, 3)}   median ${L}/F+: ${fmt(plus.overConforming, 3)}` : ''))
+  return { name, label: L, median: m, ratios, rps: median(realRps), p99: scenario.last.p99, ...(floor ? { floor: median(floorRatios), overFloor: median(overFloor) } : {}), ...plus }
 }
 
 // ------------------------------------------------------------------------------------------------ setup
@@ -205,6 +218,10 @@ try {
   const floorChild = await startChild([join(root, 'scripts/bench/floor-koa.mjs')], { PORT: String(floorPort) }, floorPort)
   children.push(floorChild)
   const floor = { port: floorPort, child: floorChild }
+  const conformingPort = await freePort()
+  const conformingChild = await startChild([join(root, 'scripts/bench/floor-koa.mjs')], { PORT: String(conformingPort), FLOOR_CONFORMING: '1' }, conformingPort)
+  children.push(conformingChild)
+  const conforming = { port: conformingPort, child: conformingChild }
   console.log(`# consumer-auth bench  ${new Date().toISOString()}  node ${process.version}  response ${probeBody.length} bytes`)
 
   const json = { 'content-type': 'application/json' }
@@ -221,10 +238,10 @@ try {
     fail: { headers: { ...json, authorization: `Basic ${Buffer.from('00000000000000000000000000000000:').toString('base64')}` }, body: JSON.stringify({ access_token_identifier: { authentication_code: 'p_kestora1!' } }), expect: '4xx' },
   }
   const results = []
-  if (wanted('code')) results.push({ ...(await runScenario('AuthenticationCode with key (SQLite)', bare, real, scenarios.code, floor)), scenario: 'code' })
+  if (wanted('code')) results.push({ ...(await runScenario('AuthenticationCode with key (SQLite)', bare, real, scenarios.code, floor, conforming)), scenario: 'code' })
   if (wanted('passcode')) results.push(await runScenario('IdentifierPassCode (SQLite, scrypt)', bare, real, scenarios.passcode))
   if (wanted('jwt')) results.push(await runScenario('IdentityJwt (SQLite, RS256 identity token)', bare, real, scenarios.jwt))
-  if (wanted('fail')) results.push(await runScenario('Failure: unknown key (SQLite)', bare, real, scenarios.fail, floor))
+  if (wanted('fail')) results.push(await runScenario('Failure: unknown key (SQLite)', bare, real, scenarios.fail, floor, conforming))
   if (wanted('peer')) {
     // P: node-oidc-provider's client_credentials grant, HS256 JWT access tokens (scripts/bench/oidc-provider.mjs).
     // It is a dev dependency: when it cannot start (not installed, say), the scenario is skipped unless asked for alone.
@@ -275,7 +292,11 @@ try {
     const floorPgChild = await startChild([join(root, 'scripts/bench/floor-koa.mjs')], { PORT: String(floorPgPort), FLOOR_DATABASE_URL: floorSchema.url }, floorPgPort)
     children.push(floorPgChild)
     const floorPg = { port: floorPgPort, child: floorPgChild }
-    results.push(await runScenario('AuthenticationCode with key (PostgreSQL)', bare, pgService, scenarios.code, floorPg))
+    const conformingSchema = await schemaOfOwn('ca_bench_floor_plus')
+    const conformingPgPort = await freePort()
+    const conformingPgChild = await startChild([join(root, 'scripts/bench/floor-koa.mjs')], { PORT: String(conformingPgPort), FLOOR_DATABASE_URL: conformingSchema.url, FLOOR_CONFORMING: '1' }, conformingPgPort)
+    children.push(conformingPgChild)
+    results.push(await runScenario('AuthenticationCode with key (PostgreSQL)', bare, pgService, scenarios.code, floorPg, { port: conformingPgPort, child: conformingPgChild }))
   }
   if (wanted('scale')) {
     results.push(...(await runScaleScenarios({
@@ -321,7 +342,7 @@ try {
   }
   console.log(`\n## summary (median B/A)${opts.quick ? '  -- a --quick smoke run: 1 s rounds after 1 s of warm-up, not figures to quote' : ''}`)
   for (const r of results) {
-    console.log(`${r.name.padEnd(48)} ${fmt(r.median, 3)}${r.label && r.label !== 'B' ? ` (${r.label.includes('/') ? r.label : `${r.label}/A`})` : ''}${Number.isFinite(r.p99) ? `   p99 ${fmt(r.p99)} ms` : ''}${r.floor === undefined ? '' : `   (floor F/A ${fmt(r.floor, 3)}, B/F ${fmt(r.overFloor, 3)})`}${r.summary ?? ''}`)
+    console.log(`${r.name.padEnd(48)} ${fmt(r.median, 3)}${r.label && r.label !== 'B' ? ` (${r.label.includes('/') ? r.label : `${r.label}/A`})` : ''}${Number.isFinite(r.p99) ? `   p99 ${fmt(r.p99)} ms` : ''}${r.floor === undefined ? '' : `   (floor F/A ${fmt(r.floor, 3)}, B/F ${fmt(r.overFloor, 3)}${r.conforming === undefined ? '' : `; F+/F ${fmt(r.conforming, 3)}, B/F+ ${fmt(r.overConforming, 3)}`})`}${r.summary ?? ''}`)
   }
   const codeResult = results.find((r) => r.scenario === 'code')
   const peerResult = results.find((r) => r.label === 'P')

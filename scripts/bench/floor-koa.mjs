@@ -9,7 +9,13 @@
 // service, it writes no row per refusal: refusals of one (minute, code, client address) are folded into one row per
 // commit, added to that row's count (`occurrences`), as the service aggregates them (docs/security.md, "Storage bounds").
 // No validation, no errors, no middleware, no metrics. Its req/s over A's bounds what the real service (B) can reach.
-import { createHmac, createSecretKey, randomBytes } from 'node:crypto'
+// With FLOOR_CONFORMING=1 (F+, `compare.mjs ... floor+`), F also does per request what the method's specification
+// asks besides, each the cheapest way it knows: the validation matrix (the core's resolveCredentials over the key that
+// readBasicAuth decodes; not the body's size, UTF-8 and duplicate-name checks), a request id (randomUUID, echoed as
+// X-Request-Id), Cache-Control: no-store, the metrics (a counter of issued tokens or of failures by name and code, and
+// the latency histogram, prom-client), the log line with the id and the duration (the service's logger, whose
+// request line is pre-serialized fields). Not the lock-out's attempt counters.
+import { createHmac, createSecretKey, randomBytes, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -136,9 +142,48 @@ const readBody = (req) =>
 
 const app = new Koa()
 const router = new Router()
-router.post(`${basePath}/authentication/consumer_application_key/token`, async (ctx) => {
+const PATH = `${basePath}/authentication/consumer_application_key/token`
+
+/** F+'s additions (FLOOR_CONFORMING=1), see the top. */
+const conforming = process.env.FLOOR_CONFORMING === '1' ? await (async () => {
+  const { resolveCredentials, DEFAULT_RELEASE } = await import(join(ROOT, 'dist/core/index.js'))
+  const { readBasicAuth } = await import(join(ROOT, 'dist/adapters/http/basic-auth.js'))
+  const { Counter, Histogram, Registry } = await import('prom-client')
+  // The service's logger: its request line is pre-serialized fields (infoFields), cheaper than pino's info(object).
+  const { createLogger } = await import(join(ROOT, 'dist/composition/logger.js'))
+  const serviceLog = createLogger('info', logDestination('/dev/null'))
+  const registers = [new Registry()]
+  const issued = new Counter({ name: 'issued_total', help: 'Tokens issued', labelNames: ['mode'], registers })
+  const failures = new Counter({ name: 'failures_total', help: 'Failures', labelNames: ['name', 'code'], registers })
+  const duration = new Histogram({ name: 'request_duration_seconds', help: 'Request duration', labelNames: ['route', 'method', 'status'], registers })
+  return { resolveCredentials, DEFAULT_RELEASE, readBasicAuth, issued, failures, duration, serviceLog }
+})() : undefined
+if (conforming) {
+  app.use(async (ctx, next) => {
+    const started = process.hrtime.bigint()
+    const reqId = randomUUID()
+    ctx.set('X-Request-Id', reqId)
+    ctx.set('Cache-Control', 'no-store')
+    ctx.state.reqId = reqId
+    await next()
+    const ms = Number(process.hrtime.bigint() - started) / 1e6
+    if (ctx.status === 200) conforming.issued.inc({ mode: 'AuthenticationCode' })
+    else conforming.failures.inc({ name: 'INVALIDAPPLICATIONKEY', code: 'COM.CRM.EXCEPTION.AUTHENTICATION.INVALIDAPPLICATIONKEYEXCEPTION' })
+    conforming.duration.observe({ route: PATH, method: ctx.method, status: ctx.status }, ms / 1e3)
+    conforming.serviceLog.infoFields(`"reqId":"${reqId}","method":"${ctx.method}","path":${JSON.stringify(ctx.path)},"status":${ctx.status},"ms":${ms}`, 'request')
+  })
+}
+
+router.post(PATH, async (ctx) => {
   const body = JSON.parse(await readBody(ctx.req))
-  const key = Buffer.from(ctx.get('authorization').slice(6), 'base64').toString('utf8').split(':')[0]
+  let key
+  if (conforming) {
+    const credentials = conforming.resolveCredentials(conforming.DEFAULT_RELEASE, { body, key: conforming.readBasicAuth(ctx.get('authorization')) })
+    if (credentials._tag === 'Left') throw new Error(`F+ was sent a request the validation matrix refuses: ${credentials.left.name}`)
+    key = credentials.right.key
+  } else {
+    key = Buffer.from(ctx.get('authorization').slice(6), 'base64').toString('utf8').split(':')[0]
+  }
   const user = keys.get(digest(key))
   if (user === undefined) {
     // The failure path: audited as well, and answered with the same kind of envelope.
@@ -148,7 +193,7 @@ router.post(`${basePath}/authentication/consumer_application_key/token`, async (
     ctx.set('WWW-Authenticate', 'Basic realm="consumer-auth"')
     ctx.type = 'application/json'
     ctx.body = JSON.stringify({ data: null, status: { code: 'COM.CRM.EXCEPTION.AUTHENTICATION.INVALIDAPPLICATIONKEYEXCEPTION', description: 'INVALIDAPPLICATIONKEY', message: 'The application key is not valid' } })
-    log.info({ method: ctx.method, path: ctx.path, status: 401 }, 'request')
+    if (!conforming) log.info({ method: ctx.method, path: ctx.path, status: 401 }, 'request')
     return
   }
   const consumer = codes.get(`${user.organisation}/${digest(body.access_token_identifier.authentication_code)}`)
@@ -160,7 +205,7 @@ router.post(`${basePath}/authentication/consumer_application_key/token`, async (
   await append(['issued', now, jti, JSON.stringify({ ...claims, clientAddress: ctx.ip }), null])
   ctx.type = 'application/json'
   ctx.body = JSON.stringify({ data: { token }, status: { code: 'OK', description: '', message: '' } })
-  log.info({ method: ctx.method, path: ctx.path, status: 200 }, 'request')
+  if (!conforming) log.info({ method: ctx.method, path: ctx.path, status: 200 }, 'request')
 })
 app.use(router.routes())
 
