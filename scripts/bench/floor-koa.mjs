@@ -164,7 +164,6 @@ if (conforming) {
     const reqId = randomUUID()
     ctx.set('X-Request-Id', reqId)
     ctx.set('Cache-Control', 'no-store')
-    ctx.state.reqId = reqId
     await next()
     const ms = Number(process.hrtime.bigint() - started) / 1e6
     if (ctx.status === 200) conforming.issued.inc({ mode: 'AuthenticationCode' })

@@ -9,7 +9,7 @@
 //   floor    F: the floor of a session route that answers like the service's: V's verification, then only what such
 //              a route does per request besides, each the cheapest way: a request id (randomUUID, X-Request-Id),
 //              Cache-Control: no-store, the release check against a Set in memory, the answer serialised per request
-//              (the envelope of FIXED_BODY), one JSON log line (pino, the service's default destination, /dev/null)
+//              (the envelope of FIXED_BODY), one JSON log line (the service's logger and default destination, /dev/null)
 //              and one observation of a latency histogram (prom-client, the service's labels). No store, no error
 //              handling, no Host check, no OPTIONS, no other route.
 // (Until 2026-12-01 V and J answered the verified session instead, serialised per request: 2 to 3 µs of JSON that is
@@ -73,10 +73,11 @@ if (mode === 'bare') {
 } else if (mode === 'floor') {
   const { createSessionVerifier } = await import(join(process.env.LIB_ROOT ?? ROOT, 'dist/adapters/http/index.js'))
   const { logDestination } = await import(join(ROOT, 'dist/composition/log-destination.js'))
-  const { pino } = await import('pino')
+  // The service's logger: its request line is pre-serialized fields (infoFields), cheaper than pino's info(object).
+  const { createLogger } = await import(join(ROOT, 'dist/composition/logger.js'))
   const { Histogram, Registry } = await import('prom-client')
   const sessions = await createSessionVerifier(alg === 'HS256' ? { secretsFile: process.env.SECRETS_FILE } : { jwksUrl: process.env.JWKS_URL })
-  const log = pino({}, logDestination('/dev/null'))
+  const log = createLogger('info', logDestination('/dev/null'))
   const duration = new Histogram({ name: 'request_duration_seconds', help: 'Request duration', labelNames: ['route', 'method', 'status'], registers: [new Registry()] })
   const released = new Set()
   const envelope = JSON.parse(body)
@@ -89,7 +90,7 @@ if (mode === 'bare') {
     await verify(ctx, next)
     const ms = Number(process.hrtime.bigint() - started) / 1e6
     duration.observe({ route: PATH, method: ctx.method, status: ctx.status }, ms / 1e3)
-    log.info({ reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request')
+    log.infoFields(`"reqId":"${reqId}","method":"${ctx.method}","path":${JSON.stringify(ctx.path)},"status":${ctx.status},"ms":${ms}`, 'request')
   }, (ctx) => {
     if (released.has(ctx.state.session.sessionId)) throw new Error('released')
     ctx.type = 'application/json'
