@@ -11,11 +11,10 @@
 // No validation, no errors, no middleware, no metrics. Its req/s over A's bounds what the real service (B) can reach.
 // With FLOOR_CONFORMING=1 (F+, `compare.mjs ... floor+`), F also does per request what the method's specification
 // asks besides, each the cheapest way it knows: the validation matrix (the core's resolveCredentials over the key that
-// readBasicAuth decodes; not the body's size, UTF-8 and duplicate-name checks), a request id (randomUUID, echoed as
-// X-Request-Id), Cache-Control: no-store, the metrics (a counter of issued tokens or of failures by name and code, and
-// the latency histogram, prom-client), the log line with the id and the duration (the service's logger, whose
-// request line is pre-serialized fields). Not the lock-out's attempt counters.
-import { createHmac, createSecretKey, randomBytes, randomUUID } from 'node:crypto'
+// readBasicAuth decodes; not the body's size, UTF-8 and duplicate-name checks), a counter of issued tokens or of
+// failures by name and code, and what floor-edge.mjs does around every route (request id, no-store, the latency
+// histogram, the request line). Not the lock-out's attempt counters.
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -144,34 +143,21 @@ const app = new Koa()
 const router = new Router()
 const PATH = `${basePath}/authentication/consumer_application_key/token`
 
-/** F+'s additions (FLOOR_CONFORMING=1), see the top. */
+/** F+'s additions (FLOOR_CONFORMING=1), see the top: the validation matrix, then around the route floor-edge.mjs. */
 const conforming = process.env.FLOOR_CONFORMING === '1' ? await (async () => {
   const { resolveCredentials, DEFAULT_RELEASE } = await import(join(ROOT, 'dist/core/index.js'))
   const { readBasicAuth } = await import(join(ROOT, 'dist/adapters/http/basic-auth.js'))
-  const { Counter, Histogram, Registry } = await import('prom-client')
-  // The service's logger: its request line is pre-serialized fields (infoFields), cheaper than pino's info(object).
-  const { createLogger } = await import(join(ROOT, 'dist/composition/logger.js'))
-  const serviceLog = createLogger('info', logDestination('/dev/null'))
+  const { Counter, Registry } = await import('prom-client')
+  const { floorEdge } = await import('./floor-edge.mjs')
   const registers = [new Registry()]
   const issued = new Counter({ name: 'issued_total', help: 'Tokens issued', labelNames: ['mode'], registers })
   const failures = new Counter({ name: 'failures_total', help: 'Failures', labelNames: ['name', 'code'], registers })
-  const duration = new Histogram({ name: 'request_duration_seconds', help: 'Request duration', labelNames: ['route', 'method', 'status'], registers })
-  return { resolveCredentials, DEFAULT_RELEASE, readBasicAuth, issued, failures, duration, serviceLog }
+  app.use(floorEdge(PATH, registers, (ctx) => {
+    if (ctx.status === 200) issued.inc({ mode: 'AuthenticationCode' })
+    else failures.inc({ name: 'INVALIDAPPLICATIONKEY', code: 'COM.CRM.EXCEPTION.AUTHENTICATION.INVALIDAPPLICATIONKEYEXCEPTION' })
+  }))
+  return { resolveCredentials, DEFAULT_RELEASE, readBasicAuth }
 })() : undefined
-if (conforming) {
-  app.use(async (ctx, next) => {
-    const started = process.hrtime.bigint()
-    const reqId = randomUUID()
-    ctx.set('X-Request-Id', reqId)
-    ctx.set('Cache-Control', 'no-store')
-    await next()
-    const ms = Number(process.hrtime.bigint() - started) / 1e6
-    if (ctx.status === 200) conforming.issued.inc({ mode: 'AuthenticationCode' })
-    else conforming.failures.inc({ name: 'INVALIDAPPLICATIONKEY', code: 'COM.CRM.EXCEPTION.AUTHENTICATION.INVALIDAPPLICATIONKEYEXCEPTION' })
-    conforming.duration.observe({ route: PATH, method: ctx.method, status: ctx.status }, ms / 1e3)
-    conforming.serviceLog.infoFields(`"reqId":"${reqId}","method":"${ctx.method}","path":${JSON.stringify(ctx.path)},"status":${ctx.status},"ms":${ms}`, 'request')
-  })
-}
 
 router.post(PATH, async (ctx) => {
   const body = JSON.parse(await readBody(ctx.req))

@@ -7,16 +7,14 @@
 //   jose     J: plain jose: the Bearer token checked with jwtVerify (the active HS256 secret of SECRETS_FILE, or
 //              createRemoteJWKSet(JWKS_URL)), then the envelope; 401 when it throws
 //   floor    F: the floor of a session route that answers like the service's: V's verification, then only what such
-//              a route does per request besides, each the cheapest way: a request id (randomUUID, X-Request-Id),
-//              Cache-Control: no-store, the release check against a Set in memory, the answer serialised per request
-//              (the envelope of FIXED_BODY), one JSON log line (the service's logger and default destination, /dev/null)
-//              and one observation of a latency histogram (prom-client, the service's labels). No store, no error
-//              handling, no Host check, no OPTIONS, no other route.
+//              a route does per request besides, each the cheapest way: what floor-edge.mjs does around every route
+//              (request id, no-store, the latency histogram, the request line), the release check against a Set in
+//              memory, the answer serialised per request (the envelope of FIXED_BODY). No store, no error handling,
+//              no Host check, no OPTIONS, no other route.
 // (Until 2026-12-01 V and J answered the verified session instead, serialised per request: 2 to 3 µs of JSON that is
 // the route's work, not the verifier's, and that A did not do.)
 // LIB_ROOT names the consumer-auth build the library mode imports (default: this repository), so that an older build
 // can be measured the same way.
-import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -72,26 +70,11 @@ if (mode === 'bare') {
   })
 } else if (mode === 'floor') {
   const { createSessionVerifier } = await import(join(process.env.LIB_ROOT ?? ROOT, 'dist/adapters/http/index.js'))
-  const { logDestination } = await import(join(ROOT, 'dist/composition/log-destination.js'))
-  // The service's logger: its request line is pre-serialized fields (infoFields), cheaper than pino's info(object).
-  const { createLogger } = await import(join(ROOT, 'dist/composition/logger.js'))
-  const { Histogram, Registry } = await import('prom-client')
+  const { floorEdge } = await import('./floor-edge.mjs')
   const sessions = await createSessionVerifier(alg === 'HS256' ? { secretsFile: process.env.SECRETS_FILE } : { jwksUrl: process.env.JWKS_URL })
-  const log = createLogger('info', logDestination('/dev/null'))
-  const duration = new Histogram({ name: 'request_duration_seconds', help: 'Request duration', labelNames: ['route', 'method', 'status'], registers: [new Registry()] })
   const released = new Set()
   const envelope = JSON.parse(body)
-  const verify = sessions.middleware()
-  router.get(PATH, async (ctx, next) => {
-    const started = process.hrtime.bigint()
-    const reqId = randomUUID()
-    ctx.set('X-Request-Id', reqId)
-    ctx.set('Cache-Control', 'no-store')
-    await verify(ctx, next)
-    const ms = Number(process.hrtime.bigint() - started) / 1e6
-    duration.observe({ route: PATH, method: ctx.method, status: ctx.status }, ms / 1e3)
-    log.infoFields(`"reqId":"${reqId}","method":"${ctx.method}","path":${JSON.stringify(ctx.path)},"status":${ctx.status},"ms":${ms}`, 'request')
-  }, (ctx) => {
+  router.get(PATH, floorEdge(PATH), sessions.middleware(), (ctx) => {
     if (released.has(ctx.state.session.sessionId)) throw new Error('released')
     ctx.type = 'application/json'
     ctx.body = JSON.stringify(envelope)
