@@ -120,17 +120,19 @@ const INFO = 30
  * Byte for byte the line pino writes for `info(JSON.parse(`{${fields}}`), msg)`: its level, time and bindings (a
  * child's own, censored when it was made), the fields, the message. The fields must need no redaction (their names
  * are not in REDACTED_FIELDS) and no serializer (no `err`). A destination that wants each line's metadata
- * (pino.multistream) gets the ordinary call.
+ * (pino.multistream) gets the ordinary call. `messageKey` is the JSON text of the logger's message key, made once:
+ * children share their root's (pino has no child option for it).
  */
-function infoFields(this: Logger, fields: string, msg: string): void {
-  if (this.levelVal > INFO) return
-  const self = this as unknown as Record<symbol, unknown>
-  const stream = self[streamSym] as DestinationStream & Record<symbol, unknown>
-  if (stream[needsMetadataGsym] === true) return this.info(JSON.parse(`{${fields}}`) as object, msg)
-  const levelPrefix = (self[lsCacheSym] as Record<number, string>)[INFO]!
-  const time = (self[timeSym] as () => string)()
-  stream.write(`${levelPrefix}${time}${self[chindingsSym] as string},${fields},${JSON.stringify(self[messageKeySym])}:${JSON.stringify(msg)}${self[endSym] as string}`)
-}
+const infoFieldsWith = (messageKey: string) =>
+  function infoFields(this: Logger, fields: string, msg: string): void {
+    if (this.levelVal > INFO) return
+    const self = this as unknown as Record<symbol, unknown>
+    const stream = self[streamSym] as DestinationStream & Record<symbol, unknown>
+    if (stream[needsMetadataGsym] === true) return this.info(JSON.parse(`{${fields}}`) as object, msg)
+    const levelPrefix = (self[lsCacheSym] as Record<number, string>)[INFO]!
+    const time = (self[timeSym] as () => string)()
+    stream.write(`${levelPrefix}${time}${self[chindingsSym] as string},${fields},${messageKey}:${JSON.stringify(msg)}${self[endSym] as string}`)
+  }
 
 export const createLogger = (level: string, destination?: DestinationStream): ServiceLogger => {
   const logger = pino(
@@ -149,5 +151,5 @@ export const createLogger = (level: string, destination?: DestinationStream): Se
     return child.call(this, redactFields(bindings), options)
   } as Logger['child']
   // On the instance: pino's children are made from it (Object.create), so they have it too, with their own bindings.
-  return Object.assign(logger, { infoFields })
+  return Object.assign(logger, { infoFields: infoFieldsWith(JSON.stringify((logger as unknown as Record<symbol, unknown>)[messageKeySym])) })
 }
